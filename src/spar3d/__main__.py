@@ -1,0 +1,3 @@
+from spar3d.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""Geometry: transforms, pinhole projection, boxes, relations, poses and ray casting."""

@@ -1,0 +1,264 @@
+"""Image and object records of a scene index, and their JSON file (``spar3d_index.json``).
+
+The file is documented in ``docs/index_format.md``. It holds everything later stages need, so the
+task engine reloads it without the mesh: cameras, visible objects with 2D boxes per image, object
+boxes and labels, and a voxel-downsampled top-down footprint of the scene for room-size questions.
+All coordinates follow ``docs/conventions.md`` (world metres z-up, OpenCV cameras,
+``T_world_cam`` camera-to-world, pixel boxes ``x1, y1, x2, y2`` in pixel-edge coordinates).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spar3d.io import write_json
+from spar3d.scenes.model import OrientedBox
+
+F64 = NDArray[np.float64]
+INDEX_FILENAME = "spar3d_index.json"
+INDEX_VERSION = 1
+
+
+def _r(x: float, nd: int = 5) -> float:
+    return round(float(x), nd)
+
+
+@dataclass
+class VisibleObject:
+    """One object as seen in one image.
+
+    Attributes:
+        object_id: Instance id.
+        bbox_xyxy: 2D box of its visible pixels, pixel-edge coordinates ``(x1, y1, x2, y2)``.
+        visible_fraction: Fraction of the object's vertices that are visible in this view.
+        depth_m: Camera-frame z of the object's 3D box centre.
+        center_uv: Pixel ``(u, v)`` of the projected 3D box centre (may fall outside the image).
+        center_depth_m: Rendered depth at the projected centre pixel (0 if outside / nothing hit).
+    """
+
+    object_id: int
+    bbox_xyxy: tuple[float, float, float, float]
+    visible_fraction: float
+    depth_m: float
+    center_uv: tuple[float, float]
+    center_depth_m: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "object_id": int(self.object_id),
+            "bbox_xyxy": [_r(v, 2) for v in self.bbox_xyxy],
+            "visible_fraction": _r(self.visible_fraction, 4),
+            "depth_m": _r(self.depth_m),
+            "center_uv": [_r(v, 2) for v in self.center_uv],
+            "center_depth_m": _r(self.center_depth_m),
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> VisibleObject:
+        return VisibleObject(
+            int(d["object_id"]),
+            tuple(float(v) for v in d["bbox_xyxy"]),  # type: ignore[arg-type]
+            float(d["visible_fraction"]),
+            float(d["depth_m"]),
+            tuple(float(v) for v in d["center_uv"]),  # type: ignore[arg-type]
+            float(d.get("center_depth_m", 0.0)),
+        )
+
+
+@dataclass
+class ImageRecord:
+    """One keyframe.
+
+    Attributes:
+        index: Position among the scene's keyframes (capture order), 0-based.
+        frame_id: Frame name in the dataset (``"543"``).
+        color_path: Colour image path relative to the scene folder (``"color/543.jpg"``).
+        depth_path: Depth image path relative to the scene folder, or None.
+        width: Colour image width in pixels.
+        height: Colour image height in pixels.
+        K: ``(3, 3)`` intrinsics of the colour image.
+        T_world_cam: ``(4, 4)`` camera-to-world pose.
+        visible: Objects visible in this view.
+    """
+
+    index: int
+    frame_id: str
+    color_path: str
+    depth_path: str | None
+    width: int
+    height: int
+    K: F64
+    T_world_cam: F64
+    visible: list[VisibleObject] = field(default_factory=list)
+
+    def visible_by_id(self) -> dict[int, VisibleObject]:
+        return {v.object_id: v for v in self.visible}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "frame_id": self.frame_id,
+            "color_path": self.color_path,
+            "depth_path": self.depth_path,
+            "width": self.width,
+            "height": self.height,
+            "K": [[_r(v, 6) for v in row] for row in self.K],
+            "T_world_cam": [[_r(v, 8) for v in row] for row in self.T_world_cam],
+            "visible": [v.to_dict() for v in self.visible],
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> ImageRecord:
+        return ImageRecord(
+            int(d["index"]),
+            str(d["frame_id"]),
+            str(d["color_path"]),
+            d.get("depth_path"),
+            int(d["width"]),
+            int(d["height"]),
+            np.asarray(d["K"], dtype=np.float64),
+            np.asarray(d["T_world_cam"], dtype=np.float64),
+            [VisibleObject.from_dict(v) for v in d.get("visible", [])],
+        )
+
+
+@dataclass
+class ObjectRecord:
+    """One annotated object.
+
+    Attributes:
+        object_id: Instance id.
+        label: Category name.
+        box: Oriented 3D box in world coordinates (``box.center`` is "the 3D center point").
+        image_indices: Indices of the image records that see it, ascending.
+        num_vertices: How many mesh vertices / points belong to it.
+    """
+
+    object_id: int
+    label: str
+    box: OrientedBox
+    image_indices: list[int] = field(default_factory=list)
+    num_vertices: int = 0
+
+    @property
+    def center(self) -> F64:
+        return self.box.center
+
+    def to_dict(self) -> dict[str, Any]:
+        b = self.box.to_dict()
+        return {
+            "object_id": int(self.object_id),
+            "label": self.label,
+            "center": [_r(v) for v in b["center"]],
+            "size": [_r(v) for v in b["size"]],
+            "R_world_box": [[_r(v, 6) for v in row] for row in self.box.R_world_box],
+            "image_indices": [int(i) for i in self.image_indices],
+            "num_vertices": int(self.num_vertices),
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> ObjectRecord:
+        return ObjectRecord(
+            int(d["object_id"]),
+            str(d["label"]),
+            OrientedBox.from_dict(d),
+            [int(i) for i in d.get("image_indices", [])],
+            int(d.get("num_vertices", 0)),
+        )
+
+
+@dataclass
+class SceneIndex:
+    """Everything the task engine needs from one scene.
+
+    Attributes:
+        scene_id: Scene name.
+        source: Dataset name (``scannet``, ``synthetic``, ...).
+        scene_dir: Folder of the scene (image paths are relative to it).
+        images: Keyframe image records in capture order.
+        objects: Object records.
+        footprint_xy: ``(M, 2)`` centres of occupied ``footprint_voxel_m`` cells of the scene
+            points seen from above (room-size questions).
+        footprint_voxel_m: Cell size of ``footprint_xy``.
+        floor_z: Height of the floor (low percentile of scene points), metres.
+        params: The settings that produced the index (thresholds, resolution, backend).
+        num_frames_total: Frames with a valid pose before keyframe selection.
+    """
+
+    scene_id: str
+    source: str
+    scene_dir: Path
+    images: list[ImageRecord] = field(default_factory=list)
+    objects: list[ObjectRecord] = field(default_factory=list)
+    footprint_xy: F64 = field(default_factory=lambda: np.zeros((0, 2)))
+    footprint_voxel_m: float = 0.1
+    floor_z: float = 0.0
+    params: dict[str, Any] = field(default_factory=dict)
+    num_frames_total: int = 0
+
+    def object_by_id(self, object_id: int) -> ObjectRecord:
+        for o in self.objects:
+            if o.object_id == object_id:
+                return o
+        raise KeyError(f"{self.scene_id}: no object {object_id} in the index")
+
+    def objects_by_id(self) -> dict[int, ObjectRecord]:
+        return {o.object_id: o for o in self.objects}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spar3d_index_version": INDEX_VERSION,
+            "scene_id": self.scene_id,
+            "source": self.source,
+            "num_frames_total": self.num_frames_total,
+            "params": self.params,
+            "floor_z": _r(self.floor_z),
+            "footprint_voxel_m": self.footprint_voxel_m,
+            "footprint_xy": [[_r(v, 3) for v in p] for p in self.footprint_xy],
+            "images": [im.to_dict() for im in self.images],
+            "objects": [o.to_dict() for o in self.objects],
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, Any], scene_dir: Path) -> SceneIndex:
+        return SceneIndex(
+            scene_id=str(d["scene_id"]),
+            source=str(d["source"]),
+            scene_dir=scene_dir,
+            images=[ImageRecord.from_dict(x) for x in d["images"]],
+            objects=[ObjectRecord.from_dict(x) for x in d["objects"]],
+            footprint_xy=np.asarray(d.get("footprint_xy", []), dtype=np.float64).reshape(-1, 2),
+            footprint_voxel_m=float(d.get("footprint_voxel_m", 0.1)),
+            floor_z=float(d.get("floor_z", 0.0)),
+            params=dict(d.get("params", {})),
+            num_frames_total=int(d.get("num_frames_total", 0)),
+        )
+
+
+def save_index(index: SceneIndex, path: str | Path | None = None) -> Path:
+    """Write the index atomically (default: ``<scene_dir>/spar3d_index.json``)."""
+    out = Path(path) if path is not None else Path(index.scene_dir) / INDEX_FILENAME
+    write_json(out, index.to_dict(), indent=None)
+    return out
+
+
+def load_index(path: str | Path) -> SceneIndex:
+    """Load an index from a scene folder or from the JSON file itself."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / INDEX_FILENAME
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no scene index; build it with `spar3d index {p.parent}`")
+    try:
+        d = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p}: malformed index JSON ({exc.msg} at line {exc.lineno})") from None
+    if "images" not in d or "objects" not in d:
+        raise ValueError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
+    return SceneIndex.from_dict(d, p.parent)

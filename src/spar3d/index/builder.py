@@ -1,0 +1,287 @@
+"""Build a scene's index: keyframes, per-view visible objects with 2D boxes, object records
+(SPAR appendix 7.3-7.4).
+
+Visibility rules for an object in a keyframe (thresholds in :class:`IndexParams`):
+
+1. the fraction of its vertices that are visible exceeds ``min_visible_fraction``;
+2. the 2D box of its visible vertices, projected into the full-size image and clipped to it,
+   covers at least ``min_box_area_fraction`` of the image;
+3. the median depth of its visible vertices lies in ``[min_depth_m, max_depth_m]``.
+
+Ray casting runs at a reduced resolution (``render_width`` pixels wide) for speed; 2D boxes are
+computed from vertex projections at full resolution, so they keep full precision.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spar3d.geometry.camera import project
+from spar3d.geometry.raycast import make_raycaster
+from spar3d.geometry.transforms import world_to_cam
+from spar3d.index.keyframes import KEYFRAME_PRESETS, KeyframeParams, select_keyframes
+from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
+from spar3d.index.visibility import ViewVisibility, mesh_visibility, splat_visibility
+from spar3d.scenes.model import Frame, Scene, SceneObject
+
+F64 = NDArray[np.float64]
+
+STRUCTURE_LABELS = ("wall", "floor", "ceiling")
+
+
+@dataclass
+class IndexParams:
+    """Settings of the scene index; stored in the index file so results say how they were made.
+
+    Attributes:
+        keyframes: Keyframe thresholds; None takes the source's preset (``KEYFRAME_PRESETS``).
+        all_frames: Keep every frame (no keyframe selection).
+        render_width: Width of the visibility render; height follows the aspect ratio.
+        backend: Ray-casting backend (``"embree"`` or ``"open3d"``).
+        min_visible_fraction: Rule 1 threshold.
+        min_box_area_fraction: Rule 2 threshold, as a fraction of the image area.
+        min_depth_m: Rule 3 lower bound.
+        max_depth_m: Rule 3 upper bound.
+        exclude_labels: Labels that occlude but are not indexed as objects.
+        pointcloud_visibility: ``"splat"`` (z-buffer of the points) or ``"depth"`` (depth frames,
+            falling back to splatting where a frame has none), for scenes without faces.
+        footprint_voxel_m: Cell size of the top-down footprint kept for room-size questions.
+    """
+
+    keyframes: KeyframeParams | None = None
+    all_frames: bool = False
+    render_width: int = 320
+    backend: str = "embree"
+    min_visible_fraction: float = 0.1
+    min_box_area_fraction: float = 0.002
+    min_depth_m: float = 0.1
+    max_depth_m: float = 10.0
+    exclude_labels: tuple[str, ...] = STRUCTURE_LABELS
+    pointcloud_visibility: str = "splat"
+    footprint_voxel_m: float = 0.1
+
+    def keyframe_params(self, source: str) -> KeyframeParams | None:
+        if self.all_frames:
+            return None
+        if self.keyframes is not None:
+            return self.keyframes
+        return KEYFRAME_PRESETS.get(source, KeyframeParams())
+
+
+@dataclass
+class IndexStats:
+    """Timings and counts of one build."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _object_vertex_ids(scene: Scene, obj: SceneObject) -> NDArray[np.int64]:
+    if obj.vertex_ids is not None:
+        return np.asarray(obj.vertex_ids, dtype=np.int64)
+    # no per-vertex annotation: the scene points inside the object's box stand in for it
+    assert scene.mesh is not None
+    local = (scene.mesh.vertices - obj.box.center) @ obj.box.R_world_box
+    inside = np.all(np.abs(local) <= obj.box.size / 2.0 + 1e-6, axis=1)
+    return np.flatnonzero(inside)
+
+
+def _read_depth_m(frame: Frame, width: int, height: int) -> F64 | None:
+    if frame.depth_path is None or not Path(frame.depth_path).is_file():
+        return None
+    from PIL import Image
+
+    with Image.open(frame.depth_path) as im:
+        im = im.resize((width, height), Image.Resampling.NEAREST)
+        return np.asarray(im, dtype=np.float64) / 1000.0
+
+
+def _footprint(vertices: F64, voxel_m: float) -> F64:
+    cells = np.unique(np.floor(vertices[:, :2] / voxel_m).astype(np.int64), axis=0)
+    return np.asarray((cells + 0.5) * voxel_m, dtype=np.float64)
+
+
+def _group_extents(
+    keys: NDArray[np.int64], values: F64
+) -> tuple[NDArray[np.int64], F64, F64, F64]:
+    """Per key: unique keys, min ``(k, d)``, max ``(k, d)`` and median of column 2 of values."""
+    order = np.argsort(keys, kind="stable")
+    k, v = keys[order], values[order]
+    uniq, start = np.unique(k, return_index=True)
+    vmin = np.minimum.reduceat(v, start, axis=0)
+    vmax = np.maximum.reduceat(v, start, axis=0)
+    bounds = np.append(start, len(k))
+    med = np.array([np.median(v[a:b, 2]) for a, b in zip(bounds[:-1], bounds[1:])])
+    return uniq, vmin, vmax, med
+
+
+def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
+    """Build the index of a loaded scene (its mesh or point cloud must be loaded).
+
+    Raises:
+        ValueError: when the scene has no mesh, no frames, or no objects with vertices.
+    """
+    params = params or IndexParams()
+    if scene.mesh is None:
+        raise ValueError(f"{scene.scene_id}: scene has no mesh or point cloud loaded")
+    if not scene.frames:
+        raise ValueError(f"{scene.scene_id}: scene has no frames with a valid pose")
+    t0 = time.perf_counter()
+    verts = scene.mesh.vertices
+    n_verts = len(verts)
+
+    objects = [o for o in scene.objects if o.label.lower() not in params.exclude_labels]
+    vertex_obj = np.full(n_verts, -1, dtype=np.int64)
+    counts = np.zeros(len(objects), dtype=np.int64)
+    for k, obj in enumerate(objects):
+        vids = _object_vertex_ids(scene, obj)
+        vertex_obj[vids] = k
+        counts[k] = len(vids)
+
+    poses = np.stack([f.T_world_cam for f in scene.frames])
+    kf = select_keyframes(poses, params.keyframe_params(scene.source))
+    t_kf = time.perf_counter()
+
+    caster = None
+    if scene.mesh.faces is not None:
+        caster = make_raycaster(verts, scene.mesh.faces, params.backend)
+
+    images: list[ImageRecord] = []
+    seen_by: list[list[int]] = [[] for _ in objects]
+    position = {o.object_id: k for k, o in enumerate(objects)}
+    for image_index, fi in enumerate(kf):
+        frame = scene.frames[fi]
+        W, H = frame.color.width, frame.color.height
+        rw = min(params.render_width, W)
+        scale = rw / W
+        rh = max(1, round(H * scale))
+        K_render = frame.color.scaled_to(rw, rh).K
+        vis: ViewVisibility
+        if caster is not None and scene.mesh.faces is not None:
+            vis = mesh_visibility(
+                caster, scene.mesh.faces, n_verts, K_render, rw, rh, frame.T_world_cam, scale
+            )
+        else:
+            depth = None
+            if params.pointcloud_visibility == "depth":
+                depth = _read_depth_m(frame, rw, rh)
+            vis = splat_visibility(
+                verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth
+            )
+        visible = _visible_objects(verts, vertex_obj, counts, objects, vis, frame, params)
+        for v in visible:
+            seen_by[position[v.object_id]].append(image_index)
+        images.append(
+            ImageRecord(
+                index=image_index,
+                frame_id=frame.frame_id,
+                color_path=_rel(frame.color_path, scene.root),
+                depth_path=_rel(frame.depth_path, scene.root) if frame.depth_path else None,
+                width=W,
+                height=H,
+                K=frame.color.K,
+                T_world_cam=frame.T_world_cam,
+                visible=visible,
+            )
+        )
+    t_vis = time.perf_counter()
+
+    records = [
+        ObjectRecord(o.object_id, o.label, o.box, seen_by[k], int(counts[k]))
+        for k, o in enumerate(objects)
+    ]
+    floor_ids = [o.vertex_ids for o in scene.objects if o.label.lower() == "floor"]
+    if floor_ids and all(v is not None and len(v) for v in floor_ids):
+        floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))  # type: ignore[arg-type]
+    else:
+        floor_z = float(np.percentile(verts[:, 2], 1.0))
+    stored = asdict(params)
+    stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(scene.source)) else None
+    stored["exclude_labels"] = list(params.exclude_labels)
+    stored["timings_s"] = {
+        "keyframes": round(t_kf - t0, 3),
+        "visibility": round(t_vis - t_kf, 3),
+    }
+    return SceneIndex(
+        scene_id=scene.scene_id,
+        source=scene.source,
+        scene_dir=scene.root,
+        images=images,
+        objects=records,
+        footprint_xy=_footprint(verts, params.footprint_voxel_m),
+        footprint_voxel_m=params.footprint_voxel_m,
+        floor_z=floor_z,
+        params=stored,
+        num_frames_total=len(scene.frames),
+    )
+
+
+def _rel(path: Path | None, root: Path) -> str:
+    if path is None:
+        return ""
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _visible_objects(
+    verts: F64,
+    vertex_obj: NDArray[np.int64],
+    counts: NDArray[np.int64],
+    objects: list[SceneObject],
+    vis: ViewVisibility,
+    frame: Frame,
+    params: IndexParams,
+) -> list[VisibleObject]:
+    W, H = frame.color.width, frame.color.height
+    vv = np.flatnonzero(vis.vertex_visible & (vertex_obj >= 0))
+    if len(vv) == 0:
+        return []
+    obj_of = vertex_obj[vv]
+    frac = np.bincount(obj_of, minlength=len(objects)) / np.maximum(counts, 1)
+    keep = frac[obj_of] > params.min_visible_fraction
+    vv, obj_of = vv[keep], obj_of[keep]
+    if len(vv) == 0:
+        return []
+    p_cam = world_to_cam(frame.T_world_cam, verts[vv])
+    front = p_cam[:, 2] > 1e-3
+    vv, obj_of, p_cam = vv[front], obj_of[front], p_cam[front]
+    if len(vv) == 0:
+        return []
+    uv, z = project(frame.color.K, p_cam)
+    # pixel-centre coordinates -> pixel-edge coordinates, clipped to the image
+    uvz = np.column_stack([np.clip(uv[:, 0] + 0.5, 0, W), np.clip(uv[:, 1] + 0.5, 0, H), z])
+    uniq, vmin, vmax, med_z = _group_extents(obj_of, uvz)
+    min_area = params.min_box_area_fraction * W * H
+    h_r, w_r = vis.depth_m.shape
+    out: list[VisibleObject] = []
+    for k, lo, hi, mz in zip(uniq, vmin, vmax, med_z):
+        area = (hi[0] - lo[0]) * (hi[1] - lo[1])
+        if area < min_area or not (params.min_depth_m <= mz <= params.max_depth_m):
+            continue
+        obj = objects[int(k)]
+        c_cam = world_to_cam(frame.T_world_cam, obj.box.center)
+        c_uv, _ = project(frame.color.K, c_cam[None])
+        cu, cv = float(c_uv[0, 0]), float(c_uv[0, 1])
+        center_depth = 0.0
+        if np.isfinite(cu) and np.isfinite(cv):
+            col = int(np.floor((cu + 0.5) * vis.scale))
+            row = int(np.floor((cv + 0.5) * vis.scale))
+            if 0 <= col < w_r and 0 <= row < h_r:
+                center_depth = float(vis.depth_m[row, col])
+        out.append(
+            VisibleObject(
+                object_id=obj.object_id,
+                bbox_xyxy=(float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])),
+                visible_fraction=float(frac[k]),
+                depth_m=float(c_cam[2]),
+                center_uv=(cu, cv),
+                center_depth_m=center_depth,
+            )
+        )
+    return out

@@ -1,0 +1,79 @@
+"""``spar3d index``: build and summarise scene indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from spar3d.index.builder import IndexParams
+from spar3d.index.keyframes import KeyframeParams
+
+
+def index_command(
+    scene_dirs: list[Path] = typer.Argument(..., help="Scene folders (ScanNet layout, ...)."),
+    loader: str | None = typer.Option(None, help="Loader name; default: detect."),
+    force: bool = typer.Option(False, help="Rebuild indexes that already exist."),
+    render_width: int = typer.Option(320, help="Width of the visibility render (pixels)."),
+    backend: str = typer.Option("embree", help="Ray casting backend: embree or open3d."),
+    translation_m: float | None = typer.Option(None, help="Keyframe translation threshold (m)."),
+    rotation_deg: float | None = typer.Option(None, help="Keyframe rotation threshold (deg)."),
+    all_frames: bool = typer.Option(False, help="Skip keyframe selection."),
+    min_visible_fraction: float = typer.Option(0.1, help="Min. fraction of visible vertices."),
+    min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
+    pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
+) -> None:
+    """Build the scene index (keyframes, image and object records) next to each scene."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from spar3d.index.run import index_scene_dirs
+
+    keyframes = None
+    if translation_m is not None or rotation_deg is not None:
+        d = KeyframeParams()
+        keyframes = KeyframeParams(
+            translation_m if translation_m is not None else d.translation_m,
+            rotation_deg if rotation_deg is not None else d.rotation_deg,
+        )
+    params = IndexParams(
+        keyframes=keyframes,
+        all_frames=all_frames,
+        render_width=render_width,
+        backend=backend,
+        min_visible_fraction=min_visible_fraction,
+        min_box_area_fraction=min_box_area_fraction,
+        pointcloud_visibility=pointcloud_visibility,
+    )
+    outcomes = index_scene_dirs(scene_dirs, params, loader=loader, force=force)
+    console = Console()
+    table = Table(title="scene index")
+    for col in ("scene", "status", "frames", "keyframes", "objects", "seen", "vis/img", "s"):
+        table.add_column(col, justify="right" if col not in ("scene", "status") else "left")
+    for o in outcomes:
+        if o.index is None:
+            table.add_row(str(o.scene_dir), "[red]failed", "", "", "", "", "", f"{o.seconds:.1f}")
+            continue
+        ix = o.index
+        seen = sum(1 for r in ix.objects if r.image_indices)
+        per_img = sum(len(im.visible) for im in ix.images) / max(1, len(ix.images))
+        table.add_row(
+            ix.scene_id,
+            o.status,
+            str(ix.num_frames_total),
+            str(len(ix.images)),
+            str(len(ix.objects)),
+            str(seen),
+            f"{per_img:.1f}",
+            f"{o.seconds:.1f}",
+        )
+    console.print(table)
+    failed = [o for o in outcomes if o.status == "failed"]
+    for o in failed:
+        console.print(f"[red]{o.scene_dir}: {o.error}")
+    if failed and len(failed) == len(outcomes):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("index")(index_command)

@@ -1,0 +1,113 @@
+"""Category names: the NYU40 table and ScanNet's ``scannetv2-labels.combined.tsv`` mapping.
+
+ScanNet annotations carry free-text "raw" labels (``"office chair"``); the combined TSV maps
+each raw label to a cleaned ``category`` (``"office chair"``), an ``nyu40id`` and an
+``nyu40class`` (``"chair"``). Preprocessed exports (VoteNet / mmdetection3d) keep only the
+NYU40 ids, which :data:`NYU40_NAMES` turns back into names.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+
+from spar3d.scenes.loaders import SceneLoadError
+
+LABEL_MAP_FILENAME = "scannetv2-labels.combined.tsv"
+LABEL_COLUMNS = ("category", "nyu40class")
+
+# NYU40 class names by id, as in the ``nyu40class`` column of ScanNet's combined TSV, with its
+# "refridgerator" typo corrected so names read as English.
+NYU40_NAMES: dict[int, str] = {
+    1: "wall",
+    2: "floor",
+    3: "cabinet",
+    4: "bed",
+    5: "chair",
+    6: "sofa",
+    7: "table",
+    8: "door",
+    9: "window",
+    10: "bookshelf",
+    11: "picture",
+    12: "counter",
+    13: "blinds",
+    14: "desk",
+    15: "shelves",
+    16: "curtain",
+    17: "dresser",
+    18: "pillow",
+    19: "mirror",
+    20: "floor mat",
+    21: "clothes",
+    22: "ceiling",
+    23: "books",
+    24: "refrigerator",
+    25: "television",
+    26: "paper",
+    27: "towel",
+    28: "shower curtain",
+    29: "box",
+    30: "whiteboard",
+    31: "person",
+    32: "night stand",
+    33: "toilet",
+    34: "sink",
+    35: "lamp",
+    36: "bathtub",
+    37: "bag",
+    38: "otherstructure",
+    39: "otherfurniture",
+    40: "otherprop",
+}
+
+_SPELLING_FIXES = {"refridgerator": "refrigerator"}
+
+
+def nyu40_name(nyu40_id: int) -> str:
+    """Name of an NYU40 id; ids outside 1..40 (0 is "unannotated") get ``"nyu40_<id>"``."""
+    return NYU40_NAMES.get(int(nyu40_id), f"nyu40_{int(nyu40_id)}")
+
+
+def read_label_map(path: str | Path, column: str = "category") -> dict[str, str]:
+    """Read ``raw_category -> column`` from a ScanNet combined-labels TSV.
+
+    Args:
+        path: The ``scannetv2-labels.combined.tsv`` file (tab-separated, header row).
+        column: Target column, ``"category"`` or ``"nyu40class"``.
+
+    Returns:
+        Mapping from raw label to mapped name; rows with an empty target are left out.
+
+    Raises:
+        SceneLoadError: The file cannot be read or lacks the needed columns.
+    """
+    if column not in LABEL_COLUMNS:
+        raise ValueError(f"label column must be one of {LABEL_COLUMNS}, got {column!r}")
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t")
+            fields = reader.fieldnames or []
+            missing = [c for c in ("raw_category", column) if c not in fields]
+            if missing:
+                raise SceneLoadError(f"{path}: header lacks column(s) {', '.join(missing)}")
+            mapping: dict[str, str] = {}
+            for row in reader:
+                raw, target = (row.get("raw_category") or "").strip(), (row.get(column) or "")
+                target = target.strip()
+                if raw and target:
+                    mapping[raw] = _SPELLING_FIXES.get(target, target)
+    except OSError as exc:
+        raise SceneLoadError(f"{path}: cannot read label map ({exc})") from exc
+    return mapping
+
+
+def find_label_map(folders: Iterable[Path]) -> Path | None:
+    """The first ``scannetv2-labels.combined.tsv`` found in ``folders``, or None."""
+    for folder in folders:
+        candidate = Path(folder) / LABEL_MAP_FILENAME
+        if candidate.is_file():
+            return candidate
+    return None

@@ -1,0 +1,180 @@
+"""Dataset loaders: one per on-disk layout, behind one interface, chosen by name or detection.
+
+A loader is any object with
+
+* ``name: str`` -- its registry name;
+* ``layout: str`` -- a one-line description of the files it looks for (used in errors);
+* ``detect(path) -> bool`` -- whether ``path`` looks like its layout (cheap: file tests only);
+* ``load(path, *, load_mesh=True, **opts) -> Scene``.
+
+Built-in loaders register themselves in :data:`LOADERS`; third-party ones through the
+``spar3d.loaders`` entry-point group. See ``docs/loaders.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spar3d.registry import Registry
+from spar3d.scenes.model import Scene
+
+
+class SceneLoadError(ValueError):
+    """A scene folder is missing a file, or a file is malformed; the message names the file."""
+
+
+@runtime_checkable
+class SceneLoader(Protocol):
+    """The interface every loader implements (see the module docstring)."""
+
+    name: str
+    layout: str
+
+    def detect(self, path: Path) -> bool: ...
+
+    def load(self, path: Path, *, load_mesh: bool = True, **opts: Any) -> Scene: ...
+
+
+_BUILTIN_MODULES = ("spar3d.scenes.scannet", "spar3d.scenes.scannet_preprocessed")
+
+
+class _LoaderRegistry(Registry[SceneLoader]):
+    """A Registry that imports the built-in loader modules the first time it is queried.
+
+    Importing them lazily (rather than at the end of this module) keeps ``import
+    spar3d.scenes.labels`` and friends free of import cycles.
+    """
+
+    def _load_entry_points(self) -> None:
+        if not self._entry_points_loaded:
+            for module in _BUILTIN_MODULES:
+                importlib.import_module(module)
+        super()._load_entry_points()
+
+
+LOADERS: Registry[SceneLoader] = _LoaderRegistry("loader", "spar3d.loaders")
+
+
+def _instance(obj: Any) -> SceneLoader:
+    # Entry points may name a loader class rather than an instance.
+    return obj() if isinstance(obj, type) else obj
+
+
+def detect_loader(path: str | Path) -> SceneLoader:
+    """The first registered loader whose ``detect`` accepts ``path``.
+
+    Raises:
+        SceneLoadError: No loader recognises the path; the message lists what each looked for.
+    """
+    path = Path(path)
+    if not path.exists() and not path.parent.is_dir():
+        raise SceneLoadError(f"{path}: no such file or folder")
+    tried = []
+    for name, obj in LOADERS.items():
+        loader = _instance(obj)
+        if loader.detect(path):
+            return loader
+        tried.append(f"  {name}: {loader.layout}")
+    raise SceneLoadError(
+        f"{path}: no loader recognises this layout; looked for:\n" + "\n".join(tried)
+    )
+
+
+def load_scene(
+    path: str | Path, loader: str | None = None, *, load_mesh: bool = True, **opts: Any
+) -> Scene:
+    """Load one scene, picking the loader by name or, when ``loader`` is None, by detection.
+
+    Args:
+        path: Scene folder (or the file a loader documents as its entry point).
+        loader: Registry name (``"scannet"``, ``"scannet_preprocessed"``, ...) or None.
+        load_mesh: Read the surface (faces); loaders still read vertices that boxes need.
+        **opts: Loader-specific options (see ``docs/loaders.md``).
+
+    Returns:
+        The scene in its aligned world frame.
+    """
+    chosen = detect_loader(path) if loader is None else _instance(LOADERS.get(loader))
+    return chosen.load(Path(path), load_mesh=load_mesh, **opts)
+
+
+# --- small readers shared by the loaders: every failure names the file ---------------------
+
+
+def require_file(path: Path, what: str = "file") -> Path:
+    """Return ``path`` if it is a file, else raise a SceneLoadError naming it."""
+    if not path.is_file():
+        raise SceneLoadError(f"{path}: missing {what}")
+    return path
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, naming the file (and line/column) when it is missing or malformed."""
+    require_file(path, "JSON file")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise SceneLoadError(
+            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneLoadError(f"{path}: cannot read ({exc})") from exc
+
+
+def parse_matrix(values: Any, n: int, where: str) -> NDArray[np.float64]:
+    """``values`` (nested or flat, n*n numbers) as an ``(n, n) float64`` matrix.
+
+    Non-finite entries (ScanNet's ``-inf`` poses) are kept; callers decide what to do.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise SceneLoadError(f"{where}: expected {n}x{n} numbers ({exc})") from exc
+    if arr.size != n * n:
+        raise SceneLoadError(f"{where}: expected {n * n} numbers, found {arr.size}")
+    return arr.reshape(n, n)
+
+
+def read_matrix_txt(path: Path, n: int = 4) -> NDArray[np.float64]:
+    """Read an ``n x n`` whitespace-separated matrix text file (pose or intrinsics)."""
+    require_file(path, "matrix file")
+    try:
+        tokens = path.read_text(encoding="utf-8").split()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneLoadError(f"{path}: cannot read ({exc})") from exc
+    try:
+        values = [float(t) for t in tokens]
+    except ValueError as exc:
+        raise SceneLoadError(f"{path}: not a matrix of numbers ({exc})") from exc
+    return parse_matrix(values, n, str(path))
+
+
+@lru_cache(maxsize=256)
+def _image_size_cached(path: str, mtime_ns: int) -> tuple[int, int]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:  # reads the header only
+            return int(im.width), int(im.height)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise SceneLoadError(f"{path}: cannot read image header ({exc})") from exc
+
+
+def image_size(path: Path | None, default: tuple[int, int]) -> tuple[int, int]:
+    """``(width, height)`` from an image header, or ``default`` when there is no image."""
+    if path is None or not path.is_file():
+        return default
+    return _image_size_cached(str(path), path.stat().st_mtime_ns)
+
+
+def frame_sort_key(name: str) -> tuple[int, int, str]:
+    """Sort frame names numerically when they are integers (``"2" < "10"``), else by name."""
+    return (0, int(name), "") if name.isdigit() else (1, 0, name)

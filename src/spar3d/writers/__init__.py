@@ -1,0 +1,1 @@
+"""Writers: SPAR-7M layout and exports to training formats."""

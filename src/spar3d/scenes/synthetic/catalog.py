@@ -1,0 +1,629 @@
+"""Object categories of the synthetic world: sizes, colours, where they go and how they look.
+
+Every object is built in its own local frame: origin at the centre of its footprint on the floor
+(or on the surface it rests on), +z up, +y its front (the side a person uses: a chair's seat edge,
+a desk's knee space, a picture's painted side). Objects that stand against a wall have their back
+(-y) to it. Sizes are ``(w, d, h)``: extents along local x, y, z in metres, drawn from ranges
+typical of real furniture so ScanNet-like size questions get plausible answers.
+
+Labels are ScanNet category names (``scannetv2-labels.combined.tsv`` raw labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import trimesh
+
+RGB = tuple[int, int, int]
+Part = tuple[trimesh.Trimesh, RGB]
+#: A builder makes the parts of one object of size (w, d, h) with a base colour.
+Builder = Callable[[float, float, float, RGB, np.random.Generator], list[Part]]
+
+
+@dataclass(frozen=True)
+class Support:
+    """A flat surface other objects may rest on, in the object's local frame.
+
+    Attributes:
+        z: Height of the surface above the object's base, metres.
+        half_x: Half extent of the usable surface along local x.
+        half_y: Half extent along local y.
+        y0: Local y of the surface centre (a sofa's seat lies in front of its back).
+    """
+
+    z: float
+    half_x: float
+    half_y: float
+    y0: float = 0.0
+
+
+@dataclass(frozen=True)
+class Category:
+    """How one category is sized, coloured, placed and built.
+
+    Attributes:
+        name: ScanNet label.
+        size: ``((w_lo, w_hi), (d_lo, d_hi), (h_lo, h_hi))`` metres.
+        placement: ``"floor"``, ``"wall"`` or ``"top"`` (rests on a supporting object).
+        colors: Base colours to draw from.
+        build: Part builder.
+        against_wall: Floor objects placed with their back to a wall (not yaw-rotated freely).
+        support: Function ``(w, d, h) -> Support`` for objects others can rest on.
+        rests_on: For ``"top"`` objects: the categories that may carry them.
+        at_back: ``"top"`` objects placed in the back part of their support (monitor on a desk,
+            pillow at a bed's head).
+        wall_z: For wall objects: range of the bottom edge's height above the floor.
+    """
+
+    name: str
+    size: tuple[tuple[float, float], tuple[float, float], tuple[float, float]]
+    placement: str
+    colors: tuple[RGB, ...]
+    build: Builder
+    against_wall: bool = False
+    support: Callable[[float, float, float], Support] | None = None
+    rests_on: tuple[str, ...] = ()
+    at_back: bool = False
+    wall_z: tuple[float, float] = (0.0, 0.0)
+    square: bool = field(default=False)  # footprint w == d (round things)
+
+
+# --- primitive helpers -------------------------------------------------------------------------
+
+
+def _shade(c: RGB, f: float) -> RGB:
+    r, g, b = (int(np.clip(round(v * f), 0, 255)) for v in c)
+    return (r, g, b)
+
+
+def box(ext: tuple[float, float, float], at: tuple[float, float, float]) -> trimesh.Trimesh:
+    """An axis-aligned box of extents ``ext`` centred at ``at`` (local frame)."""
+    return trimesh.creation.box(
+        extents=ext, transform=trimesh.transformations.translation_matrix(at)
+    )
+
+
+def cyl(r: float, h: float, at: tuple[float, float, float], sections: int = 16) -> trimesh.Trimesh:
+    """A z-axis cylinder of radius ``r`` and height ``h`` centred at ``at``."""
+    T = trimesh.transformations.translation_matrix(at)
+    return trimesh.creation.cylinder(radius=r, height=h, sections=sections, transform=T)
+
+
+def _legs(w: float, d: float, h: float, t: float, c: RGB) -> list[Part]:
+    """Four square legs of height ``h`` and width ``t`` at the corners of a w x d footprint."""
+    x, y = w / 2 - t / 2, d / 2 - t / 2
+    return [(box((t, t, h), (sx * x, sy * y, h / 2)), c) for sx in (-1, 1) for sy in (-1, 1)]
+
+
+# --- builders ----------------------------------------------------------------------------------
+
+
+def _plain_box(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    return [(box((w, d, h), (0, 0, h / 2)), c)]
+
+
+def _table(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    top = 0.04
+    return [(box((w, d, top), (0, 0, h - top / 2)), c)] + _legs(w, d, h - top, 0.06, _shade(c, 0.7))
+
+
+def _desk(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    top, side = 0.035, 0.04
+    parts: list[Part] = [(box((w, d, top), (0, 0, h - top / 2)), c)]
+    for sx in (-1, 1):
+        parts.append(
+            (box((side, d, h - top), (sx * (w / 2 - side / 2), 0, (h - top) / 2)), _shade(c, 0.8))
+        )
+    # modesty panel at the back
+    parts.append(
+        (box((w - 2 * side, 0.02, 0.4), (0, -d / 2 + 0.01, h - top - 0.2)), _shade(c, 0.85))
+    )
+    return parts
+
+
+def _chair(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    seat_h, seat_t, back_t = 0.45, 0.05, 0.05
+    legs = _legs(w, d, seat_h - seat_t, 0.04, _shade(c, 0.6))
+    seat = (box((w, d, seat_t), (0, 0, seat_h - seat_t / 2)), c)
+    back = (
+        box((w, back_t, h - seat_h), (0, -d / 2 + back_t / 2, (seat_h + h) / 2)),
+        _shade(c, 0.9),
+    )
+    return [*legs, seat, back]
+
+
+def _office_chair(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    seat_h = 0.48
+    dark = (45, 45, 50)
+    return [
+        (box((w, 0.06, 0.05), (0, 0, 0.025)), dark),
+        (box((0.06, d, 0.05), (0, 0, 0.025)), dark),
+        (cyl(0.03, seat_h - 0.13, (0, 0, 0.05 + (seat_h - 0.13) / 2)), dark),
+        (box((w * 0.9, d * 0.85, 0.08), (0, 0.02, seat_h - 0.04)), c),
+        (box((w * 0.85, 0.07, h - seat_h - 0.05), (0, -d / 2 + 0.035, (seat_h + 0.05 + h) / 2)), c),
+    ]
+
+
+def _armchair(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    seat_h, arm_w, back_t = 0.42, 0.15, 0.18
+    return [
+        (box((w, d, seat_h), (0, 0, seat_h / 2)), c),
+        (box((w, back_t, h - seat_h), (0, -d / 2 + back_t / 2, (seat_h + h) / 2)), _shade(c, 0.9)),
+        *[
+            (
+                box(
+                    (arm_w, d - back_t, 0.22), (sx * (w / 2 - arm_w / 2), back_t / 2, seat_h + 0.11)
+                ),
+                _shade(c, 0.85),
+            )
+            for sx in (-1, 1)
+        ],
+    ]
+
+
+def _sofa(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    return _armchair(w, d, h, c, rng)
+
+
+def _sofa_support(w: float, d: float, h: float) -> Support:
+    back_t, arm_w = 0.18, 0.15
+    return Support(0.42, w / 2 - arm_w, (d - back_t) / 2, back_t / 2)
+
+
+def _bed(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    frame_h, mattress_t, head_t = 0.3, 0.22, 0.08
+    sheet = (236, 234, 226)
+    return [
+        (box((w, d, frame_h), (0, 0, frame_h / 2)), c),
+        (
+            box(
+                (w - 0.04, d - head_t - 0.02, mattress_t), (0, head_t / 2, frame_h + mattress_t / 2)
+            ),
+            sheet,
+        ),
+        (box((w, head_t, h), (0, -d / 2 + head_t / 2, h / 2)), _shade(c, 0.85)),
+    ]
+
+
+def _bed_support(w: float, d: float, h: float) -> Support:
+    return Support(0.52, w / 2 - 0.04, (d - 0.1) / 2 - 0.02, 0.05)
+
+
+def _bookshelf(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    t = 0.025
+    parts: list[Part] = [(box((t, d, h), (sx * (w / 2 - t / 2), 0, h / 2)), c) for sx in (-1, 1)]
+    parts.append((box((w - 2 * t, 0.01, h), (0, -d / 2 + 0.005, h / 2)), _shade(c, 0.8)))
+    n = max(3, int(h / 0.38))
+    book_colors = [(150, 40, 40), (40, 70, 140), (200, 170, 60), (60, 120, 70), (90, 60, 110)]
+    for i in range(n + 1):
+        z = i * (h - t) / n + t / 2
+        parts.append((box((w - 2 * t, d - 0.01, t), (0, 0.005, z)), c))
+        if 0 < i <= n and rng.random() < 0.8:  # a row of books on the shelf below
+            bh = min(0.24, (h - t) / n - 0.05)
+            bw = rng.uniform(0.3, 0.8) * (w - 2 * t)
+            x = -w / 2 + t + bw / 2 + rng.uniform(0, w - 2 * t - bw)
+            col = book_colors[int(rng.integers(len(book_colors)))]
+            parts.append(
+                (box((bw, d * 0.7, bh), (x, 0.0, z - t / 2 - (h - t) / n + t + bh / 2)), col)
+            )
+    return parts
+
+
+def _cabinet(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    handle = (120, 120, 125)
+    parts: list[Part] = [(box((w, d, h), (0, 0, h / 2)), c)]
+    n_doors = 2 if w > 0.7 else 1
+    # handles near the middle line (two doors) or near the free edge (one door)
+    xs = (-0.06, 0.06) if n_doors == 2 else (0.3 * w,)
+    for x in xs:
+        parts.append((box((0.02, 0.02, 0.12), (x, d / 2 + 0.01, h * 0.7)), handle))
+    return parts
+
+
+def _dresser(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    parts: list[Part] = [(box((w, d, h), (0, 0, h / 2)), c)]
+    n = 3 if h < 0.85 else 4
+    for i in range(n):
+        z = (i + 0.5) * h / n
+        parts.append((box((w * 0.3, 0.02, 0.025), (0, d / 2 + 0.01, z)), _shade(c, 0.6)))
+    return parts
+
+
+def _fridge(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    handle = (90, 90, 95)
+    return [
+        (box((w, d, h), (0, 0, h / 2)), c),
+        (box((w - 0.02, 0.01, 0.01), (0, d / 2 + 0.005, h * 0.62)), _shade(c, 0.8)),
+        (box((0.03, 0.03, 0.35), (w / 2 - 0.08, d / 2 + 0.015, h * 0.78)), handle),
+        (box((0.03, 0.03, 0.35), (w / 2 - 0.08, d / 2 + 0.015, h * 0.45)), handle),
+    ]
+
+
+def _kitchen_cabinets(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    counter = (70, 70, 72)
+    parts: list[Part] = [(box((w, d - 0.03, h - 0.04), (0, -0.015, (h - 0.04) / 2)), c)]
+    parts.append((box((w, d, 0.04), (0, 0, h - 0.02)), counter))
+    n = max(2, int(w / 0.5))
+    for i in range(n):
+        x = -w / 2 + (i + 0.5) * w / n
+        parts.append((box((0.1, 0.02, 0.02), (x, d / 2 - 0.02, h - 0.15)), (150, 150, 155)))
+    return parts
+
+
+def _trash_can(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    return [(cyl(w / 2, h, (0, 0, h / 2)), c)]
+
+
+def _toilet(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    tank_d = 0.2
+    return [
+        (box((w, tank_d, h - 0.4), (0, -d / 2 + tank_d / 2, 0.4 + (h - 0.4) / 2)), c),
+        (box((w * 0.9, tank_d, 0.4), (0, -d / 2 + tank_d / 2, 0.2)), c),
+        (cyl(w / 2, 0.4, (0, -d / 2 + tank_d + (d - tank_d) / 2 - 0.02, 0.2)), _shade(c, 0.95)),
+    ]
+
+
+def _sink(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    basin = (235, 235, 238)
+    return [
+        (box((w, d, h - 0.06), (0, 0, (h - 0.06) / 2)), c),
+        (box((w, d, 0.06), (0, 0, h - 0.03)), basin),
+        (cyl(0.015, 0.18, (0, -d / 2 + 0.06, h + 0.09)), (170, 170, 175)),
+    ]
+
+
+def _plant(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    pot_h = min(0.35, 0.35 * h)
+    foliage = trimesh.creation.icosphere(subdivisions=1, radius=1.0)
+    foliage.apply_scale((w / 2, d / 2, (h - pot_h) / 2))
+    foliage.apply_translation((0, 0, pot_h + (h - pot_h) / 2))
+    return [(cyl(w * 0.3, pot_h, (0, 0, pot_h / 2)), (150, 85, 55)), (foliage, c)]
+
+
+def _lamp(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    shade_h = 0.35 * h
+    metal = (110, 105, 100)
+    return [
+        (cyl(w * 0.3, 0.03, (0, 0, 0.015)), metal),
+        (cyl(0.012, h - shade_h, (0, 0, (h - shade_h) / 2 + 0.015)), metal),
+        (cyl(w / 2, shade_h, (0, 0, h - shade_h / 2)), c),
+    ]
+
+
+def _monitor(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    screen_h = 0.62 * h
+    screen = (25, 28, 35)
+    return [
+        (box((0.22, d, 0.02), (0, 0, 0.01)), c),
+        (box((0.05, 0.04, h - screen_h), (0, -0.02, (h - screen_h) / 2)), c),
+        (box((w, 0.04, screen_h), (0, 0.01, h - screen_h / 2)), c),
+        (box((w - 0.03, 0.005, screen_h - 0.03), (0, 0.0325, h - screen_h / 2)), screen),
+    ]
+
+
+def _tv(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    screen_h = 0.85 * h
+    return [
+        (box((0.3, d, 0.03), (0, 0, 0.015)), c),
+        (box((0.06, 0.04, h - screen_h), (0, 0, (h - screen_h) / 2)), c),
+        (box((w, 0.05, screen_h), (0, 0, h - screen_h / 2)), c),
+        (box((w - 0.04, 0.005, screen_h - 0.04), (0, 0.0275, h - screen_h / 2)), (15, 15, 20)),
+    ]
+
+
+def _panel(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    """A flat wall object with a frame: the painted side faces +y."""
+    frame = _shade(c, 0.45) if sum(c) > 300 else (230, 228, 220)
+    inner = (box((w - 0.08, 0.005, h - 0.08), (0, d / 2 + 0.0025, h / 2)), c)
+    return [(box((w, d, h), (0, 0, h / 2)), frame), inner]
+
+
+def _door(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    return [
+        (box((w, d, h), (0, 0, h / 2)), c),
+        (box((0.12, 0.04, 0.03), (w / 2 - 0.1, d / 2 + 0.02, 1.0)), (170, 165, 150)),
+    ]
+
+
+def _window(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    glass = (170, 205, 230)
+    frame = (240, 240, 236)
+    t = 0.05
+    return [
+        (box((w, d * 0.5, h), (0, -d / 4, h / 2)), glass),
+        (box((w, d, t), (0, 0, t / 2)), frame),
+        (box((w, d, t), (0, 0, h - t / 2)), frame),
+        (box((t, d, h), (-w / 2 + t / 2, 0, h / 2)), frame),
+        (box((t, d, h), (w / 2 - t / 2, 0, h / 2)), frame),
+        (box((t, d, h), (0, 0, h / 2)), frame),
+    ]
+
+
+def _pillow(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
+    return [
+        (box((w, d, h), (0, 0, h / 2)), c),
+        (box((w - 0.06, d - 0.06, 0.01), (0, 0, h + 0.005)), _shade(c, 1.08)),
+    ]
+
+
+def _flat_support(w: float, d: float, h: float) -> Support:
+    return Support(h, w / 2, d / 2)
+
+
+WOOD = ((150, 105, 65), (120, 80, 50), (185, 145, 100), (95, 65, 45), (205, 175, 135))
+PAINTED = ((230, 228, 220), (60, 60, 65), (200, 205, 210), (170, 60, 55), (70, 100, 140))
+FABRIC = (
+    (110, 120, 140),
+    (150, 60, 60),
+    (90, 110, 80),
+    (180, 160, 130),
+    (70, 75, 85),
+    (200, 190, 170),
+)
+
+_TOP_FLAT = (
+    "table",
+    "desk",
+    "coffee table",
+    "nightstand",
+    "cabinet",
+    "dresser",
+    "kitchen cabinets",
+    "tv stand",
+)
+
+CATEGORIES: dict[str, Category] = {
+    c.name: c
+    for c in [
+        # floor furniture
+        Category(
+            "bed", ((1.3, 1.9), (1.95, 2.2), (0.9, 1.2)), "floor", WOOD, _bed, True, _bed_support
+        ),
+        Category(
+            "chair", ((0.42, 0.5), (0.45, 0.55), (0.8, 0.95)), "floor", WOOD + FABRIC[:2], _chair
+        ),
+        Category(
+            "office chair",
+            ((0.55, 0.65), (0.55, 0.65), (0.9, 1.1)),
+            "floor",
+            ((40, 40, 45), (50, 60, 90), (120, 30, 30)),
+            _office_chair,
+        ),
+        Category("armchair", ((0.75, 0.9), (0.75, 0.9), (0.8, 0.95)), "floor", FABRIC, _armchair),
+        Category(
+            "sofa",
+            ((1.6, 2.3), (0.8, 0.95), (0.75, 0.9)),
+            "floor",
+            FABRIC,
+            _sofa,
+            True,
+            _sofa_support,
+        ),
+        Category(
+            "table",
+            ((0.8, 1.6), (0.7, 1.0), (0.72, 0.78)),
+            "floor",
+            WOOD,
+            _table,
+            False,
+            _flat_support,
+        ),
+        Category(
+            "coffee table",
+            ((0.8, 1.2), (0.45, 0.65), (0.38, 0.48)),
+            "floor",
+            WOOD,
+            _table,
+            False,
+            _flat_support,
+        ),
+        Category(
+            "desk",
+            ((1.0, 1.6), (0.55, 0.75), (0.72, 0.76)),
+            "floor",
+            WOOD + PAINTED[:2],
+            _desk,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "cabinet",
+            ((0.5, 1.2), (0.4, 0.6), (0.7, 1.0)),
+            "floor",
+            WOOD + PAINTED,
+            _cabinet,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "kitchen cabinets",
+            ((1.2, 2.4), (0.55, 0.65), (0.88, 0.92)),
+            "floor",
+            PAINTED + WOOD[:2],
+            _kitchen_cabinets,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "dresser",
+            ((0.9, 1.5), (0.45, 0.55), (0.75, 1.0)),
+            "floor",
+            WOOD,
+            _dresser,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "nightstand",
+            ((0.4, 0.55), (0.35, 0.45), (0.5, 0.65)),
+            "floor",
+            WOOD,
+            _dresser,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "tv stand",
+            ((1.2, 1.8), (0.4, 0.5), (0.45, 0.6)),
+            "floor",
+            WOOD + PAINTED[:2],
+            _cabinet,
+            True,
+            _flat_support,
+        ),
+        Category(
+            "bookshelf",
+            ((0.7, 1.2), (0.3, 0.4), (1.6, 2.1)),
+            "floor",
+            WOOD + PAINTED[:2],
+            _bookshelf,
+            True,
+        ),
+        Category(
+            "refrigerator",
+            ((0.6, 0.9), (0.65, 0.8), (1.7, 1.9)),
+            "floor",
+            ((235, 235, 235), (190, 192, 195), (60, 60, 62)),
+            _fridge,
+            True,
+        ),
+        Category(
+            "toilet",
+            ((0.38, 0.45), (0.65, 0.75), (0.75, 0.85)),
+            "floor",
+            ((245, 245, 245),),
+            _toilet,
+            True,
+        ),
+        Category(
+            "sink", ((0.5, 0.7), (0.45, 0.55), (0.8, 0.9)), "floor", WOOD + PAINTED[:1], _sink, True
+        ),
+        Category(
+            "trash can",
+            ((0.25, 0.4), (0.25, 0.4), (0.35, 0.7)),
+            "floor",
+            ((80, 80, 85), (60, 110, 170), (200, 200, 200), (70, 130, 80)),
+            _trash_can,
+            square=True,
+        ),
+        Category(
+            "plant",
+            ((0.35, 0.55), (0.35, 0.55), (0.6, 1.2)),
+            "floor",
+            ((60, 120, 50), (80, 140, 70), (40, 95, 45)),
+            _plant,
+            square=True,
+        ),
+        # things that rest on furniture
+        Category(
+            "lamp",
+            ((0.2, 0.4), (0.2, 0.4), (0.35, 0.6)),
+            "top",
+            ((240, 230, 200), (220, 200, 160), (200, 120, 60)),
+            _lamp,
+            rests_on=("nightstand", "desk", "dresser", "table", "cabinet"),
+            square=True,
+        ),
+        Category(
+            "monitor",
+            ((0.5, 0.7), (0.18, 0.25), (0.4, 0.55)),
+            "top",
+            ((30, 30, 35), (60, 60, 65), (200, 200, 205)),
+            _monitor,
+            rests_on=("desk", "table"),
+            at_back=True,
+        ),
+        Category(
+            "tv",
+            ((0.9, 1.4), (0.2, 0.3), (0.55, 0.85)),
+            "top",
+            ((20, 20, 22), (45, 45, 50)),
+            _tv,
+            rests_on=("tv stand", "dresser", "cabinet"),
+            at_back=True,
+        ),
+        Category(
+            "box",
+            ((0.25, 0.5), (0.2, 0.4), (0.15, 0.4)),
+            "top",
+            ((190, 150, 100), (170, 130, 85), (220, 220, 215)),
+            _plain_box,
+            rests_on=("table", "desk", "cabinet", "dresser", "kitchen cabinets", "coffee table"),
+        ),
+        Category(
+            "pillow",
+            ((0.45, 0.65), (0.3, 0.45), (0.12, 0.18)),
+            "top",
+            FABRIC + ((240, 240, 235),),
+            _pillow,
+            rests_on=("bed", "sofa"),
+            at_back=True,
+        ),
+        Category(
+            "book",
+            ((0.15, 0.25), (0.2, 0.3), (0.03, 0.06)),
+            "top",
+            ((150, 40, 40), (40, 70, 140), (200, 170, 60), (60, 120, 70)),
+            _plain_box,
+            rests_on=("table", "desk", "nightstand", "coffee table"),
+        ),
+        # things on walls (w along the wall, d out of it, h vertical)
+        Category(
+            "door",
+            ((0.8, 0.95), (0.05, 0.05), (2.0, 2.1)),
+            "wall",
+            WOOD + PAINTED[:1],
+            _door,
+            wall_z=(0.0, 0.0),
+        ),
+        Category(
+            "window",
+            ((0.8, 1.6), (0.08, 0.08), (1.0, 1.3)),
+            "wall",
+            ((240, 240, 236),),
+            _window,
+            wall_z=(0.8, 1.0),
+        ),
+        Category(
+            "picture",
+            ((0.4, 1.0), (0.03, 0.03), (0.3, 0.8)),
+            "wall",
+            ((180, 60, 50), (60, 90, 150), (220, 190, 80), (70, 130, 90), (140, 90, 160)),
+            _panel,
+            wall_z=(1.1, 1.5),
+        ),
+        Category(
+            "whiteboard",
+            ((1.2, 2.0), (0.03, 0.03), (0.9, 1.2)),
+            "wall",
+            ((248, 248, 248),),
+            _panel,
+            wall_z=(0.9, 1.0),
+        ),
+    ]
+}
+
+#: ScanNet-style labels of the structure instances.
+FLOOR, WALL, CEILING = "floor", "wall", "ceiling"
+STRUCTURE_COLORS = {
+    FLOOR: ((165, 130, 95), (140, 140, 138), (190, 165, 130), (120, 95, 75)),
+    WALL: ((232, 228, 218), (215, 222, 228), (236, 226, 205), (210, 215, 200)),
+    CEILING: ((245, 245, 243),),
+}
+
+
+def sample_size(cat: Category, rng: np.random.Generator) -> tuple[float, float, float]:
+    """Draw ``(w, d, h)`` uniformly within the category's ranges (round things get w == d)."""
+    w, d, h = (float(rng.uniform(lo, hi)) for lo, hi in cat.size)
+    if cat.square:
+        d = w
+    return w, d, h
+
+
+def sample_color(cat: Category, rng: np.random.Generator) -> RGB:
+    """A base colour of the category, jittered so two instances rarely look identical."""
+    base = cat.colors[int(rng.integers(len(cat.colors)))]
+    return _shade(base, float(rng.uniform(0.88, 1.1)))

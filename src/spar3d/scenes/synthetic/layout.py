@@ -1,0 +1,511 @@
+"""Procedural layout: rooms, walls with a doorway, and non-overlapping object placement.
+
+The world frame is the ScanNet axis-aligned frame: metres, +z up, floor at z = 0, rooms
+axis-aligned with their corner at the origin. Walls are boxes of thickness ``WALL_T`` centred on
+the room outline, so a room's free interior is its rectangle shrunk by ``WALL_T / 2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spar3d.geometry.boxes import boxes_overlap_3d
+from spar3d.scenes.model import OrientedBox
+from spar3d.scenes.synthetic.catalog import (
+    CATEGORIES,
+    Category,
+    Part,
+    Support,
+    sample_color,
+    sample_size,
+)
+
+F64 = NDArray[np.float64]
+WALL_T = 0.1
+#: Gap kept between floor objects (and from walls) so their boxes never touch.
+FLOOR_GAP = 0.04
+#: Floor objects stop being added once their footprints cover this share of a room.
+MAX_FLOOR_COVER = 0.4
+
+THEMES: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    "bedroom": (
+        ("bed", "nightstand"),
+        {
+            "nightstand": 1,
+            "dresser": 1,
+            "cabinet": 1,
+            "chair": 0.7,
+            "desk": 0.8,
+            "trash can": 1,
+            "plant": 0.5,
+            "bookshelf": 1,
+            "armchair": 0.5,
+            "lamp": 2,
+            "pillow": 2,
+            "book": 1,
+            "box": 1,
+            "tv": 0.5,
+            "picture": 2,
+            "window": 0.4,
+        },
+    ),
+    "office": (
+        ("desk", "desk"),
+        {
+            "desk": 1,
+            "bookshelf": 1.5,
+            "cabinet": 1,
+            "trash can": 1,
+            "table": 0.7,
+            "plant": 0.7,
+            "armchair": 0.3,
+            "monitor": 2,
+            "lamp": 1,
+            "book": 1.5,
+            "box": 1.5,
+            "whiteboard": 1,
+            "picture": 1,
+            "window": 0.4,
+            "chair": 0.5,
+        },
+    ),
+    "living room": (
+        ("sofa", "coffee table"),
+        {
+            "armchair": 1.5,
+            "tv stand": 1,
+            "bookshelf": 1,
+            "table": 0.7,
+            "cabinet": 1,
+            "plant": 1,
+            "trash can": 0.5,
+            "pillow": 2,
+            "tv": 1,
+            "lamp": 1.5,
+            "book": 1,
+            "box": 1,
+            "picture": 2,
+            "window": 0.4,
+        },
+    ),
+    "kitchen": (
+        ("refrigerator", "kitchen cabinets", "table"),
+        {
+            "kitchen cabinets": 0.5,
+            "sink": 1,
+            "cabinet": 1,
+            "trash can": 1,
+            "box": 1.5,
+            "plant": 0.5,
+            "chair": 0.5,
+            "book": 0.5,
+            "lamp": 0.5,
+            "picture": 1,
+            "window": 0.4,
+        },
+    ),
+    "bathroom": (
+        ("toilet", "sink"),
+        {
+            "cabinet": 1,
+            "trash can": 1,
+            "box": 1.5,
+            "sink": 0.3,
+            "plant": 0.3,
+            "picture": 1.5,
+            "window": 0.4,
+        },
+    ),
+}
+#: Small things tried when a crowded room is still short of its minimum count.
+FILLERS = ("picture", "box", "book", "trash can", "plant", "lamp", "window")
+
+
+@dataclass(frozen=True)
+class Room:
+    """An axis-aligned rectangular room: outline ``[x0, x1] x [y0, y1]`` and ceiling height."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    height: float
+    theme: str
+
+    def interior(self, margin: float = 0.0) -> tuple[float, float, float, float]:
+        """Free floor rectangle inside the walls, shrunk by a further ``margin``."""
+        m = WALL_T / 2 + margin
+        return self.x0 + m, self.y0 + m, self.x1 - m, self.y1 - m
+
+    @property
+    def area_m2(self) -> float:
+        return (self.x1 - self.x0) * (self.y1 - self.y0)
+
+
+@dataclass(frozen=True)
+class WallSegment:
+    """A straight wall on an outline edge.
+
+    Attributes:
+        p0, p1: ``(2,)`` end points on the outline (axis-aligned).
+        normal: ``(2,)`` unit normal pointing into ``room``.
+        room: Index of the room this face of the wall belongs to.
+        doorway: ``(s0, s1, height)`` opening along the segment (distance from p0), or None.
+    """
+
+    p0: tuple[float, float]
+    p1: tuple[float, float]
+    normal: tuple[float, float]
+    room: int
+    doorway: tuple[float, float, float] | None = None
+
+    @property
+    def length(self) -> float:
+        return float(np.hypot(self.p1[0] - self.p0[0], self.p1[1] - self.p0[1]))
+
+    def point(self, s: float) -> F64:
+        d = (np.asarray(self.p1) - np.asarray(self.p0)) / self.length
+        return np.asarray(self.p0, float) + s * d
+
+
+@dataclass
+class Placed:
+    """One object placed in the world (local parts plus its pose).
+
+    Attributes:
+        label: ScanNet label.
+        kind: ``"floor"``, ``"wall"`` or ``"top"``.
+        room: Room index.
+        xy: ``(2,)`` world position of the local origin.
+        z0: Height of the local origin (its base).
+        yaw: Rotation about +z, radians.
+        parts: Local-frame meshes with colours.
+        support: Surface others may rest on, or None.
+        parent: Index (into the placed list) of the object it rests on, or None.
+    """
+
+    label: str
+    kind: str
+    room: int
+    xy: F64
+    z0: float
+    yaw: float
+    parts: list[Part]
+    support: Support | None = None
+    parent: int | None = None
+    box: OrientedBox = field(init=False)
+    radius: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        v = np.concatenate([np.asarray(m.vertices) for m, _ in self.parts])
+        lo, hi = v.min(axis=0), v.max(axis=0)
+        R = rot_z(self.yaw)
+        center = R @ ((lo + hi) / 2) + np.array([self.xy[0], self.xy[1], self.z0])
+        self.box = OrientedBox(center, hi - lo, R)
+        self.radius = float(np.linalg.norm((hi - lo)[:2]) / 2)
+
+    def transform(self) -> F64:
+        """``(4, 4)`` local-to-world transform."""
+        T = np.eye(4)
+        T[:3, :3] = rot_z(self.yaw)
+        T[:3, 3] = (self.xy[0], self.xy[1], self.z0)
+        return T
+
+
+def rot_z(yaw: float) -> F64:
+    c, s = np.cos(yaw), np.sin(yaw)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+def yaw_facing(v: F64) -> float:
+    """Yaw that turns an object's local +y (its front) towards the 2D direction ``v``."""
+    return float(np.arctan2(-v[0], v[1]))
+
+
+def make_rooms(
+    rng: np.random.Generator, second_room: bool | None
+) -> tuple[list[Room], list[WallSegment]]:
+    """One room, or two joined along x = W with a doorway (an L-shape when their depths differ)."""
+    W, D, H = rng.uniform(4.0, 7.0), rng.uniform(3.6, 6.0), rng.uniform(2.5, 3.0)
+    main_theme = str(rng.choice(["bedroom", "office", "living room", "kitchen"]))
+    rooms = [Room(0.0, 0.0, W, D, H, main_theme)]
+    if second_room is None:
+        second_room = bool(rng.random() < 0.5)
+    if not second_room:
+        return rooms, [
+            WallSegment((0, 0), (W, 0), (0, 1), 0),
+            WallSegment((0, D), (W, D), (0, -1), 0),
+            WallSegment((0, 0), (0, D), (1, 0), 0),
+            WallSegment((W, 0), (W, D), (-1, 0), 0),
+        ]
+    theme2 = str(rng.choice(["bedroom", "office", "living room", "kitchen", "bathroom"]))
+    if theme2 == "bathroom":
+        W2, D2 = rng.uniform(3.2, 4.0), rng.uniform(3.2, min(4.0, D))
+    else:
+        W2, D2 = rng.uniform(3.5, 5.5), rng.uniform(3.2, 6.5)
+    rooms.append(Room(W, 0.0, W + W2, D2, H, theme2))
+    shared = min(D, D2)
+    door_w = rng.uniform(0.9, 1.2)
+    s0 = rng.uniform(0.3, shared - door_w - 0.3)
+    walls = [
+        WallSegment((0, 0), (W, 0), (0, 1), 0),
+        WallSegment((0, D), (W, D), (0, -1), 0),
+        WallSegment((0, 0), (0, D), (1, 0), 0),
+        WallSegment((W, 0), (W, shared), (-1, 0), 0, (s0, s0 + door_w, 2.1)),
+        WallSegment((W, 0), (W + W2, 0), (0, 1), 1),
+        WallSegment((W, D2), (W + W2, D2), (0, -1), 1),
+        WallSegment((W + W2, 0), (W + W2, D2), (-1, 0), 1),
+    ]
+    if D > D2:
+        walls.append(WallSegment((W, D2), (W, D), (-1, 0), 0))
+    elif D2 > D:
+        walls.append(WallSegment((W, D), (W, D2), (1, 0), 1))
+    return rooms, walls
+
+
+class Placer:
+    """Places objects room by room, rejecting any that leave the room or touch another box."""
+
+    def __init__(
+        self, rng: np.random.Generator, rooms: list[Room], walls: list[WallSegment]
+    ) -> None:
+        self.rng = rng
+        self.rooms = rooms
+        self.walls = walls
+        self.placed: list[Placed] = []
+        self.reserved: list[OrientedBox] = []  # keep-out zones: in front of doors, doorways
+        self.floor_cover = [0.0] * len(rooms)
+        for w in walls:
+            if w.doorway is not None:
+                s0, s1, _ = w.doorway
+                c = w.point((s0 + s1) / 2)
+                along = abs(np.asarray(w.p1) - np.asarray(w.p0)) / w.length
+                size = along * (s1 - s0 + 0.3) + (1 - along) * 2.0
+                self.reserved.append(
+                    OrientedBox.axis_aligned((c[0], c[1], 1.0), (size[0], size[1], 2.0))
+                )
+
+    # -- checks ----------------------------------------------------------------------------------
+
+    def _fits(self, cand: Placed, gap: float, ignore: int | None = None) -> bool:
+        x0, y0, x1, y1 = self.rooms[cand.room].interior(0.005)
+        corners = cand.box.corners()
+        if corners[:, 0].min() < x0 or corners[:, 0].max() > x1:
+            return False
+        if corners[:, 1].min() < y0 or corners[:, 1].max() > y1:
+            return False
+        if corners[:, 2].max() > self.rooms[cand.room].height - 0.05:
+            return False
+        others = [p.box for i, p in enumerate(self.placed) if i != ignore]
+        for box in others + ([] if cand.kind == "top" else self.reserved):
+            # cheap bounding-sphere rejection before the separating-axis test
+            r = np.linalg.norm(box.size) / 2 + np.linalg.norm(cand.box.size) / 2 + gap
+            if np.linalg.norm(box.center - cand.box.center) > r:
+                continue
+            if boxes_overlap_3d(cand.box, box, margin_m=gap / 2):
+                return False
+        return True
+
+    def _make(
+        self,
+        cat: Category,
+        room: int,
+        xy: F64,
+        z0: float,
+        yaw: float,
+        size: tuple[float, float, float] | None = None,
+        parent: int | None = None,
+    ) -> Placed:
+        w, d, h = size or sample_size(cat, self.rng)
+        parts = cat.build(w, d, h, sample_color(cat, self.rng), self.rng)
+        support = cat.support(w, d, h) if cat.support else None
+        kind = "top" if parent is not None else cat.placement
+        return Placed(cat.name, kind, room, np.asarray(xy, float), z0, yaw, parts, support, parent)
+
+    def _accept(self, cand: Placed, gap: float, ignore: int | None = None) -> int | None:
+        if not self._fits(cand, gap, ignore):
+            return None
+        if cand.kind == "floor":
+            x0, y0, x1, y1 = self.rooms[cand.room].interior()
+            area = cand.box.size[0] * cand.box.size[1]
+            if self.floor_cover[cand.room] + area > MAX_FLOOR_COVER * (x1 - x0) * (y1 - y0):
+                return None
+            self.floor_cover[cand.room] += area
+        self.placed.append(cand)
+        return len(self.placed) - 1
+
+    # -- placement kinds -------------------------------------------------------------------------
+
+    def _room_walls(self, room: int) -> list[WallSegment]:
+        return [w for w in self.walls if w.room == room and w.doorway is None]
+
+    def on_wall(self, cat: Category, room: int, tries: int = 30) -> int | None:
+        """Against a wall: windows, pictures, doors hang on it; wardrobes, beds stand against it."""
+        walls = self._room_walls(room)
+        for _ in range(tries):
+            wall = walls[int(self.rng.integers(len(walls)))]
+            size = sample_size(cat, self.rng)
+            n = np.asarray(wall.normal, float)
+            yaw = yaw_facing(n)
+            z0 = float(self.rng.uniform(*cat.wall_z)) if cat.placement == "wall" else 0.0
+            cand = self._make(cat, room, np.zeros(2), z0, yaw, size)
+            lo_y = min(float(np.asarray(m.vertices)[:, 1].min()) for m, _ in cand.parts)
+            half_w = cand.box.size[0] / 2
+            lo_s, hi_s = WALL_T / 2 + half_w + 0.02, wall.length - WALL_T / 2 - half_w - 0.02
+            if hi_s <= lo_s:
+                continue
+            s = float(self.rng.uniform(lo_s, hi_s))
+            # the object's back (local y = lo_y) sits on the wall's inner face
+            xy = wall.point(s) + n * (WALL_T / 2 + 0.008 - lo_y)
+            cand = Placed(cand.label, cand.kind, room, xy, z0, yaw, cand.parts, cand.support)
+            gap = 0.02 if cat.placement == "wall" else FLOOR_GAP
+            idx = self._accept(cand, gap)
+            if idx is not None:
+                if cat.name == "door":  # keep the swing area in front of a door clear
+                    c = np.append(xy + n * 0.5, 1.0)
+                    R = rot_z(yaw)
+                    self.reserved.append(
+                        OrientedBox(c, np.array([cand.box.size[0] + 0.1, 0.9, 2.0]), R)
+                    )
+                return idx
+        return None
+
+    def free(self, cat: Category, room: int, tries: int = 30) -> int | None:
+        """Anywhere on the floor, with a random yaw (some aligned with the room, some not)."""
+        x0, y0, x1, y1 = self.rooms[room].interior(0.1)
+        for _ in range(tries):
+            xy = self.rng.uniform((x0, y0), (x1, y1))
+            yaw = float(self.rng.integers(4)) * np.pi / 2
+            if self.rng.random() < 0.6:
+                yaw += float(self.rng.uniform(-np.pi / 4, np.pi / 4))
+            idx = self._accept(self._make(cat, room, xy, 0.0, yaw), FLOOR_GAP)
+            if idx is not None:
+                return idx
+        return None
+
+    def near(self, cat: Category, host: int, n: int) -> list[int]:
+        """Up to ``n`` seats facing a table (around it) or a desk (in front of it)."""
+        h = self.placed[host]
+        R = rot_z(h.yaw)[:2, :2]
+        half = h.box.size[:2] / 2
+        sides = (
+            [np.array([0.0, 1.0])]
+            if h.label == "desk"
+            else [np.array(v) for v in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0))]
+        )
+        self.rng.shuffle(sides)
+        out: list[int] = []
+        for side in sides[:n]:
+            w, d, ht = sample_size(cat, self.rng)
+            along = float(self.rng.uniform(-0.25, 0.25)) * float(
+                half[0] if side[0] == 0 else half[1]
+            )
+            local = (
+                side * (float(np.abs(side) @ half) + 0.12 + d / 2)
+                + np.array([side[1], side[0]]) * along
+            )
+            m = R @ side  # outward normal of that table side in world
+            xy = h.box.center[:2] + R @ local
+            yaw = yaw_facing(-m) + float(self.rng.uniform(-0.3, 0.3))
+            idx = self._accept(self._make(cat, h.room, xy, 0.0, yaw, (w, d, ht)), FLOOR_GAP)
+            if idx is not None:
+                out.append(idx)
+        return out
+
+    def on_top(self, cat: Category, room: int, tries: int = 20) -> int | None:
+        """On the surface of a supporting object of the room (lamp on a nightstand, ...)."""
+        hosts = [
+            i
+            for i, p in enumerate(self.placed)
+            if p.room == room and p.support is not None and p.label in cat.rests_on
+        ]
+        if not hosts:
+            return None
+        for _ in range(tries):
+            host_i = hosts[int(self.rng.integers(len(hosts)))]
+            host = self.placed[host_i]
+            sup = host.support
+            assert sup is not None
+            rel = 0.0 if cat.at_back else float(self.rng.uniform(-0.5, 0.5))
+            cand = self._make(cat, room, np.zeros(2), 0.0, rel)
+            # footprint of the item, in the host's frame, about the item's origin
+            c = cand.box.corners()[:, :2]
+            lo, hi = c.min(axis=0), c.max(axis=0)
+            lo_x, hi_x = -sup.half_x - lo[0], sup.half_x - hi[0]
+            lo_y, hi_y = sup.y0 - sup.half_y - lo[1], sup.y0 + sup.half_y - hi[1]
+            if hi_x < lo_x or hi_y < lo_y:
+                continue
+            if cat.at_back:
+                hi_y = lo_y + 0.3 * (hi_y - lo_y)
+            local = self.rng.uniform((lo_x, lo_y), (hi_x, hi_y))
+            xy = host.xy + rot_z(host.yaw)[:2, :2] @ local
+            cand = Placed(
+                cat.name,
+                "top",
+                room,
+                xy,
+                host.z0 + sup.z,
+                host.yaw + rel,
+                cand.parts,
+                cand.support,
+                host_i,
+            )
+            idx = self._accept(cand, 0.01, ignore=host_i)
+            if idx is not None:
+                return idx
+        return None
+
+    def place(self, name: str, room: int, budget: int) -> list[int]:
+        """Place one object of category ``name`` and, within ``budget`` objects in all, the seats
+        that go with tables and desks."""
+        cat = CATEGORIES[name]
+        if cat.placement == "top":
+            idx = self.on_top(cat, room)
+            if idx is None and name == "box":  # boxes also stand on the floor
+                idx = self.free(cat, room)
+        elif cat.placement == "wall" or cat.against_wall:
+            idx = self.on_wall(cat, room)
+        else:
+            idx = self.free(cat, room)
+        if idx is None:
+            return []
+        out = [idx]
+        if name == "table":
+            out += self.near(
+                CATEGORIES["chair"], idx, min(budget - 1, int(self.rng.integers(2, 5)))
+            )
+        elif name == "desk":
+            seat = "office chair" if self.rng.random() < 0.7 else "chair"
+            out += self.near(CATEGORIES[seat], idx, min(budget - 1, 1))
+        return out
+
+
+def populate(placer: Placer, room: int, n_objects: tuple[int, int]) -> None:
+    """Fill one room with a number of objects drawn from ``n_objects`` (inclusive range)."""
+    lo, hi = n_objects
+    rng = placer.rng
+    target = int(rng.integers(lo, hi + 1))
+    anchors, pool = THEMES[placer.rooms[room].theme]
+    count = 0
+
+    def add(name: str) -> None:
+        nonlocal count
+        if count < target:
+            count += len(placer.place(name, room, target - count))
+
+    for name in ("door", "window", *anchors):
+        add(name)
+    names, weights = list(pool), np.array(list(pool.values()), float)
+    for _ in range(6 * target):
+        if count >= target:
+            break
+        add(str(rng.choice(names, p=weights / weights.sum())))
+    for _ in range(200):
+        if count >= lo:
+            break
+        add(FILLERS[int(rng.integers(len(FILLERS)))])
+    if count < lo:
+        raise RuntimeError(f"synthetic room {room}: placed only {count} of at least {lo} objects")

@@ -1,0 +1,108 @@
+"""Build the InternVL-style training index ("data_json") from a SPAR-7M tree (FORMATS.md §3).
+
+One JSON object per source, keyed ``<source>_<task>_<format>``, saved as
+``<out>/<source>_<total // 1000>k.json`` (the README's ``scannet_7799k.json``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spar3d.data.layout import QAFile, count_lines, images_root, scan_tree
+from spar3d.io import write_json
+
+
+@dataclass(frozen=True)
+class StaleCount:
+    """A file whose ``<count>`` in the name differs from its real number of lines."""
+
+    path: Path
+    declared: int
+    actual: int
+
+    @property
+    def fixed_path(self) -> Path:
+        """Where ``--fix-names`` moves the file: ``<format>_<actual>.jsonl``."""
+        fmt = self.path.name.rsplit("_", 1)[0]
+        return self.path.with_name(f"{fmt}_{self.actual}.jsonl")
+
+
+@dataclass
+class IndexResult:
+    """Per-source indexes and the stale names found while counting."""
+
+    indexes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    stale: list[StaleCount] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+def index_file_name(source: str, total: int) -> str:
+    """``<source>_<total // 1000>k.json`` as the SPAR README names it (``rxr_11k.json``)."""
+    return f"{source}_{total // 1000}k.json"
+
+
+def _entry(qa: QAFile, root: str | Path, path: Path, length: int) -> dict[str, Any]:
+    # Paths stay relative to how ROOT was given (SPAR writes "spar/scannet/images"), so an
+    # index built from a symlinked ./spar keeps working wherever that link points.
+    return {
+        "root": images_root(root, qa.source).as_posix(),
+        "annotation": path.as_posix(),
+        "repeat_time": 1,
+        "length": length,
+    }
+
+
+def build_index(
+    root: str | Path,
+    sources: Iterable[str] | None = None,
+    split: str = "train",
+    *,
+    fix_names: bool = False,
+) -> IndexResult:
+    """Count every QA file's lines and build one index per source.
+
+    Args:
+        root: SPAR-7M root as the user gave it (kept verbatim in the written paths).
+        sources: Sources to index; default every folder with a ``qa_jsonl``.
+        split: ``train`` or ``val``.
+        fix_names: Rename files whose name states a stale count to ``<format>_<actual>.jsonl``.
+            Without it stale names are only reported in ``IndexResult.stale``.
+
+    Raises:
+        FileExistsError: ``fix_names`` would overwrite an existing file.
+    """
+    result = IndexResult()
+    for qa in scan_tree(root, sources, split):
+        n = count_lines(qa.path)
+        path = qa.path
+        if qa.declared_count is not None and qa.declared_count != n:
+            stale = StaleCount(qa.path, qa.declared_count, n)
+            result.stale.append(stale)
+            if fix_names:
+                if stale.fixed_path.exists():
+                    raise FileExistsError(f"cannot rename {qa.path}: {stale.fixed_path} exists")
+                os.replace(qa.path, stale.fixed_path)
+                path = stale.fixed_path
+        index = result.indexes.setdefault(qa.source, {})
+        if qa.key in index:
+            raise ValueError(
+                f"two QA files for key {qa.key!r}: {index[qa.key]['annotation']} and {path}"
+            )
+        index[qa.key] = _entry(qa, root, path, n)
+    return result
+
+
+def write_indexes(result: IndexResult, out_dir: str | Path = "data_jsons") -> list[Path]:
+    """Write each source's index to ``out_dir``; returns the paths written."""
+    out_dir = Path(out_dir)
+    result.written = []
+    for source, index in result.indexes.items():
+        total = sum(e["length"] for e in index.values())
+        path = out_dir / index_file_name(source, total)
+        write_json(path, index)
+        result.written.append(path)
+    return result.written

@@ -1,0 +1,300 @@
+"""Mix per-source training indexes with per-source and per-format ratios (FORMATS.md §3).
+
+A mix multiplies each entry's ``repeat_time`` by its source's ratio and its format's ratio
+and adds ``length_with_repeat = int(length * repeat_time)``. The loader semantics (InternVL's)
+are: ``repeat_time < 1`` takes the first ``length_with_repeat`` lines, ``> 1`` repeats the
+file; both are "line ``i % length`` for ``i`` in ``range(length_with_repeat)``".
+
+Naming rule (the README's ``1rxr_1scannet_1scannetpp_1structured3d_7m.json``): one
+``<ratio><source>`` token per mixed source, sources sorted, ratio printed with ``%g``
+(1.0 -> ``1``, 0.5 -> ``0.5``), then the total ``length_with_repeat`` as ``<total // 10**6>m``,
+or ``<total // 1000>k`` below a million. Format ratios do not appear in the name (as in SPAR).
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import re
+from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from spar3d.data.layout import line_offsets
+from spar3d.io import atomic_open
+
+_INDEX_STEM_RE = re.compile(r"^(?P<source>.+)_\d+k$")
+_REQUIRED = ("root", "annotation", "length")
+_WRITE_BATCH = 1 << 16
+
+
+@dataclass
+class MixSpec:
+    """Ratios keyed by source (``scannet`` or the index stem ``scannet_7799k``) and by format.
+
+    A source or format left out keeps ratio 1; ratio 0 drops its entries.
+    """
+
+    source_ratios: dict[str, float] = field(default_factory=dict)
+    format_ratios: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> MixSpec:
+        """Read ``source_ratios``/``format_ratios`` (or SPAR's ``mix_ratios``/``qa_type_ratios``)."""
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping with source_ratios/format_ratios")
+        known = {"source_ratios", "format_ratios", "mix_ratios", "qa_type_ratios"}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; expected {sorted(known)}")
+        src = data.get("source_ratios", data.get("mix_ratios")) or {}
+        fmt = data.get("format_ratios", data.get("qa_type_ratios")) or {}
+        return cls(_ratios(src, f"{path}: source_ratios"), _ratios(fmt, f"{path}: format_ratios"))
+
+    def merged(self, other: MixSpec) -> MixSpec:
+        """This spec with ``other``'s ratios taking precedence."""
+        return MixSpec(
+            {**self.source_ratios, **other.source_ratios},
+            {**self.format_ratios, **other.format_ratios},
+        )
+
+
+def _ratios(raw: Mapping[str, Any], where: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in raw.items():
+        try:
+            r = float(v)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where}: ratio for {k!r} is not a number: {v!r}") from None
+        if r < 0:
+            raise ValueError(f"{where}: ratio for {k!r} is negative: {r}")
+        out[str(k)] = r
+    return out
+
+
+def parse_ratio_flags(flags: Iterable[str], what: str) -> dict[str, float]:
+    """Parse ``name=ratio`` command-line flags."""
+    raw: dict[str, str] = {}
+    for flag in flags:
+        name, sep, value = flag.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--{what}-ratio expects NAME=RATIO, got {flag!r}")
+        raw[name] = value
+    return _ratios(raw, f"--{what}-ratio")
+
+
+def source_of_index(path: str | Path) -> str:
+    """``scannet`` from ``data_jsons/scannet_7799k.json``."""
+    stem = Path(path).stem
+    m = _INDEX_STEM_RE.match(stem)
+    return m["source"] if m else stem
+
+
+def load_index(path: str | Path) -> dict[str, dict[str, Any]]:
+    """Read a data_json and check every entry has root, annotation and length."""
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: a data_json is a JSON object keyed by dataset name")
+    for key, entry in data.items():
+        missing = [f for f in _REQUIRED if not isinstance(entry, dict) or f not in entry]
+        if missing:
+            raise ValueError(f"{path}: entry {key!r} lacks {missing}")
+    return data
+
+
+def mix_name(source_ratios: Mapping[str, float], total: int) -> str:
+    """``1rxr_1scannet_7m.json`` (see the module docstring for the rule)."""
+    tokens = [f"{source_ratios[s]:g}{s}" for s in sorted(source_ratios)]
+    size = f"{total // 1_000_000}m" if total >= 1_000_000 else f"{total // 1000}k"
+    return "_".join([*tokens, size]) + ".json"
+
+
+@dataclass
+class MixResult:
+    """A mixed data_json, its SPAR-style file name and the ratio each source got."""
+
+    data: dict[str, dict[str, Any]]
+    name: str
+    source_ratios: dict[str, float]
+
+    @property
+    def total(self) -> int:
+        return sum(e["length_with_repeat"] for e in self.data.values())
+
+
+def mix_indexes(index_paths: Iterable[str | Path], spec: MixSpec) -> MixResult:
+    """Combine per-source data_jsons, scaling ``repeat_time`` by source and format ratios.
+
+    Raises:
+        ValueError: a ratio names a source or format none of the indexes has, or two
+            indexes share a key.
+    """
+    data: dict[str, dict[str, Any]] = {}
+    used_src: dict[str, float] = {}
+    seen_src_keys: set[str] = set()
+    seen_formats: set[str] = set()
+    for path in index_paths:
+        source = source_of_index(path)
+        stem = Path(path).stem
+        seen_src_keys.update({source, stem})
+        s_ratio = spec.source_ratios.get(stem, spec.source_ratios.get(source, 1.0))
+        if s_ratio == 0:
+            continue
+        used_src[source] = s_ratio
+        for key, entry in load_index(path).items():
+            fmt = key.rsplit("_", 1)[-1]
+            seen_formats.add(fmt)
+            repeat = float(entry.get("repeat_time", 1)) * s_ratio * spec.format_ratios.get(fmt, 1.0)
+            if repeat == 0:
+                continue
+            if key in data:
+                raise ValueError(f"{path}: key {key!r} already comes from another index")
+            out = dict(entry)
+            out["repeat_time"] = repeat
+            out["length_with_repeat"] = int(entry["length"] * repeat)
+            data[key] = out
+    _check_named(spec.source_ratios, seen_src_keys, "source")
+    _check_named(spec.format_ratios, seen_formats, "format")
+    total = sum(e["length_with_repeat"] for e in data.values())
+    return MixResult(data, mix_name(used_src, total), used_src)
+
+
+def _check_named(ratios: Mapping[str, float], seen: set[str], what: str) -> None:
+    # A typo ("scanet=2") would otherwise silently leave the mix unchanged.
+    unknown = sorted(set(ratios) - seen)
+    if unknown:
+        raise ValueError(f"{what} ratio for {unknown} matches no index; known: {sorted(seen)}")
+
+
+def _resolve(path: str, base_dir: Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else base_dir / p
+
+
+def entry_lengths(data: Mapping[str, Mapping[str, Any]]) -> np.ndarray:
+    """``length_with_repeat`` per entry, ``(n_entries,) int64`` (computed when absent)."""
+    return np.array(
+        [
+            e.get("length_with_repeat", int(e["length"] * float(e.get("repeat_time", 1))))
+            for e in data.values()
+        ],
+        dtype=np.int64,
+    )
+
+
+def locate(
+    global_idx: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Map virtual indices of a mix to (entry number, line number) with repeat semantics.
+
+    Args:
+        global_idx: ``(N,) int64`` indices into the concatenated ``length_with_repeat`` ranges.
+        starts: ``(E,) int64`` first virtual index of each entry.
+        lengths: ``(E,) int64`` real line count of each entry's file.
+    """
+    entry = np.searchsorted(starts, global_idx, side="right") - 1
+    line = (global_idx - starts[entry]) % lengths[entry]
+    return entry, line
+
+
+def materialize(
+    data: Mapping[str, Mapping[str, Any]],
+    out_path: str | Path,
+    n: int | None = None,
+    seed: int = 0,
+    *,
+    base_dir: str | Path = ".",
+    tag: bool = True,
+) -> dict[str, int]:
+    """Write a sampled, shuffled JSONL of a mix without holding its lines in memory.
+
+    Only line offsets (8 bytes per line) and the sampled indices live in RAM; lines are copied
+    byte-for-byte from memory-mapped files.
+
+    Args:
+        data: A mixed data_json.
+        out_path: JSONL to write (atomically).
+        n: Number of lines to draw without replacement from the ``sum(length_with_repeat)``
+            virtual lines; None takes them all (shuffled).
+        seed: Seed of the shuffle.
+        base_dir: Directory relative ``annotation`` paths are resolved against.
+        tag: Prepend ``"data_key"`` and ``"data_root"`` fields to each line so a consumer can
+            resolve image paths of mixed sources.
+
+    Returns:
+        Lines written per key.
+
+    Raises:
+        ValueError: ``n`` exceeds the mix, or a file's line count differs from its ``length``.
+    """
+    base_dir = Path(base_dir)
+    keys = list(data)
+    with_repeat = entry_lengths(data)
+    starts = np.concatenate([[0], np.cumsum(with_repeat)[:-1]]).astype(np.int64)
+    total = int(with_repeat.sum())
+    if n is None:
+        n = total
+    if n > total:
+        raise ValueError(f"cannot draw {n} lines from a mix of {total}")
+    offsets: list[np.ndarray] = []
+    for key in keys:
+        path = _resolve(data[key]["annotation"], base_dir)
+        off = line_offsets(path)
+        if len(off) - 1 != int(data[key]["length"]):
+            raise ValueError(
+                f"{path}: index entry {key!r} says {data[key]['length']} lines, file has "
+                f"{len(off) - 1}; re-run `spar3d index-data`"
+            )
+        offsets.append(off)
+    lengths = np.array([len(o) - 1 for o in offsets], dtype=np.int64)
+    # One flat offsets array so a batch's byte ranges come out of two vectorised gathers.
+    base = np.concatenate([[0], np.cumsum([len(o) for o in offsets])[:-1]]).astype(np.int64)
+    flat = np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.int64)
+    del offsets
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(total)[:n] if n == total else rng.choice(total, n, replace=False)
+    entry, line = locate(chosen.astype(np.int64), starts, lengths)
+    del chosen
+    prefixes = [
+        b'{"data_key": %s, "data_root": %s, '
+        % (json.dumps(k).encode(), json.dumps(data[k]["root"]).encode())
+        for k in keys
+    ]
+    with ExitStack() as stack, atomic_open(out_path, "wb") as out:
+        maps = [_map(stack, _resolve(data[k]["annotation"], base_dir)) for k in keys]
+        for lo in range(0, n, _WRITE_BATCH):
+            ent = entry[lo : lo + _WRITE_BATCH]
+            pos = base[ent] + line[lo : lo + _WRITE_BATCH]
+            buf = []
+            for e, b, f in zip(
+                ent.tolist(), flat[pos].tolist(), flat[pos + 1].tolist(), strict=True
+            ):
+                raw = maps[e][b:f].rstrip(b"\r\n")
+                if tag:
+                    raw = _tagged(raw, prefixes[e], keys[e])
+                buf.append(raw)
+            out.write(b"\n".join(buf) + b"\n")
+    counts = np.bincount(entry, minlength=len(keys))
+    return {k: int(c) for k, c in zip(keys, counts, strict=True)}
+
+
+def _map(stack: ExitStack, path: Path) -> Any:
+    fh = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - closed by the stack
+    if fh.seek(0, 2) == 0:  # mmap refuses empty files
+        return b""
+    return stack.enter_context(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+
+
+def _tagged(raw: bytes, prefix: bytes, key: str) -> bytes:
+    body = raw.lstrip()
+    if not body.startswith(b"{"):
+        raise ValueError(f"entry {key!r}: line is not a JSON object: {raw[:60]!r}")
+    body = body[1:].lstrip()
+    return prefix[:-2] + b"}" if body == b"}" else prefix + body

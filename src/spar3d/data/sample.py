@@ -1,0 +1,106 @@
+"""Accessors for one SPAR-7M sample (FORMATS.md §1) and readers that yield samples."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spar3d.data.layout import images_root, scan_tree
+from spar3d.io import read_jsonl
+
+MARKER_FIELDS = (
+    *(f"{c}_{k}" for k in ("point", "bbox") for c in ("red", "blue", "green", "yellow")),
+    "point_img_idx",
+    "bbox_img_idx",
+    "point_list",
+    "bbox_list",
+)
+
+
+def question_answer(sample: dict[str, Any]) -> tuple[str, str]:
+    """The first human turn and the first gpt turn of ``conversations``.
+
+    Raises:
+        ValueError: the sample has no human or no gpt turn.
+    """
+    turns = sample.get("conversations")
+    if not isinstance(turns, list):
+        raise ValueError(f"sample {sample.get('id')!r}: 'conversations' must be a list")
+    q = next((t.get("value") for t in turns if t.get("from") == "human"), None)
+    a = next((t.get("value") for t in turns if t.get("from") == "gpt"), None)
+    if q is None or a is None:
+        raise ValueError(f"sample {sample.get('id')!r}: needs a 'human' and a 'gpt' turn")
+    return str(q), str(a)
+
+
+def image_list(sample: dict[str, Any]) -> list[str]:
+    """``image`` as a list (SPAR writes a list; LLaVA-style single strings are accepted)."""
+    img = sample.get("image") or []
+    return [img] if isinstance(img, str) else list(img)
+
+
+def scene_of(sample: dict[str, Any]) -> str:
+    """Scene of a sample: ``meta.scene`` when present, else the first image's top folder."""
+    meta = sample.get("meta") or {}
+    if isinstance(meta, dict) and meta.get("scene"):
+        return str(meta["scene"])
+    images = image_list(sample)
+    return images[0].split("/", 1)[0] if images else ""
+
+
+def format_of(sample: dict[str, Any], default: str = "") -> str:
+    """Answer format from ``meta.format`` when the writer recorded it, else ``default``."""
+    meta = sample.get("meta") or {}
+    return str(meta.get("format", default)) if isinstance(meta, dict) else default
+
+
+@dataclass(frozen=True)
+class LoadedSample:
+    """A sample with where its images live and which file/format it came from."""
+
+    sample: dict[str, Any]
+    images_root: Path
+    format: str
+    source: str
+
+
+def iter_tree_samples(
+    root: str | Path,
+    sources: Iterable[str] | None = None,
+    split: str = "train",
+    per_file: int | None = None,
+) -> Iterator[LoadedSample]:
+    """Samples of a SPAR-7M tree, at most ``per_file`` from each QA file."""
+    for qa in scan_tree(root, sources, split):
+        for n, sample in enumerate(read_jsonl(qa.path)):
+            if per_file is not None and n >= per_file:
+                break
+            yield LoadedSample(sample, images_root(root, qa.source), qa.format, qa.source)
+
+
+def iter_jsonl_samples(
+    path: str | Path, images_root_: str | Path | None = None, limit: int | None = None
+) -> Iterator[LoadedSample]:
+    """Samples of one JSONL (a QA file or a materialised mix).
+
+    Images resolve against ``data_root`` (written by ``spar3d mix --materialize``), else
+    ``images_root_``, else ``<file>/../../../../images`` when the file sits in a SPAR tree.
+    """
+    path = Path(path)
+    fallback = Path(images_root_) if images_root_ else _tree_images_root(path)
+    fmt_from_tree = path.parent.name if fallback == _tree_images_root(path) else ""
+    for n, sample in enumerate(read_jsonl(path)):
+        if limit is not None and n >= limit:
+            break
+        root = Path(sample["data_root"]) if "data_root" in sample else fallback
+        key = str(sample.get("data_key", ""))
+        fmt = format_of(sample, key.rsplit("_", 1)[-1] if key else fmt_from_tree)
+        yield LoadedSample(sample, root, fmt, key.split("_", 1)[0] if key else "")
+
+
+def _tree_images_root(path: Path) -> Path:
+    # <root>/<source>/qa_jsonl/<split>/<task>/<format>/<file>.jsonl
+    parents = path.parents
+    return parents[4] / "images" if len(parents) > 4 else path.parent

@@ -1,0 +1,216 @@
+"""Draw a SPAR-7M sample's marker fields onto its images, with SPAR's look.
+
+SPAR-7M images are clean; the training loader draws markers when it loads a sample
+(FORMATS.md §1). SPAR's public ``draw_marker.py`` fixes the look this module follows:
+
+- points: filled dots of a fixed 20 px radius (not scaled with the image size);
+- boxes: 20 px thick rectangles outset by 7/8 of the stroke so the box interior stays visible;
+- colours red, blue, green, yellow; list markers (``point_list``/``bbox_list``) are labelled
+  ``objectA, object0, object1, ...`` (points) or ``object0, object1, ...`` (boxes);
+- ``x * W / 1000``, ``y * H / 1000`` maps 0-1000 coordinates to pixels.
+
+Which image a coloured marker goes on: ``point_img_idx[0]`` / ``bbox_img_idx[0]`` list one
+image index per colour, in the order the task draws its colours. For the tasks whose SPAR order
+is not red, blue, green, yellow that order is in ``IMG_IDX_ORDER``; for every other task it is
+the order of the colour fields in the sample (the order the task added them). Without an index
+every marker goes on the first image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+DOT_RADIUS_PX = 20
+BOX_STROKE_PX = 20
+BOX_OUTSET_PX = BOX_STROKE_PX * 7 / 8
+LABEL_SIZE_PX = 40
+
+COLORS: dict[str, tuple[int, int, int]] = {
+    "red": (255, 0, 0),
+    "blue": (0, 0, 255),
+    "green": (0, 255, 0),
+    "yellow": (255, 255, 0),
+}
+COLOR_NAMES = tuple(COLORS)
+LIST_COLOR = COLORS["blue"]
+LABEL_TEXT = (255, 255, 255)
+
+# Order of the entries of point_img_idx / bbox_img_idx per task, as SPAR's drawing code reads
+# them; every other task uses red, blue, green, yellow (skipping colours the sample lacks).
+IMG_IDX_ORDER: dict[str, tuple[str, ...]] = {
+    "distance_infer_center_oo_mv": ("red", "green", "blue"),
+    "spatial_imagination_oc_mv": ("green", "blue", "red"),
+    "spatial_imagination_oo_mv": ("green", "blue", "red", "yellow"),
+    "spatial_imagination_oc_video": ("green", "blue", "red"),
+    "spatial_imagination_oo_video": ("green", "blue", "red", "yellow"),
+}
+# Video imagination tasks also label their boxes object0.. in IMG_IDX_ORDER order.
+LABELLED_BOX_TASKS = frozenset({"spatial_imagination_oc_video", "spatial_imagination_oo_video"})
+
+
+def norm1000_to_px(uv_norm1000: Sequence[float], width: int, height: int) -> list[float]:
+    """Scale ``[x, y]`` or ``[x1, y1, x2, y2]`` from 0-1000 to pixels."""
+    return [v * (width if i % 2 == 0 else height) / 1000 for i, v in enumerate(uv_norm1000)]
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def draw_dot(image: Image.Image, uv_norm1000: Sequence[float], color: tuple[int, int, int]) -> None:
+    """Filled dot of radius ``DOT_RADIUS_PX`` centred on the point (in place)."""
+    x, y = (int(v) for v in norm1000_to_px(uv_norm1000, *image.size))
+    r = DOT_RADIUS_PX
+    ImageDraw.Draw(image).ellipse([x - r, y - r, x + r, y + r], fill=color)
+
+
+def draw_box(
+    image: Image.Image, box_norm1000: Sequence[float], color: tuple[int, int, int]
+) -> None:
+    """Rectangle of stroke ``BOX_STROKE_PX`` drawn just outside the box (in place)."""
+    x1, y1, x2, y2 = norm1000_to_px(box_norm1000, *image.size)
+    o = BOX_OUTSET_PX
+    rect = [int(x1 - o), int(y1 - o), int(x2 + o), int(y2 + o)]
+    ImageDraw.Draw(image).rectangle(rect, outline=color, width=BOX_STROKE_PX)
+
+
+def draw_label(
+    image: Image.Image, xy_px: tuple[float, float], text: str, color: tuple[int, int, int]
+) -> None:
+    """White text on a filled ``color`` patch with its top-left at ``xy_px`` (kept inside)."""
+    draw = ImageDraw.Draw(image)
+    font = _font(LABEL_SIZE_PX)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    w, h = right - left + 8, bottom - top + 8
+    x = min(max(0, int(xy_px[0])), max(0, image.width - w))
+    y = min(max(0, int(xy_px[1])), max(0, image.height - h))
+    draw.rectangle([x, y, x + w, y + h], fill=color)
+    draw.text((x + 4 - left, y + 4 - top), text, fill=LABEL_TEXT, font=font)
+
+
+def _single(sample: dict[str, Any], field: str, size: int) -> list[float]:
+    value = sample[field]
+    try:
+        coords = [float(v) for v in value[0]]
+    except (TypeError, IndexError, ValueError):
+        coords = []
+    if len(coords) != size:
+        raise ValueError(
+            f"sample {sample.get('id')!r}: {field} must be [[{size} numbers]], got {value!r}"
+        )
+    return coords
+
+
+def _index_list(sample: dict[str, Any], field: str, n_images: int) -> list[int] | None:
+    if field not in sample:
+        return None
+    value = sample[field]
+    idx = value[0] if value and isinstance(value[0], list) else value
+    for i in idx:
+        if not isinstance(i, int) or not 0 <= i < n_images:
+            raise ValueError(
+                f"sample {sample.get('id')!r}: {field} entry {i!r} is not an image index "
+                f"in 0..{n_images - 1}"
+            )
+    return list(idx)
+
+
+def _target(sample: dict[str, Any], field: str, idx: list[int] | None, pos: int, what: str) -> int:
+    """Image index of the ``pos``-th marker listed in ``field`` (image 0 without the field)."""
+    if idx is None:
+        return 0
+    if pos >= len(idx):
+        raise ValueError(
+            f"sample {sample.get('id')!r}: {field} has {len(idx)} entries, no image for {what}"
+        )
+    return idx[pos]
+
+
+def marker_placements(
+    sample: dict[str, Any], n_images: int
+) -> list[tuple[int, str, str, list[float], str | None]]:
+    """Every marker of a sample as ``(image index, kind, colour, coords, label)``.
+
+    ``kind`` is ``point`` or ``bbox``; ``colour`` a key of ``COLORS`` or ``list``; coords are
+    0-1000 values. This is the single place that decides which image a marker belongs on.
+
+    Raises:
+        ValueError: a marker field is malformed or points at an image the sample lacks.
+    """
+    task = str(sample.get("type", ""))
+    out: list[tuple[int, str, str, list[float], str | None]] = []
+    for kind, size in (("point", 2), ("bbox", 4)):
+        idx_field = f"{kind}_img_idx"
+        idx = _index_list(sample, idx_field, n_images)
+        list_field = f"{kind}_list"
+        if list_field in sample:
+            items = sample[list_field][0] if sample[list_field] else []
+            for i, coords in enumerate(items):
+                if len(coords) != size:
+                    raise ValueError(
+                        f"sample {sample.get('id')!r}: {list_field}[0][{i}] has "
+                        f"{len(coords)} values, expected {size}"
+                    )
+                img = _target(sample, idx_field, idx, i, f"{list_field}[0][{i}]")
+                label = (
+                    ("objectA" if i == 0 else f"object{i - 1}") if kind == "point" else f"object{i}"
+                )
+                out.append((img, kind, "list", [float(v) for v in coords], label))
+            continue
+        # Field order is the order the task added its markers (JSON objects keep key order).
+        fields = {f"{c}_{kind}": c for c in COLOR_NAMES}
+        present = [fields[k] for k in sample if k in fields]
+        order = [c for c in IMG_IDX_ORDER.get(task, ()) if c in present] or present
+        for n, color in enumerate(order):
+            coords = _single(sample, f"{color}_{kind}", size)
+            label = f"object{n}" if kind == "bbox" and task in LABELLED_BOX_TASKS else None
+            img = _target(sample, idx_field, idx, n, f"{color}_{kind}")
+            out.append((img, kind, color, coords, label))
+    return out
+
+
+def draw_markers(images: Sequence[Image.Image], sample: dict[str, Any]) -> list[Image.Image]:
+    """Copies of ``images`` (RGB) with the sample's markers drawn on the right images."""
+    drawn = [im.convert("RGB") for im in images]  # convert() always returns a copy
+    for img, kind, color, coords, label in marker_placements(sample, len(drawn)):
+        rgb = LIST_COLOR if color == "list" else COLORS[color]
+        image = drawn[img]
+        if kind == "point":
+            draw_dot(image, coords, rgb)
+            if label:
+                x, y = norm1000_to_px(coords, *image.size)
+                draw_label(image, (x + DOT_RADIUS_PX, y + DOT_RADIUS_PX), label, rgb)
+        else:
+            draw_box(image, coords, rgb)
+            if label:
+                _, _, x2, y2 = norm1000_to_px(coords, *image.size)
+                draw_label(image, (x2 - 4 * LABEL_SIZE_PX, y2 + BOX_STROKE_PX), label, rgb)
+    return drawn
+
+
+def load_images(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
+    """Open a sample's ``image`` entries (a list, or one path) relative to ``images_root``."""
+    paths = sample.get("image")
+    if isinstance(paths, str):
+        paths = [paths]
+    if not paths:
+        return []
+    out = []
+    for rel in paths:
+        path = Path(images_root) / rel
+        if not path.is_file():
+            raise FileNotFoundError(f"sample {sample.get('id')!r}: image not found: {path}")
+        with Image.open(path) as im:
+            out.append(im.convert("RGB"))
+    return out
+
+
+def draw_sample(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
+    """Load a sample's images from ``images_root`` and draw its markers on them."""
+    return draw_markers(load_images(sample, images_root), sample)

@@ -104,3 +104,25 @@ def _tree_images_root(path: Path) -> Path:
     # <root>/<source>/qa_jsonl/<split>/<task>/<format>/<file>.jsonl
     parents = path.parents
     return parents[4] / "images" if len(parents) > 4 else path.parent
+
+
+def iter_samples(
+    path: str | Path,
+    sources: Iterable[str] | None = None,
+    split: str = "train",
+    per_file: int | None = None,
+    limit: int | None = None,
+    images_root_: str | Path | None = None,
+) -> Iterator[LoadedSample]:
+    """Samples of a SPAR-7M tree (a folder) or of one JSONL file, at most ``limit`` in all."""
+    path = Path(path)
+    if path.is_dir():
+        it: Iterator[LoadedSample] = iter_tree_samples(path, sources, split, per_file)
+    elif path.is_file():
+        it = iter_jsonl_samples(path, images_root_, per_file)
+    else:
+        raise FileNotFoundError(f"neither a SPAR-7M folder nor a JSONL file: {path}")
+    for n, loaded in enumerate(it):
+        if limit is not None and n >= limit:
+            return
+        yield loaded

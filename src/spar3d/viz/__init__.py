@@ -1,0 +1,1 @@
+"""Look at data: an HTML gallery of samples with markers drawn, and dataset statistics."""

@@ -1,0 +1,63 @@
+"""``spar3d tasks`` (the catalog) and ``spar3d generate`` (QA generation into the SPAR-7M layout)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def tasks_cmd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/tasks.md.")] = False,
+) -> None:
+    """List the registered tasks: views, relation, formats, bench level and metric."""
+    from spar3d.tasks.catalog import markdown as catalog_md
+    from spar3d.tasks.catalog import rows
+
+    if markdown:
+        typer.echo(catalog_md(), nl=False)
+        return
+    t = Table(title="spar3d tasks")
+    t.add_column("task", no_wrap=True)
+    for col in ("views", "rel", "formats", "bench", "markers"):
+        t.add_column(col)
+    for r in rows():
+        t.add_row(r["task"], r["views"], r["rel"], r["formats"], r["bench"], r["markers"])
+    Console().print(t)
+
+
+def generate_cmd(
+    scene_dirs: Annotated[list[Path], typer.Argument(help="Scene folders with spar3d_index.json.")],
+    out: Annotated[Path, typer.Option("--out", help="Output root of the SPAR-7M tree.")],
+    split: Annotated[str, typer.Option("--split", help="train or val.")] = "train",
+    tasks: Annotated[str, typer.Option("--tasks", help="Comma-separated names, or 'all'.")] = "all",
+    per_task: Annotated[int, typer.Option("--per-task", help="Samples per task per scene.")] = 50,
+    seed: Annotated[int, typer.Option("--seed", help="Global seed.")] = 0,
+    rgbd: Annotated[
+        bool, typer.Option("--rgbd", help="Also write depth, pose, intrinsics.")
+    ] = False,
+    no_meta: Annotated[bool, typer.Option("--no-meta", help="Drop the meta field.")] = False,
+) -> None:
+    """Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/..."""
+    from spar3d.generate import generate
+
+    if split not in ("train", "val"):
+        raise typer.BadParameter("must be train or val", param_hint="--split")
+    summary = generate(
+        scene_dirs, out, split=split, tasks=tasks, per_task=per_task, seed=seed, rgbd=rgbd,
+        keep_meta=not no_meta,
+    )  # fmt: skip
+    console = Console()
+    console.print(summary.table())
+    for scene, err in summary.scenes_failed.items():
+        console.print(f"[red]failed[/red] {scene}: {err}")
+    if not summary.scenes_ok:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tasks")(tasks_cmd)
+    app.command("generate")(generate_cmd)

@@ -1,0 +1,426 @@
+"""The task engine: a base class that owns the sampling loop, and the types a task returns.
+
+How a task is written
+=====================
+
+A task is a subclass of :class:`Task` registered in :data:`spar3d.tasks.registry.TASKS` with
+:func:`spar3d.tasks.registry.register_task`. It declares a :class:`TaskSpec` (name, version, views,
+relation, formats, bench level and metric, markers, placeholders) and implements only two methods:
+
+* ``propose(scene, rng) -> tuple | None`` -- draw ONE random candidate with the given
+  ``numpy.random.Generator`` and return a hashable key (image indices and object ids, e.g.
+  ``(image_index, red_id, blue_id)``). The key de-duplicates samples: a key already used for this
+  (scene, task) is rejected as ``"duplicate"``. Return ``None`` only when the scene cannot supply
+  any candidate at all (for instance no image sees two objects); the loop then stops.
+* ``compute(scene, key) -> Facts`` -- turn the candidate into answer quantities using the 3D
+  ground truth, or ``raise Reject("reason")`` (e.g. ``"2d_boxes_overlap"``, ``"depth_too_close"``,
+  ``"3d_boxes_overlap"``, ``"pitch_too_steep"``, ``"relation_indistinguishable"``). Rejections are
+  counted per reason in :class:`TaskStats`.
+
+Everything else -- seeding, the attempt budget, de-duplication, assigning formats round-robin,
+choosing template paraphrases, multiple-choice options, judge true/false balance, sample ids,
+marker fields and the ``meta`` provenance block -- is done here, identically for every task.
+
+:class:`Facts` carries:
+
+* ``images`` -- image-record indices used by the sample, primary view first (one for ``S`` tasks,
+  several for ``MV``/``V`` tasks; ``image_dir`` says ``image_color`` or ``video_color``);
+* ``object_ids`` -- the objects involved, in the order the task draws them;
+* ``values`` -- placeholder values for the templates, already formatted as text
+  (``{"label_A": "chair", "depth_A": "1.5"}``);
+* ``markers`` -- a :class:`spar3d.tasks.markers.Markers` builder; each marker names its colour,
+  kind (point / bbox / list) and the position of its image in ``images`` (``img_idx``), which is
+  written as ``point_img_idx`` / ``bbox_img_idx`` for multi-image samples;
+* ``answer`` -- what the question asks for, one of :class:`NumericAnswer` (a number; ``select``
+  gets plausible numeric distractors), :class:`ChoiceAnswer` (a word or phrase with distractor
+  candidates: names, relation triples) and optionally ``judge`` (:class:`JudgeFacts`: placeholder
+  values of a true and of a false statement);
+* ``quantities`` -- the raw numbers behind the answer (depths, distances, camera-frame
+  coordinates, relation words), copied into ``meta.quantities`` for provenance.
+
+The sample dict (FORMATS.md section 1, plus ``meta``)::
+
+    {"id": "<scene>_<n>",
+     "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],
+     "image": ["<scene>/image_color/<frame>.jpg", ...],
+     "type": "<task name>",
+     "red_point": [[x, y]], ..., "point_img_idx": [[...]] (multi-image only),
+     "meta": {"task", "task_version", "format", "template_id", "scene", "source", "frames",
+              "image_indices", "object_ids", "seed", "task_seed", "quantities",
+              "options" and "correct_option" (select), "judge_truth" (judge)}}
+
+Questions carry no ``<image>`` token, as in SPAR-7M: a training loader adds image tokens itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
+from spar3d.tasks.markers import Markers
+from spar3d.tasks.options import OptionSet, choice_options, numeric_options
+from spar3d.tasks.templates import TemplateBank, load_templates
+
+Format = Literal["fill", "select", "sentence", "judge"]
+FORMATS: tuple[str, ...] = ("fill", "select", "sentence", "judge")
+VIEWS: tuple[str, ...] = ("S", "MV", "V")
+RELATIONS: tuple[str, ...] = ("OC", "OO", "-")
+LEVELS: tuple[str, ...] = ("Low", "Medium", "High", "None")
+
+
+class Reject(Exception):
+    """Raised by :meth:`Task.compute` to drop a candidate; ``reason`` is a short snake_case tag."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What a task is, as listed by ``spar3d tasks`` and docs/tasks.md.
+
+    Attributes:
+        name: Task type, the ``type`` field of its samples (``depth_prediction_oc``).
+        version: Bumped whenever the geometry or the wording of the task changes.
+        views: ``"S"`` one image, ``"MV"`` 2-5 images, ``"V"`` a frame sequence.
+        relation: ``"OC"`` object-camera, ``"OO"`` object-object, ``"-"`` neither.
+        formats: Formats the task produces, a subset of fill/select/sentence/judge.
+        bench_level: SPAR-Bench level (``"Low"``, ``"Medium"``, ``"High"``) or ``"None"``.
+        metric: Bench metric (``"MRA"``, ``"Acc"``, ``"VCI"``) or ``"-"``.
+        markers: Marker fields its samples carry (``("red_point", "blue_point")``).
+        placeholders: Template placeholders the task fills (besides ``options`` / ``letters``).
+        description: One line: what is asked and how the answer is computed.
+    """
+
+    name: str
+    version: int
+    views: str
+    relation: str
+    formats: tuple[str, ...]
+    bench_level: str
+    metric: str
+    markers: tuple[str, ...]
+    placeholders: tuple[str, ...]
+    description: str
+
+    def __post_init__(self) -> None:
+        bad = [f for f in self.formats if f not in FORMATS]
+        if bad or not self.formats:
+            raise ValueError(f"task {self.name!r}: formats {self.formats} (allowed: {FORMATS})")
+        if self.views not in VIEWS:
+            raise ValueError(f"task {self.name!r}: views {self.views!r} not in {VIEWS}")
+        if self.relation not in RELATIONS:
+            raise ValueError(f"task {self.name!r}: relation {self.relation!r} not in {RELATIONS}")
+        if self.bench_level not in LEVELS:
+            raise ValueError(
+                f"task {self.name!r}: bench_level {self.bench_level!r} not in {LEVELS}"
+            )
+
+
+@dataclass(frozen=True)
+class NumericAnswer:
+    """A numeric answer shown with ``decimals`` decimals.
+
+    Attributes:
+        value: The exact value (before rounding).
+        decimals: Decimals in the answer text and in every option.
+        minimum: Smallest value a distractor may take (e.g. one rounding unit for distances).
+    """
+
+    value: float
+    decimals: int = 1
+    minimum: float | None = None
+
+    @property
+    def text(self) -> str:
+        return f"{round(self.value, self.decimals):.{self.decimals}f}"
+
+
+@dataclass(frozen=True)
+class ChoiceAnswer:
+    """A categorical answer: ``correct`` plus candidate wrong answers for ``select``.
+
+    Attributes:
+        correct: Answer text (a name, a relation triple "left, , behind", ...).
+        distractors: Wrong answers to draw options from; must differ from ``correct``.
+    """
+
+    correct: str
+    distractors: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.correct
+
+
+@dataclass(frozen=True)
+class JudgeFacts:
+    """Placeholder values making the judge statement true, and values making it false."""
+
+    true_values: dict[str, str]
+    false_values: dict[str, str]
+
+
+@dataclass
+class Facts:
+    """What :meth:`Task.compute` returns for an accepted candidate (see the module docstring)."""
+
+    images: list[int]
+    object_ids: list[int]
+    values: dict[str, str]
+    answer: NumericAnswer | ChoiceAnswer
+    markers: Markers = field(default_factory=Markers)
+    quantities: dict[str, Any] = field(default_factory=dict)
+    judge: JudgeFacts | None = None
+    image_dir: str = "image_color"
+
+
+@dataclass
+class TaskStats:
+    """Counters of one task over one or more scenes."""
+
+    generated: Counter[str] = field(default_factory=Counter)  # per format
+    rejected: Counter[str] = field(default_factory=Counter)  # per reason
+    attempts: int = 0
+
+    def merge(self, other: TaskStats) -> None:
+        self.generated.update(other.generated)
+        self.rejected.update(other.rejected)
+        self.attempts += other.attempts
+
+    @property
+    def total(self) -> int:
+        return sum(self.generated.values())
+
+
+def jsonable(x: Any, nd: int = 4) -> Any:
+    """Provenance values as plain JSON: floats rounded to ``nd`` decimals, numpy unwrapped."""
+    if isinstance(x, dict):
+        return {str(k): jsonable(v, nd) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [jsonable(v, nd) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return round(float(x), nd)
+    return x
+
+
+def derive_seed(seed: int, scene_id: str, task_name: str) -> int:
+    """A 63-bit seed from (global seed, scene, task), stable across runs and Python versions."""
+    digest = hashlib.blake2b(f"{seed}\x1f{scene_id}\x1f{task_name}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "little") >> 1
+
+
+class SceneView:
+    """A :class:`SceneIndex` with per-image caches the tasks share (camera-frame centres etc.).
+
+    Attributes:
+        index: The scene index.
+        objects: Object records by id.
+    """
+
+    def __init__(self, index: SceneIndex) -> None:
+        self.index = index
+        self.objects: dict[int, ObjectRecord] = index.objects_by_id()
+        self._ids = np.array(sorted(self.objects), dtype=np.int64)
+        self._row = {int(o): i for i, o in enumerate(self._ids)}
+        self._centers_world = (
+            np.stack([self.objects[int(o)].center for o in self._ids])
+            if len(self._ids)
+            else np.zeros((0, 3))
+        )
+        self._visible = [im.visible_by_id() for im in index.images]
+        self._visible_ids = [sorted(v) for v in self._visible]
+        self._centers_cam: dict[int, np.ndarray] = {}
+        self._T_cam_world: dict[int, np.ndarray] = {}
+
+    @property
+    def scene_id(self) -> str:
+        return self.index.scene_id
+
+    def image(self, i: int) -> ImageRecord:
+        return self.index.images[i]
+
+    def visible_ids(self, i: int) -> list[int]:
+        """Ids of the objects visible in image ``i``, ascending."""
+        return self._visible_ids[i]
+
+    def visible(self, i: int, object_id: int) -> VisibleObject:
+        return self._visible[i][object_id]
+
+    def T_cam_world(self, i: int) -> np.ndarray:
+        """``(4, 4)`` world-to-camera transform of image ``i``."""
+        T = self._T_cam_world.get(i)
+        if T is None:
+            from spar3d.geometry.transforms import invert_pose
+
+            T = invert_pose(self.index.images[i].T_world_cam)
+            self._T_cam_world[i] = T
+        return T
+
+    def center_cam(self, i: int, object_id: int) -> np.ndarray:
+        """``(3,)`` centre of an object in the camera frame of image ``i``."""
+        C = self._centers_cam.get(i)
+        if C is None:
+            T = self.T_cam_world(i)
+            C = self._centers_world @ T[:3, :3].T + T[:3, 3]
+            self._centers_cam[i] = C
+        return np.asarray(C[self._row[object_id]])
+
+    def images_with(self, min_visible: int) -> list[int]:
+        """Indices of the images that see at least ``min_visible`` objects."""
+        return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
+
+
+class Task:
+    """Base class of every task (see the module docstring for the contract).
+
+    Class attributes:
+        spec: The :class:`TaskSpec`.
+        defaults: Thresholds and knobs of the task; override per instance with ``params``.
+        center_note: Whether questions end with SPAR's "Calculate or judge based on the 3D center
+            points of these objects." sentence.
+
+    Args:
+        params: Overrides of ``defaults`` (unknown keys raise ValueError).
+        max_attempts_per_sample: Attempt budget per requested sample before giving up.
+    """
+
+    spec: ClassVar[TaskSpec]
+    defaults: ClassVar[dict[str, float]] = {}
+    center_note: ClassVar[bool] = True
+
+    def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
+        unknown = set(params or {}) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"task {self.spec.name}: unknown parameters {sorted(unknown)}")
+        self.params: dict[str, float] = {**self.defaults, **(params or {})}
+        self.max_attempts_per_sample = max_attempts_per_sample
+        self.templates: TemplateBank = load_templates(
+            self.spec.name, self.spec.formats, self.spec.placeholders
+        )
+
+    # -- to implement -------------------------------------------------------------------------
+    def propose(self, scene: SceneView, rng: np.random.Generator) -> Hashable | None:
+        """Draw one random candidate key, or None when the scene has no candidate at all."""
+        raise NotImplementedError
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        """Answer quantities of a candidate, or ``raise Reject(reason)``."""
+        raise NotImplementedError
+
+    # -- the loop -----------------------------------------------------------------------------
+    def generate(
+        self, index: SceneIndex | SceneView, n: int, seed: int
+    ) -> tuple[list[dict[str, Any]], TaskStats]:
+        """Up to ``n`` samples from one scene, formats assigned round-robin in spec order.
+
+        Deterministic: the same index, ``n`` and ``seed`` give the same samples.
+        """
+        scene = index if isinstance(index, SceneView) else SceneView(index)
+        task_seed = derive_seed(seed, scene.scene_id, self.spec.name)
+        rng = np.random.default_rng(task_seed)
+        stats = TaskStats()
+        samples: list[dict[str, Any]] = []
+        seen: set[Hashable] = set()
+        judge_parity = int(rng.integers(2))
+        budget = self.max_attempts_per_sample * n + 100
+        while len(samples) < n and stats.attempts < budget:
+            stats.attempts += 1
+            key = self.propose(scene, rng)
+            if key is None:
+                stats.rejected["no_candidate"] += 1
+                break
+            if key in seen:
+                stats.rejected["duplicate"] += 1
+                continue
+            seen.add(key)
+            try:
+                facts = self.compute(scene, key)
+            except Reject as rej:
+                stats.rejected[rej.reason] += 1
+                continue
+            fmt = self.spec.formats[len(samples) % len(self.spec.formats)]
+            truth = None
+            if fmt == "judge":
+                truth = (judge_parity + stats.generated["judge"]) % 2 == 0
+            sample = self._build(scene, facts, fmt, rng, len(samples), seed, task_seed, truth)
+            samples.append(sample)
+            stats.generated[fmt] += 1
+        return samples, stats
+
+    # -- building one sample ------------------------------------------------------------------
+    def _build(
+        self,
+        scene: SceneView,
+        facts: Facts,
+        fmt: str,
+        rng: np.random.Generator,
+        n: int,
+        seed: int,
+        task_seed: int,
+        truth: bool | None,
+    ) -> dict[str, Any]:
+        values = dict(facts.values)
+        meta_extra: dict[str, Any] = {}
+        answer_text = facts.answer.text
+        if fmt == "select":
+            opts = self._options(facts, rng)
+            values["options"] = opts.text()
+            values["letters"] = opts.letters_text()
+            answer_text = opts.correct_letter
+            meta_extra = {"options": opts.options, "correct_option": opts.correct_letter}
+        elif fmt == "judge":
+            if facts.judge is None:
+                raise RuntimeError(f"task {self.spec.name}: judge format needs Facts.judge")
+            values.update(facts.judge.true_values if truth else facts.judge.false_values)
+            meta_extra = {"judge_truth": bool(truth)}
+        values["answer"] = answer_text
+        question, answer, template_id = self.templates.render(
+            fmt, values, rng, center_note=self.center_note, judge_truth=truth
+        )
+        if fmt == "select":
+            answer = answer_text
+        im0 = [scene.image(i) for i in facts.images]
+        sample: dict[str, Any] = {
+            "id": f"{scene.scene_id}_{n}",
+            "conversations": [
+                {"from": "human", "value": question},
+                {"from": "gpt", "value": answer},
+            ],
+            "image": [f"{scene.scene_id}/{facts.image_dir}/{im.frame_id}.jpg" for im in im0],
+            "type": self.spec.name,
+        }
+        sample.update(facts.markers.to_fields(multi_image=self.spec.views != "S"))
+        sample["meta"] = {
+            "task": self.spec.name,
+            "task_version": self.spec.version,
+            "format": fmt,
+            "template_id": template_id,
+            "scene": scene.scene_id,
+            "source": scene.index.source,
+            "frames": [im.frame_id for im in im0],
+            "image_indices": [int(i) for i in facts.images],
+            "object_ids": [int(o) for o in facts.object_ids],
+            "seed": int(seed),
+            "task_seed": int(task_seed),
+            "quantities": jsonable(facts.quantities),
+            **meta_extra,
+        }
+        return sample
+
+    def _options(self, facts: Facts, rng: np.random.Generator) -> OptionSet:
+        ans = facts.answer
+        if isinstance(ans, NumericAnswer):
+            return numeric_options(ans.value, rng, decimals=ans.decimals, minimum=ans.minimum)
+        return choice_options(ans.correct, list(ans.distractors), rng)

@@ -1,0 +1,77 @@
+"""Helpers shared by task families: drawing objects, placing markers, formatting numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spar3d.geometry.boxes import boxes2d_overlap
+from spar3d.tasks.base import Reject, SceneView
+from spar3d.tasks.markers import MarkerError, bbox_norm1000, point_norm1000
+
+
+def metres(x: float) -> str:
+    """Metres as SPAR writes them: one decimal."""
+    return f"{round(float(x), 1):.1f}"
+
+
+def vec(x: np.ndarray, nd: int = 4) -> list[float]:
+    """A vector as a JSON-friendly rounded list (provenance in ``meta.quantities``)."""
+    return [round(float(v), nd) for v in np.asarray(x).reshape(-1)]
+
+
+def draw_image_objects(
+    scene: SceneView, rng: np.random.Generator, k: int
+) -> tuple[int, ...] | None:
+    """A random image seeing >= k objects and k distinct objects of it, as ``(image, id1, ...)``.
+
+    Returns None when no image sees k objects. Cheap: two integer draws and a small choice.
+    """
+    images = scene.images_with(k)
+    if not images:
+        return None
+    i = images[int(rng.integers(len(images)))]
+    ids = scene.visible_ids(i)
+    picked = rng.choice(len(ids), size=k, replace=False)
+    return (i, *(ids[int(j)] for j in picked))
+
+
+def point_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
+    """The object's centre marker in 0-1000, or ``Reject("center_outside_image")``."""
+    try:
+        return point_norm1000(scene.visible(image, object_id), scene.image(image))
+    except MarkerError:
+        raise Reject("center_outside_image") from None
+
+
+def bbox_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
+    """The object's visible 2D box in 0-1000."""
+    return bbox_norm1000(scene.visible(image, object_id), scene.image(image))
+
+
+def reject_if_boxes_overlap(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> None:
+    """``Reject("2d_boxes_overlap")`` when any two of the objects' 2D boxes share area."""
+    boxes = [scene.visible(image, o).bbox_xyxy for o in ids]
+    for a in range(len(boxes)):
+        for b in range(a + 1, len(boxes)):
+            if boxes2d_overlap(boxes[a], boxes[b]):
+                raise Reject("2d_boxes_overlap")
+
+
+def labels(scene: SceneView, ids: tuple[int, ...] | list[int]) -> list[str]:
+    return [scene.objects[o].label for o in ids]
+
+
+def object_quantities(
+    scene: SceneView, image: int, ids: tuple[int, ...] | list[int]
+) -> dict[str, Any]:
+    """Per-object provenance: label, world centre and camera-frame centre in ``image``."""
+    return {
+        str(o): {
+            "label": scene.objects[o].label,
+            "center_world": vec(scene.objects[o].center),
+            "center_cam": vec(scene.center_cam(image, o)),
+        }
+        for o in ids
+    }

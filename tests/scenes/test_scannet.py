@@ -289,3 +289,22 @@ def test_bad_pose_file_is_named(scan: Path) -> None:
 def test_unknown_option_is_rejected(scan: Path) -> None:
     with pytest.raises(TypeError, match="colour"):
         load_scene(scan, colour=True)
+
+
+def test_point_cloud_ply_without_faces(scan: Path) -> None:
+    ply = scan / f"{SID}_vh_clean_2.ply"
+    header, body = ply.read_text().split("end_header\n")
+    header = header.replace(
+        f"element face {len(FACES)}\nproperty list uchar int vertex_indices\n", ""
+    )
+    ply.write_text(header + "end_header\n" + "\n".join(body.splitlines()[: len(RAW_VERTS)]) + "\n")
+    scene = load_scene(scan)
+    assert scene.mesh is not None and scene.mesh.is_point_cloud
+    np.testing.assert_array_equal(scene.mesh.colors[5], [5, 10, 7])
+    np.testing.assert_allclose(_box(scene, 1).center, [0.5, 5.5, 0.75])
+
+
+def test_unreadable_ply_is_named(scan: Path) -> None:
+    (scan / f"{SID}_vh_clean_2.ply").write_text("not a ply")
+    with pytest.raises(SceneLoadError, match=r"_vh_clean_2\.ply: cannot read PLY"):
+        load_scene(scan)

@@ -86,18 +86,22 @@ def read_mesh(path: Path, *, with_faces: bool) -> SceneMesh:
         geom = trimesh.load(str(path), file_type="ply", process=False)
     except Exception as exc:  # trimesh raises many types for a bad file
         raise SceneLoadError(f"{path}: cannot read PLY ({exc})") from exc
-    vertices = np.asarray(getattr(geom, "vertices", np.zeros((0, 3))), dtype=np.float64)
+    colors: NDArray[np.uint8] | None = None
+    faces: I64 | None = None
+    if isinstance(geom, trimesh.Trimesh):
+        visual = geom.visual
+        if isinstance(visual, trimesh.visual.ColorVisuals) and visual.kind == "vertex":
+            colors = np.asarray(visual.vertex_colors, dtype=np.uint8)[:, :3]
+        if with_faces and len(geom.faces):
+            faces = np.asarray(geom.faces, dtype=np.int64)
+    elif isinstance(geom, trimesh.PointCloud):  # a PLY without faces
+        if len(geom.colors):
+            colors = np.asarray(geom.colors, dtype=np.uint8)[:, :3]
+    else:
+        raise SceneLoadError(f"{path}: PLY holds no single mesh or point cloud")
+    vertices = np.asarray(geom.vertices, dtype=np.float64)
     if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) == 0:
         raise SceneLoadError(f"{path}: PLY has no vertices")
-    colors = None
-    visual = getattr(geom, "visual", None)
-    if visual is not None and getattr(visual, "kind", None) == "vertex":
-        colors = np.asarray(visual.vertex_colors, dtype=np.uint8)[:, :3]
-    elif getattr(geom, "colors", None) is not None and len(geom.colors) == len(vertices):
-        colors = np.asarray(geom.colors, dtype=np.uint8)[:, :3]
-    faces = None
-    if with_faces and getattr(geom, "faces", None) is not None and len(geom.faces):
-        faces = np.asarray(geom.faces, dtype=np.int64)
     return SceneMesh(vertices=vertices, faces=faces, colors=colors)
 
 

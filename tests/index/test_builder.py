@@ -50,12 +50,22 @@ def test_wall_removed_reveals_hidden_object(toy_scene):
 
 def test_min_area_rule(toy_scene):
     # the cube covers (142.86)^2 / (640 * 480) = 6.6 % of the image
-    assert build_index(toy_scene, IndexParams(all_frames=True, min_box_area_fraction=0.06)).images[0].visible
-    assert not build_index(toy_scene, IndexParams(all_frames=True, min_box_area_fraction=0.07)).images[0].visible
+    assert (
+        build_index(toy_scene, IndexParams(all_frames=True, min_box_area_fraction=0.06))
+        .images[0]
+        .visible
+    )
+    assert (
+        not build_index(toy_scene, IndexParams(all_frames=True, min_box_area_fraction=0.07))
+        .images[0]
+        .visible
+    )
 
 
 def test_depth_range_rule(toy_scene):
-    assert not build_index(toy_scene, IndexParams(all_frames=True, max_depth_m=3.0)).images[0].visible
+    assert (
+        not build_index(toy_scene, IndexParams(all_frames=True, max_depth_m=3.0)).images[0].visible
+    )
 
 
 def test_low_render_resolution_keeps_full_resolution_boxes(toy_scene):
@@ -67,7 +77,7 @@ def test_low_render_resolution_keeps_full_resolution_boxes(toy_scene):
 def test_point_cloud_splatting_matches_mesh(toy_scene):
     """The same scene as dense points without faces: the cube is seen, the far table is hidden."""
     rng = np.random.default_rng(0)
-    pts, vids = [], []
+    pts = []
     n = 0
     for o in toy_scene.objects:
         # points on the box surface: sample in the box, push one coordinate to a face
@@ -83,7 +93,9 @@ def test_point_cloud_splatting_matches_mesh(toy_scene):
     vis = index.images[0].visible_by_id()
     assert set(vis) == {1}
     half = 500 * 0.5 / 3.5
-    np.testing.assert_allclose(vis[1].bbox_xyxy, [320 - half, 240 - half, 320 + half, 240 + half], atol=6)
+    np.testing.assert_allclose(
+        vis[1].bbox_xyxy, [320 - half, 240 - half, 320 + half, 240 + half], atol=6
+    )
 
 
 def test_index_round_trip(tmp_path, toy_scene):

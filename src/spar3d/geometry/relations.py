@@ -69,7 +69,9 @@ def relation_in_frame(
     )
 
 
-def relation_to_observer(target_cam: ArrayLike, *, threshold_m: float = RELATION_THRESHOLD_M) -> Relation:
+def relation_to_observer(
+    target_cam: ArrayLike, *, threshold_m: float = RELATION_THRESHOLD_M
+) -> Relation:
     """Relation of a point to the observer (camera) itself: left/right, above/below, front/behind.
 
     The observer's own position is the reference, so "front" means positive depth.

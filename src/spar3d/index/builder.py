@@ -105,9 +105,7 @@ def _footprint(vertices: F64, voxel_m: float) -> F64:
     return np.asarray((cells + 0.5) * voxel_m, dtype=np.float64)
 
 
-def _group_extents(
-    keys: NDArray[np.int64], values: F64
-) -> tuple[NDArray[np.int64], F64, F64, F64]:
+def _group_extents(keys: NDArray[np.int64], values: F64) -> tuple[NDArray[np.int64], F64, F64, F64]:
     """Per key: unique keys, min ``(k, d)``, max ``(k, d)`` and median of column 2 of values."""
     order = np.argsort(keys, kind="stable")
     k, v = keys[order], values[order]
@@ -115,7 +113,7 @@ def _group_extents(
     vmin = np.minimum.reduceat(v, start, axis=0)
     vmax = np.maximum.reduceat(v, start, axis=0)
     bounds = np.append(start, len(k))
-    med = np.array([np.median(v[a:b, 2]) for a, b in zip(bounds[:-1], bounds[1:])])
+    med = np.array([np.median(v[a:b, 2]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
     return uniq, vmin, vmax, med
 
 
@@ -260,7 +258,7 @@ def _visible_objects(
     min_area = params.min_box_area_fraction * W * H
     h_r, w_r = vis.depth_m.shape
     out: list[VisibleObject] = []
-    for k, lo, hi, mz in zip(uniq, vmin, vmax, med_z):
+    for k, lo, hi, mz in zip(uniq, vmin, vmax, med_z, strict=True):
         area = (hi[0] - lo[0]) * (hi[1] - lo[1])
         if area < min_area or not (params.min_depth_m <= mz <= params.max_depth_m):
             continue

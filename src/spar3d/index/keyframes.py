@@ -74,7 +74,9 @@ def select_keyframes(T_world_cams: ArrayLike, params: KeyframeParams | None = No
     return [int(k) for k in kept_idx[:m]]
 
 
-def keyframe_mask(T_world_cams: ArrayLike, params: KeyframeParams | None = None) -> NDArray[np.bool_]:
+def keyframe_mask(
+    T_world_cams: ArrayLike, params: KeyframeParams | None = None
+) -> NDArray[np.bool_]:
     """Boolean ``(N,)`` mask form of :func:`select_keyframes`."""
     poses = np.asarray(T_world_cams)
     mask = np.zeros(len(poses), dtype=bool)

@@ -1,0 +1,225 @@
+"""``spar3d score`` and ``spar3d compare``: re-score saved predictions without calling a model."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from spar3d.bench.report import (
+    DEFAULT_PAPER_ROWS,
+    TASK_ORDER,
+    bootstrap_intervals,
+    compare_markdown,
+    find_paper_rows,
+    report_markdown,
+    write_report,
+)
+from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
+from spar3d.bench.scoring.score import score_samples
+from spar3d.io import atomic_open, write_json, write_jsonl
+
+PREDICTIONS_NAME = "predictions.jsonl"
+
+
+def predictions_path(path: Path) -> Path:
+    """``path`` itself, or ``path/predictions.jsonl`` for a run directory."""
+    if path.is_dir():
+        found = path / PREDICTIONS_NAME
+        if not found.is_file():
+            raise typer.BadParameter(f"{path}: run directory has no {PREDICTIONS_NAME}")
+        return found
+    if not path.is_file():
+        raise typer.BadParameter(f"{path}: no such file or directory")
+    return path
+
+
+def _modes(mode: str) -> list[str]:
+    if mode == "both":
+        return list(MODES)
+    if mode not in MODES:
+        raise typer.BadParameter(f"--mode must be compat, strict or both, not {mode!r}")
+    return [mode]
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def scores_table(results: list[ScoreResult], title: str) -> Table:
+    """A rich table: one row per task (n, failures, score per mode), then levels and overall."""
+    table = Table(title=title)
+    table.add_column("task")
+    table.add_column("n", justify="right")
+    table.add_column("failed", justify="right")
+    for r in results:
+        table.add_column(r.mode, justify="right")
+    first = results[0]
+    for task in TASK_ORDER:
+        if task in first.tasks:
+            cells = [_fmt(r.tasks.get(task)) for r in results]
+            table.add_row(task, str(first.n[task]), str(first.failures.get(task, 0)), *cells)
+    table.add_section()
+    for level in LEVEL_NAMES:
+        table.add_row(level, "", "", *[_fmt(r.levels.get(level)) for r in results])
+    n_all, failed_all = sum(first.n.values()), sum(first.failures.values())
+    table.add_row("overall", str(n_all), str(failed_all), *[_fmt(r.overall) for r in results])
+    return table
+
+
+def _diff_output(console: Console, samples: list[Any], out: Path | None, show: int) -> None:
+    diffs = diff_samples(samples)
+    counts = Counter(d.quirk for d in diffs)
+    table = Table(title=f"{len(diffs)} samples score differently in compat and strict")
+    table.add_column("quirk")
+    table.add_column("samples", justify="right")
+    for quirk, count in counts.most_common():
+        table.add_row(quirk, str(count))
+    console.print(table)
+    if show and diffs:
+        detail = Table(title=f"first {min(show, len(diffs))} differing samples")
+        for col in ("id", "task", "prediction", "answer", "compat", "strict", "quirk"):
+            detail.add_column(col, overflow="fold")
+        for d in diffs[:show]:
+            detail.add_row(
+                str(d.id), d.task, d.prediction[:80], d.answer[:60],
+                f"{d.compat:.2f}", f"{d.strict:.2f}", d.quirk,
+            )  # fmt: skip
+        console.print(detail)
+    if out is not None:
+        write_jsonl(out, (d.to_dict() for d in diffs))
+        console.print(f"wrote {out}")
+
+
+def score_command(
+    predictions: Annotated[
+        Path, typer.Argument(help="Predictions JSONL, or a run directory with predictions.jsonl.")
+    ],
+    mode: Annotated[str, typer.Option(help="compat, strict or both.")] = "compat",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write scores as JSON.")] = None,
+    markdown_out: Annotated[
+        Path | None, typer.Option("--markdown", help="Write a Markdown report.")
+    ] = None,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option("--report", help="Write report.md, report.png, scores.json (with CIs)."),
+    ] = None,
+    paper: Annotated[
+        list[str] | None,
+        typer.Option(help="Paper table-4 rows in reports (name or split:name); repeatable."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="List samples scored differently by the two modes.")
+    ] = False,
+    diff_out: Annotated[
+        Path | None, typer.Option("--diff-jsonl", help="Write every differing sample here.")
+    ] = None,
+    show: Annotated[int, typer.Option(help="Differing samples printed with --diff.")] = 20,
+) -> None:
+    """Score saved predictions (SPAR-Bench metrics) without calling a model."""
+    console = Console()
+    path = predictions_path(predictions)
+    try:
+        samples = list(read_samples(path))
+        modes = _modes(mode)
+        results = [score_samples(samples, m) for m in modes]
+        rows = find_paper_rows(paper if paper is not None else list(DEFAULT_PAPER_ROWS))
+    except (ValueError, KeyError) as exc:
+        raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
+    console.print(scores_table(results, f"SPAR-Bench scores: {path}"))
+    if json_out is not None:
+        payload = (
+            results[0].to_dict() if len(results) == 1 else {r.mode: r.to_dict() for r in results}
+        )
+        write_json(json_out, payload)
+        console.print(f"wrote {json_out}")
+    if markdown_out is not None:
+        text = "\n".join(report_markdown(r, bootstrap_intervals(r), rows) for r in results)
+        with atomic_open(markdown_out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        console.print(f"wrote {markdown_out}")
+    if report_dir is not None:
+        for r in results:
+            target = report_dir / r.mode if len(results) > 1 else report_dir
+            written = write_report(r, target, paper_rows=rows)
+            console.print(f"wrote {', '.join(str(p) for p in written.values())}")
+    if diff or diff_out is not None:
+        _diff_output(console, samples, diff_out, show if diff else 0)
+
+
+def load_run(path: Path, mode: str) -> tuple[str, dict[str, Any]]:
+    """A run's scores as ``(label, to_dict())`` from a run directory, predictions or JSON.
+
+    A ``.json`` file may hold one ``ScoreResult.to_dict()`` or one per mode (``--mode both``).
+    """
+    if path.is_file() and path.suffix == ".json":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and "tasks" not in data and mode in data:
+            data = data[mode]
+        if not isinstance(data, dict) or "tasks" not in data:
+            raise typer.BadParameter(f"{path}: not a scores JSON (no 'tasks' for mode {mode})")
+        return path.stem, data
+    label = path.name if path.is_dir() else path.stem
+    try:
+        return label, score_samples(read_samples(predictions_path(path)), mode).to_dict()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def compare_command(
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run directories, predictions JSONL or scores JSON.")
+    ],
+    mode: Annotated[str, typer.Option(help="compat or strict.")] = "compat",
+    paper: Annotated[
+        list[str] | None, typer.Option(help="Add paper table-4 rows (name or split:name).")
+    ] = None,
+    markdown_out: Annotated[
+        Path | None, typer.Option("--markdown", help="Write the comparison as Markdown.")
+    ] = None,
+) -> None:
+    """Put several runs (and paper rows) side by side."""
+    if mode not in MODES:
+        raise typer.BadParameter(f"--mode must be compat or strict, not {mode!r}")
+    loaded = [load_run(p, mode) for p in runs]
+    try:
+        loaded += [(r.label, _paper_as_scores(r.values)) for r in find_paper_rows(paper or [])]
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from None
+    table = Table(title=f"SPAR-Bench comparison ({mode})")
+    table.add_column("")
+    for label, _ in loaded:
+        table.add_column(label, justify="right")
+    table.add_row("overall", *[_fmt(d.get("overall")) for _, d in loaded])
+    for level in LEVEL_NAMES:
+        table.add_row(level, *[_fmt(d.get("levels", {}).get(level)) for _, d in loaded])
+    table.add_section()
+    for task in TASK_ORDER:
+        if any(task in d.get("tasks", {}) for _, d in loaded):
+            table.add_row(task, *[_fmt(d.get("tasks", {}).get(task)) for _, d in loaded])
+    console = Console()
+    console.print(table)
+    if markdown_out is not None:
+        with atomic_open(markdown_out, "w", encoding="utf-8") as fh:
+            fh.write(compare_markdown(loaded))
+        console.print(f"wrote {markdown_out}")
+
+
+def _paper_as_scores(values: dict[str, float | None]) -> dict[str, Any]:
+    return {
+        "mode": "paper",
+        "overall": values.get("overall"),
+        "levels": {lv: values.get(lv) for lv in LEVEL_NAMES},
+        "tasks": {t: v for t in TASK_ORDER if (v := values.get(t)) is not None},
+    }
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``score`` and ``compare`` to the ``spar3d`` command."""
+    app.command("score")(score_command)
+    app.command("compare")(compare_command)

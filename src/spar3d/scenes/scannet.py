@@ -20,6 +20,7 @@ vertices are ``A @ v_raw`` and poses ``T_world_cam = A @ T_raw_cam``.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,12 @@ def vertices_by_object(
     return out
 
 
+def _existing(folder: Path, wanted: dict[str, str]) -> dict[str, Path | None]:
+    """``key -> folder / filename`` for the files that exist, None for the others."""
+    present = {e.name for e in os.scandir(folder) if e.is_file()} if folder.is_dir() else set()
+    return {k: folder / name if name in present else None for k, name in wanted.items()}
+
+
 def read_frames(files: dict[str, Path], T_aligned_raw: F64) -> list[Frame]:
     """Frames with finite poses, sorted numerically, poses mapped into the aligned frame."""
     pose_dir = files["pose"]
@@ -230,10 +237,11 @@ def read_frames(files: dict[str, Path], T_aligned_raw: F64) -> list[Frame]:
     K_depth = read_matrix_txt(files["intrinsic_depth"])[:3, :3] if has_depth else None
 
     names = sorted((p.stem for p in pose_dir.glob("*.txt")), key=frame_sort_key)
-    color_paths = {n: files["color"] / f"{n}.jpg" for n in names}
-    depth_paths = {n: files["depth"] / f"{n}.png" for n in names}
-    first_color = next((p for p in color_paths.values() if p.is_file()), None)
-    first_depth = next((p for p in depth_paths.values() if p.is_file()), None)
+    # One directory listing per image folder instead of a stat per frame (scans have ~5k).
+    color_paths = _existing(files["color"], {n: f"{n}.jpg" for n in names})
+    depth_paths = _existing(files["depth"], {n: f"{n}.png" for n in names})
+    first_color = next((p for p in color_paths.values() if p is not None), None)
+    first_depth = next((p for p in depth_paths.values() if p is not None), None)
     color = Intrinsics(K_color, *image_size(first_color, DEFAULT_COLOR_SIZE))
     depth = None
     if K_depth is not None:
@@ -252,8 +260,8 @@ def read_frames(files: dict[str, Path], T_aligned_raw: F64) -> list[Frame]:
                 T_world_cam=T_aligned_raw @ T_raw_cam,
                 color=color,
                 depth=depth,
-                color_path=color_paths[name] if color_paths[name].is_file() else None,
-                depth_path=depth_paths[name] if depth_paths[name].is_file() else None,
+                color_path=color_paths[name],
+                depth_path=depth_paths[name],
             )
         )
     if skipped:

@@ -72,7 +72,11 @@ def write_hf_dataset(
     rows_per_group: int = 64,
     split: str = "train",
 ) -> list[Path]:
-    """Write Parquet shards under ``<out_dir>/data``; returns their final paths."""
+    """Write Parquet shards under ``<out_dir>/data``; returns their final paths.
+
+    Raises:
+        ValueError: ``records`` is empty.
+    """
     data_dir = Path(out_dir) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp_paths: list[Path] = []
@@ -103,6 +107,8 @@ def write_hf_dataset(
     finally:
         if writer is not None:
             writer.close()
+    if not tmp_paths:  # datasets cannot read a Parquet file without rows
+        raise ValueError(f"no samples to export to {data_dir}")
     # The shard count is known only at the end, so shards get their final names last.
     final = [
         data_dir / f"{split}-{i:05d}-of-{len(tmp_paths):05d}.parquet" for i in range(len(tmp_paths))

@@ -1,0 +1,63 @@
+"""The data commands end to end through the CLI (index-data -> mix -> export/show/stats)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from spar3d.cli.main import app
+from spar3d.data.toy import make_toy_tree
+
+
+@pytest.fixture
+def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    make_toy_tree(tmp_path / "spar")
+    monkeypatch.chdir(tmp_path)
+    return Path("spar")
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result.output
+
+
+def test_index_mix_materialize(tree: Path) -> None:
+    _run("index-data", str(tree))
+    assert sorted(os.listdir("data_jsons")) == ["scannet_0k.json", "structured3d_0k.json"]
+    Path("r.yaml").write_text("format_ratios: {select: 0.25}\n")
+    out = _run(
+        "mix", "data_jsons/scannet_0k.json", "data_jsons/structured3d_0k.json",
+        "--ratios", "r.yaml", "--source-ratio", "scannet=2", "--format-ratio", "fill=0.5",
+        "--materialize-all", "--seed", "3",
+    )  # fmt: skip
+    assert "21 samples" in out
+    mix = json.loads(Path("data_jsons/2scannet_1structured3d_0k.json").read_text())
+    assert mix["scannet_depth_prediction_oc_select"]["length_with_repeat"] == 2
+    lines = Path("data_jsons/2scannet_1structured3d_0k.jsonl").read_text().splitlines()
+    assert len(lines) == 21
+
+
+def test_index_data_reports_stale_names(tree: Path) -> None:
+    d = tree / "structured3d/qa_jsonl/train/distance_prediction_oc/fill"
+    os.replace(d / "fill_6.jsonl", d / "fill_60.jsonl")
+    out = _run("index-data", str(tree))
+    assert "fill_60.jsonl" in out and "--fix-names" in out
+    assert (d / "fill_60.jsonl").exists()
+    _run("index-data", str(tree), "--fix-names")
+    assert (d / "fill_6.jsonl").exists() and not (d / "fill_60.jsonl").exists()
+
+
+def test_export_show_stats(tree: Path) -> None:
+    _run("export", str(tree), "--format", "sharegpt", "--out", "sg", "--limit", "3")
+    assert len(json.loads(Path("sg/spar3d.json").read_text())) == 3
+    _run("show", str(tree), "--out", "gal", "--per-file", "1")
+    assert "scene_00000_0" in Path("gal/index.html").read_text()
+    out = _run("stats", str(tree), "--out", "st")
+    assert "23" in out and Path("st/counts.png").exists()
+    result = CliRunner().invoke(app, ["export", str(tree), "--format", "csv", "--out", "x"])
+    assert result.exit_code != 0

@@ -1,0 +1,74 @@
+"""Training index (data_json): keys, paths as given, counted lengths, stale names."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from spar3d.data.index_data import build_index, index_file_name, write_indexes
+from spar3d.data.toy import make_toy_tree
+
+
+def test_index_entries_match_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_toy_tree(tmp_path / "spar")
+    monkeypatch.chdir(tmp_path)
+    result = build_index("spar")
+    assert result.stale == []
+    assert sorted(result.indexes) == ["scannet", "structured3d"]
+    entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
+    # Paths keep the root as given ("spar"), as SPAR's generate_data_json writes them.
+    assert entry == {
+        "root": "spar/scannet/images",
+        "annotation": "spar/scannet/qa_jsonl/train/depth_prediction_oc/fill/fill_10.jsonl",
+        "repeat_time": 1,
+        "length": 10,
+    }
+    assert {k: e["length"] for k, e in result.indexes["scannet"].items()} == {
+        "scannet_depth_prediction_oc_fill": 10,
+        "scannet_depth_prediction_oc_select": 4,
+        "scannet_spatial_imagination_oo_mv_sentence": 3,
+    }
+    paths = write_indexes(result, "data_jsons")
+    # 10 + 4 + 3 = 17 samples -> 17 // 1000 = 0
+    assert [p.as_posix() for p in paths] == [
+        "data_jsons/scannet_0k.json",
+        "data_jsons/structured3d_0k.json",
+    ]
+    assert (
+        json.loads(paths[1].read_text())["structured3d_distance_prediction_oc_fill"]["length"] == 6
+    )
+
+
+def test_index_file_name_follows_readme() -> None:
+    assert index_file_name("scannet", 7_799_412) == "scannet_7799k.json"
+    assert index_file_name("rxr", 11_999) == "rxr_11k.json"
+
+
+def _make_stale(root: Path) -> Path:
+    d = root / "scannet/qa_jsonl/train/depth_prediction_oc/fill"
+    stale = d / "fill_12.jsonl"
+    os.replace(d / "fill_10.jsonl", stale)
+    return stale
+
+
+def test_stale_count_reported_not_renamed(tmp_path: Path) -> None:
+    make_toy_tree(tmp_path)
+    stale = _make_stale(tmp_path)
+    result = build_index(tmp_path, ["scannet"])
+    assert [(s.path, s.declared, s.actual) for s in result.stale] == [(stale, 12, 10)]
+    assert stale.exists()
+    entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
+    assert entry["length"] == 10 and entry["annotation"].endswith("fill_12.jsonl")
+
+
+def test_stale_count_fixed_with_fix_names(tmp_path: Path) -> None:
+    make_toy_tree(tmp_path)
+    stale = _make_stale(tmp_path)
+    result = build_index(tmp_path, ["scannet"], fix_names=True)
+    assert len(result.stale) == 1
+    assert not stale.exists() and (stale.parent / "fill_10.jsonl").exists()
+    entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
+    assert entry["annotation"].endswith("fill_10.jsonl")

@@ -240,3 +240,9 @@ def test_infos_entry_without_cameras_is_named(votenet: Path, tmp_path: Path) -> 
         SceneLoadError, match=r"x_infos\.pkl: scene scene0001_00: needs 'img_paths'"
     ):
         load_scene(votenet, infos=pkl)
+
+
+def test_malformed_box_file_is_named(votenet: Path) -> None:
+    np.save(votenet.parent / "scene0001_00_bbox.npy", np.zeros((2, 3)))
+    with pytest.raises(SceneLoadError, match=r"_bbox\.npy: expected \(K, 7\) boxes"):
+        load_scene(votenet, infos=False)

@@ -367,17 +367,7 @@ class ScanNetPreprocessedLoader:
             raise SceneLoadError(f"{path}: no <scene>_vert.npy found ({self.layout})")
         folder, sid = located
         stem = folder / sid
-        vert = _load_npy(Path(f"{stem}_vert.npy"), "point file")
-        if vert.ndim != 2 or vert.shape[1] < 3:
-            raise SceneLoadError(f"{stem}_vert.npy: expected (N, >=3) points, got {vert.shape}")
-        n = len(vert)
-        labels = {}
-        for kind in ("ins", "sem"):
-            p = Path(f"{stem}_{kind}_label.npy")
-            arr = _load_npy(p, f"{kind} label file").astype(np.int64).reshape(-1)
-            if len(arr) != n:
-                raise SceneLoadError(f"{p}: {len(arr)} labels for {n} points")
-            labels[kind] = arr
+        vert, ins, sem = _read_arrays(stem)
 
         entry: dict[str, Any] | None = None
         pkl: Path | None = None
@@ -389,50 +379,71 @@ class ScanNetPreprocessedLoader:
             A = parse_matrix(_load_npy(A_file, "axis alignment"), 4, str(A_file))
         A = np.eye(4) if A is None else A
 
-        bbox_file = next(
-            (
-                p
-                for p in (Path(f"{stem}_bbox.npy"), Path(f"{stem}_aligned_bbox.npy"))
-                if p.is_file()
-            ),
-            None,
-        )
         if points_aligned is None:
-            mmdet3d = A_file.is_file() or Path(f"{stem}_aligned_bbox.npy").is_file()
-            points_aligned = not mmdet3d
+            # mmdet3d's exporter (the one that writes these two files) saves raw points
+            points_aligned = not (A_file.is_file() or Path(f"{stem}_aligned_bbox.npy").is_file())
         xyz = np.asarray(vert[:, :3], dtype=np.float64)
         if not points_aligned:
             xyz = transform_points(A, xyz)
 
-        instances = _points_by_instance(labels["ins"])
-        classes = {
-            i: int(np.bincount(labels["sem"][idx].clip(0)).argmax()) for i, idx in instances.items()
-        }
-        aabbs = {i: OrientedBox.from_points(xyz[idx]) for i, idx in instances.items()}
-        matched: dict[int, OrientedBox] = {}
-        if bbox_file is not None:
-            boxes = np.asarray(_load_npy(bbox_file, "box file"), dtype=np.float64)
-            if boxes.size and (boxes.ndim != 2 or boxes.shape[1] < 7):
-                raise SceneLoadError(f"{bbox_file}: expected (K, 7) boxes, got {boxes.shape}")
-            if boxes.size:
-                matched = match_boxes({i: b.center for i, b in aabbs.items()}, classes, boxes)
-
-        objects = [
-            SceneObject(
-                object_id=i,
-                label=nyu40_name(classes[i]),
-                box=matched.get(i, aabbs[i]),
-                vertex_ids=idx,
-                raw_label=nyu40_name(classes[i]),
-            )
-            for i, idx in instances.items()
-        ]
         frames = []
         if entry is not None and pkl is not None:
             root = Path(image_root) if image_root is not None else None
             frames = frames_from_entry(entry, pkl, folder, A, root)
         mesh = SceneMesh(xyz, None, _colors(vert)) if load_mesh else None
+        objects = _objects(xyz, ins, sem, _read_boxes(stem))
         return Scene(sid, "scannet", folder, objects, frames, mesh, A)
+
+
+def _read_arrays(stem: Path) -> tuple[NDArray[Any], I64, I64]:
+    """Points ``(N, >=3)``, instance ids ``(N,)`` and NYU40 ids ``(N,)``, checked for length."""
+    vert = _load_npy(Path(f"{stem}_vert.npy"), "point file")
+    if vert.ndim != 2 or vert.shape[1] < 3:
+        raise SceneLoadError(f"{stem}_vert.npy: expected (N, >=3) points, got {vert.shape}")
+    labels = []
+    for kind in ("ins", "sem"):
+        p = Path(f"{stem}_{kind}_label.npy")
+        arr = _load_npy(p, f"{kind} label file").astype(np.int64).reshape(-1)
+        if len(arr) != len(vert):
+            raise SceneLoadError(f"{p}: {len(arr)} labels for {len(vert)} points")
+        labels.append(arr)
+    return vert, labels[0], labels[1]
+
+
+def _read_boxes(stem: Path) -> F64 | None:
+    """``(K, 7)`` boxes from ``_bbox.npy`` (VoteNet) or ``_aligned_bbox.npy`` (mmdet3d)."""
+    for path in (Path(f"{stem}_bbox.npy"), Path(f"{stem}_aligned_bbox.npy")):
+        if path.is_file():
+            boxes = np.asarray(_load_npy(path, "box file"), dtype=np.float64)
+            if boxes.size == 0:
+                return None
+            if boxes.ndim != 2 or boxes.shape[1] < 7:
+                raise SceneLoadError(f"{path}: expected (K, 7) boxes, got {boxes.shape}")
+            return boxes
+    return None
+
+
+def _objects(xyz: F64, ins: I64, sem: I64, boxes: F64 | None) -> list[SceneObject]:
+    """One object per instance id > 0, labelled by its majority NYU40 id, boxed by the box
+    file where a row matches and by the AABB of its aligned points otherwise."""
+    instances = _points_by_instance(ins)
+    classes = {i: int(np.bincount(sem[idx].clip(0)).argmax()) for i, idx in instances.items()}
+    aabbs = {i: OrientedBox.from_points(xyz[idx]) for i, idx in instances.items()}
+    matched = (
+        {}
+        if boxes is None
+        else match_boxes({i: b.center for i, b in aabbs.items()}, classes, boxes)
+    )
+    return [
+        SceneObject(
+            object_id=i,
+            label=nyu40_name(classes[i]),
+            box=matched.get(i, aabbs[i]),
+            vertex_ids=idx,
+            raw_label=nyu40_name(classes[i]),
+        )
+        for i, idx in instances.items()
+    ]
 
 
 LOADERS.add(ScanNetPreprocessedLoader.name, ScanNetPreprocessedLoader())

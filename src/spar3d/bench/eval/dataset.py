@@ -1,0 +1,131 @@
+"""Reading a SPAR-Bench copy (Parquet, the Hugging Face ``datasets`` layout) into samples.
+
+The benchmark is one Parquet file or a folder of shards with the columns listed in FORMATS.md §4.
+``image`` is a list of Image features, which ``datasets`` stores as structs ``{bytes, path}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REQUIRED_COLUMNS = ("id", "task", "image", "question", "answer")
+
+
+@dataclass(frozen=True)
+class BenchSample:
+    """One benchmark row.
+
+    Attributes:
+        id: The row's ``id``.
+        task: Task name, e.g. ``depth_prediction_oc``.
+        question: Question text as stored (no prompt added).
+        answer: Ground-truth answer string.
+        images: Encoded image files (PNG/JPEG bytes), in the row's order.
+        extra: The other columns (``img_type``, ``format_type``, ``source``, ...), unchanged.
+    """
+
+    id: int
+    task: str
+    question: str
+    answer: str
+    images: tuple[bytes, ...]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def bench_files(path: str | Path) -> list[Path]:
+    """The Parquet files of a benchmark: ``path`` itself, or every ``*.parquet`` under a folder."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.parquet") if p.is_file())
+        if not files:
+            raise FileNotFoundError(f"{path}: no *.parquet files in this folder")
+        return files
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: benchmark file not found")
+    return [path]
+
+
+def bench_revision(path: str | Path) -> str:
+    """A content hash of the benchmark's Parquet files (sha256 over names and bytes).
+
+    Part of every cache key, so that predictions made on another copy of the benchmark are never
+    served for this one.
+    """
+    root = Path(path)
+    digest = hashlib.sha256()
+    for file in bench_files(root):
+        name = file.relative_to(root).as_posix() if root.is_dir() else file.name
+        digest.update(name.encode() + b"\0")
+        with open(file, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _image_bytes(value: Any, where: str) -> bytes:
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if isinstance(value, dict):
+        data = value.get("bytes")
+        if data:
+            return bytes(data)
+        img_path = value.get("path")
+        if img_path and Path(img_path).is_file():
+            return Path(img_path).read_bytes()
+        raise ValueError(f"{where}: image has neither bytes nor a readable path ({img_path!r})")
+    raise ValueError(f"{where}: unsupported image value of type {type(value).__name__}")
+
+
+def _row_to_sample(row: dict[str, Any], where: str) -> BenchSample:
+    missing = [c for c in REQUIRED_COLUMNS if c not in row]
+    if missing:
+        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
+    images = row["image"]
+    if images is None:
+        images = []
+    elif not isinstance(images, Sequence) or isinstance(images, (bytes, str, dict)):
+        images = [images]
+    extra = {k: v for k, v in row.items() if k not in REQUIRED_COLUMNS}
+    return BenchSample(
+        id=int(row["id"]),
+        task=str(row["task"]),
+        question=str(row["question"]),
+        answer=str(row["answer"]),
+        images=tuple(_image_bytes(img, f"{where} image {i}") for i, img in enumerate(images)),
+        extra=extra,
+    )
+
+
+def load_bench(path: str | Path) -> list[BenchSample]:
+    """Load every row of a benchmark (one Parquet file or a folder of shards), in file order.
+
+    Args:
+        path: A ``.parquet`` file or a folder containing ``*.parquet`` shards.
+
+    Returns:
+        The samples; ids are checked to be unique.
+
+    Raises:
+        FileNotFoundError: No benchmark file at ``path``.
+        ValueError: A required column is missing, an image cannot be read, or an id repeats.
+    """
+    import pyarrow.parquet as pq
+
+    samples: list[BenchSample] = []
+    seen: dict[int, str] = {}
+    for file in bench_files(path):
+        # Batches keep the peak memory near the decoded samples rather than twice the file.
+        rows = (r for b in pq.ParquetFile(file).iter_batches(batch_size=256) for r in b.to_pylist())
+        for i, row in enumerate(rows):
+            where = f"{file} row {i}"
+            sample = _row_to_sample(row, where)
+            if sample.id in seen:
+                raise ValueError(f"{where}: duplicate id {sample.id} (first at {seen[sample.id]})")
+            seen[sample.id] = where
+            samples.append(sample)
+    return samples

@@ -1,0 +1,343 @@
+"""Run a backend over SPAR-Bench: cached, resumable, with a progress bar, then score.
+
+The run folder holds:
+
+- ``config.json``: backend name, settings and revision (never a secret), prompt and generation
+  config, benchmark path and revision, limit.
+- ``cache.jsonl``: every raw answer as it arrives (see :mod:`spar3d.bench.eval.cache`).
+- ``predictions.jsonl``: one line per selected sample, in benchmark order.
+- ``timings.json`` and ``scores.json`` (both scoring modes, per-sample scores, PARTIAL flag).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from spar3d.bench.eval.backends.base import Backend, GenerationConfig, Outcome, Request
+from spar3d.bench.eval.cache import AnswerCache, cache_key
+from spar3d.bench.eval.dataset import BenchSample, bench_revision, load_bench
+from spar3d.bench.eval.extract import extract_answer
+from spar3d.bench.eval.prompts import PromptConfig, build_prompt
+from spar3d.io import write_json, write_jsonl
+
+SCORING_MODES = ("compat", "strict")
+
+
+@dataclass
+class RunResult:
+    """Summary of one :func:`evaluate` call.
+
+    Attributes:
+        run_dir: The run folder.
+        n_bench: Rows in the benchmark.
+        n_selected: Rows this run covers (fewer with ``limit``).
+        requested: Requests sent to the backend in this call (cache misses and retries).
+        from_cache: Selected samples answered from the cache.
+        status_counts: Samples per outcome status.
+        failures: Failed requests (status ``error``) per task.
+        partial: True when some benchmark rows have no answer (``limit``) or a request failed;
+            the scores then do not describe the whole benchmark.
+        scores: ``{mode: ScoreResult.to_dict()}``.
+    """
+
+    run_dir: Path
+    n_bench: int
+    n_selected: int
+    requested: int
+    from_cache: int
+    status_counts: dict[str, int]
+    failures: dict[str, int]
+    partial: bool
+    scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(self.failures.values())
+
+
+@dataclass
+class _Item:
+    key: str
+    sample: BenchSample
+    prompt: str
+
+
+def _batches(items: Sequence[_Item], size: int) -> Iterator[list[_Item]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _call(backend: Backend, batch: list[_Item], config: GenerationConfig) -> list[Outcome]:
+    requests = [Request(i.sample, i.prompt, i.sample.images) for i in batch]
+    start = time.perf_counter()
+    try:
+        outcomes = backend.generate(requests, config)
+    except Exception as exc:  # a backend bug must not take the other samples down with it
+        return [Outcome("error", error=f"{type(exc).__name__}: {exc}") for _ in batch]
+    if len(outcomes) != len(batch):
+        message = f"backend returned {len(outcomes)} outcomes for {len(batch)} requests"
+        return [Outcome("error", error=message) for _ in batch]
+    elapsed = time.perf_counter() - start
+    for outcome in outcomes:
+        if not outcome.latency_s:
+            outcome.latency_s = elapsed / len(batch)
+    return outcomes
+
+
+def _progress(enabled: bool) -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+    )
+
+
+def _ask(
+    backend: Backend,
+    todo: list[_Item],
+    cache: AnswerCache,
+    config: GenerationConfig,
+    concurrency: int,
+    progress: Any,
+    bar: Any,
+) -> list[float]:
+    """Send ``todo`` in batches, ``concurrency`` at a time; every answer is cached on arrival."""
+    latencies: list[float] = []
+    failed = 0
+    pending = iter(list(_batches(todo, max(1, backend.batch_size))))
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="spar3d-eval")
+    running: dict[Future[list[Outcome]], list[_Item]] = {}
+    try:
+        # Submitting only `concurrency` batches ahead keeps an interrupt from leaving a long queue.
+        for batch in pending:
+            running[pool.submit(_call, backend, batch, config)] = batch
+            if len(running) >= concurrency:
+                break
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                batch = running.pop(future)
+                for item, outcome in zip(batch, future.result(), strict=True):
+                    cache.put(item.key, outcome, id=item.sample.id, task=item.sample.task)
+                    latencies.append(outcome.latency_s)
+                    failed += outcome.status == "error"
+                progress.update(bar, advance=len(batch), failed=failed)
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running[pool.submit(_call, backend, nxt, config)] = nxt
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return latencies
+
+
+def _prediction_record(sample: BenchSample, entry: dict[str, Any]) -> dict[str, Any]:
+    status = entry["status"]
+    raw = entry.get("raw") or ""
+    extraction = extract_answer(sample.task, raw, sample.question)
+    if status == "ok" and extraction.value is None:
+        status = "unparseable"
+    readable = status in ("ok", "truncated") and extraction.value is not None
+    record = {
+        "id": sample.id,
+        "task": sample.task,
+        "question": sample.question,
+        "answer": sample.answer,
+        "prediction": extraction.value if readable else "",
+        "raw": raw,
+        "extraction_rule": extraction.rule if readable else None,
+        "status": status,
+        "latency_s": entry.get("latency_s"),
+    }
+    if entry.get("error"):
+        record["error"] = entry["error"]
+    return record
+
+
+def _score(
+    predictions: list[dict[str, Any]], selected: list[BenchSample]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Both modes over the model's raw text; only failed requests are marked failed.
+
+    The scorer does its own extraction (compat must see exactly what lmms-eval saw), so it gets
+    ``raw``; an empty, truncated or unparseable answer is still the model's answer and is scored.
+    """
+    from spar3d.bench.scoring import score_records
+
+    records = [
+        {
+            "id": p["id"],
+            "task": p["task"],
+            "question": s.question,
+            "answer": p["answer"],
+            "prediction": p["raw"] if p["status"] != "error" else "",
+            "status": "error" if p["status"] == "error" else "ok",
+        }
+        for p, s in zip(predictions, selected, strict=True)
+    ]
+    modes: dict[str, Any] = {}
+    per_sample: dict[Any, dict[str, Any]] = {
+        p["id"]: {"id": p["id"], "task": p["task"], "status": p["status"]} for p in predictions
+    }
+    for mode in SCORING_MODES:
+        result = score_records(records, mode)
+        modes[mode] = {**result.to_dict(), "failures": dict(result.failures)}
+        for ident, _task, value in result.per_sample:
+            per_sample[ident][mode] = value
+    return modes, list(per_sample.values())
+
+
+def _latency_summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"mean_s": None, "median_s": None, "p95_s": None, "max_s": None}
+    ordered = sorted(values)
+    return {
+        "mean_s": statistics.fmean(ordered),
+        "median_s": statistics.median(ordered),
+        "p95_s": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+        "max_s": ordered[-1],
+    }
+
+
+def evaluate(
+    bench_path: str | Path,
+    backend: Backend,
+    run_dir: str | Path,
+    limit: int | None = None,
+    concurrency: int | None = None,
+    retry_failed: bool = False,
+    prompt: PromptConfig | None = None,
+    generation: GenerationConfig | None = None,
+    progress: bool = True,
+    score: bool = True,
+) -> RunResult:
+    """Answer every benchmark sample with ``backend`` (reusing cached answers) and score them.
+
+    Args:
+        bench_path: SPAR-Bench Parquet file or folder of shards.
+        backend: A backend built by :func:`~spar3d.bench.eval.backends.make_backend`.
+        run_dir: Output folder; reusing it resumes the run.
+        limit: Only the first ``limit`` samples (the run is then PARTIAL).
+        concurrency: Batches in flight at once (default: the backend's own default).
+        retry_failed: Ask again for samples whose cached answer is a failed request.
+        prompt: Pre-prompt and numeric post-prompt variant (default: the backend's variant).
+        generation: Decoding settings (default greedy, 100 new tokens).
+        progress: Show a progress bar.
+        score: Write ``scores.json`` (needs :mod:`spar3d.bench.scoring`).
+
+    Returns:
+        The run summary; predictions, timings and scores are in ``run_dir``.
+    """
+    run_dir = Path(run_dir)
+    prompt = prompt or PromptConfig(numeric_post=backend.default_numeric_post)
+    generation = generation or GenerationConfig()
+    concurrency = max(1, concurrency or backend.default_concurrency)
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be >= 0, got {limit}")
+
+    samples = load_bench(bench_path)
+    revision = bench_revision(bench_path)
+    selected = samples if limit is None else samples[:limit]
+    write_json(
+        run_dir / "config.json",
+        {
+            "backend": backend.name,
+            "settings": backend.settings,
+            "backend_revision": backend.revision,
+            "prompt": prompt.to_dict(),
+            "generation": generation.to_dict(),
+            "bench": {"path": str(bench_path), "revision": revision, "rows": len(samples)},
+            "limit": limit,
+            "concurrency": concurrency,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        },
+    )
+
+    start = time.perf_counter()
+    items: dict[str, _Item] = {}
+    keys: list[str] = []
+    with AnswerCache(run_dir / "cache.jsonl") as cache:
+        for sample in selected:
+            text = build_prompt(sample.task, sample.question, prompt)
+            key = cache_key(backend, text, sample.images, generation, revision)
+            keys.append(key)
+            items.setdefault(key, _Item(key, sample, text))
+        todo = [
+            item
+            for key, item in items.items()
+            if (entry := cache.get(key)) is None or (retry_failed and entry["status"] == "error")
+        ]
+        todo_keys = {i.key for i in todo}
+        from_cache = sum(k not in todo_keys for k in keys)
+        with _progress(progress) as bar_group:
+            bar = bar_group.add_task("SPAR-Bench", total=len(keys), failed=0)
+            bar_group.update(bar, advance=from_cache)
+            latencies = _ask(backend, todo, cache, generation, concurrency, bar_group, bar)
+        entries = [cache.get(k) for k in keys]
+    wall_s = time.perf_counter() - start
+
+    predictions = [
+        _prediction_record(s, e) for s, e in zip(selected, entries, strict=True) if e is not None
+    ]
+    write_jsonl(run_dir / "predictions.jsonl", predictions)
+    status_counts = Counter(p["status"] for p in predictions)
+    failures = Counter(p["task"] for p in predictions if p["status"] == "error")
+    missing = Counter(s.task for s in samples[len(selected) :])
+    partial = bool(missing) or bool(failures)
+    write_json(
+        run_dir / "timings.json",
+        {
+            "wall_s": wall_s,
+            "requested": len(todo),
+            "from_cache": from_cache,
+            "samples_per_s": len(todo) / wall_s if todo and wall_s > 0 else None,
+            "request_latency": _latency_summary(latencies),
+        },
+    )
+    result = RunResult(
+        run_dir=run_dir,
+        n_bench=len(samples),
+        n_selected=len(selected),
+        requested=len(todo),
+        from_cache=from_cache,
+        status_counts=dict(status_counts),
+        failures=dict(failures),
+        partial=partial,
+    )
+    if score:
+        modes, per_sample = _score(predictions, selected)
+        result.scores = modes
+        write_json(
+            run_dir / "scores.json",
+            {
+                "partial": partial,
+                "n_bench": len(samples),
+                "n_scored": len(predictions),
+                "not_run": dict(missing),
+                "failures": dict(failures),
+                "status_counts": dict(status_counts),
+                "modes": modes,
+                "per_sample": per_sample,
+            },
+        )
+    return result

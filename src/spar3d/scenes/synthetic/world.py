@@ -65,6 +65,8 @@ class SyntheticWorld:
     walls: list[WallSegment]
     lights: F64
     _face_colors: NDArray[np.uint8] | None = field(default=None, repr=False)
+    _face_normals: F64 | None = field(default=None, repr=False)
+    _face_normals32: NDArray[np.float32] | None = field(default=None, repr=False)
 
     @property
     def face_colors(self) -> NDArray[np.uint8]:
@@ -73,6 +75,23 @@ class SyntheticWorld:
             c = self.colors[self.faces].astype(np.float64).mean(axis=1)
             self._face_colors = np.rint(c).astype(np.uint8)
         return self._face_colors
+
+    @property
+    def face_normals(self) -> F64:
+        """``(F, 3) float64`` unit face normals (outward for closed parts; zero if degenerate)."""
+        if self._face_normals is None:
+            tri = self.vertices[self.faces]
+            n = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+            length = np.linalg.norm(n, axis=1, keepdims=True)
+            self._face_normals = np.divide(n, length, out=np.zeros_like(n), where=length > 0)
+        return self._face_normals
+
+    @property
+    def face_normals32(self) -> NDArray[np.float32]:
+        """:attr:`face_normals` as float32 (what the renderer multiplies with)."""
+        if self._face_normals32 is None:
+            self._face_normals32 = self.face_normals.astype(np.float32)
+        return self._face_normals32
 
     @property
     def face_instance_ids(self) -> NDArray[np.int64]:

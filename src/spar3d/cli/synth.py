@@ -1,0 +1,36 @@
+"""``spar3d synth``: make synthetic scenes in the ScanNet scan layout (no downloads needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from spar3d.scenes.synthetic.synthesize import DEFAULT_FRAMES, DEFAULT_HEIGHT, DEFAULT_WIDTH
+
+
+def synth(
+    out: Path = typer.Option(..., "--out", help="Folder to write the scenes into."),
+    scenes: int = typer.Option(1, "--scenes", min=0, help="Number of scenes (synth0000_00, ...)."),
+    seed: int = typer.Option(0, "--seed", help="Seed; scene k depends only on (seed, k)."),
+    frames: int = typer.Option(DEFAULT_FRAMES, "--frames", min=1, help="Frames per scene."),
+    width: int = typer.Option(
+        DEFAULT_WIDTH, "--width", min=8, help="Image width (colour and depth)."
+    ),
+    height: int = typer.Option(DEFAULT_HEIGHT, "--height", min=8, help="Image height."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+) -> None:
+    """Make procedural indoor scenes (mesh, annotations, RGB-D frames, poses) in ScanNet layout.
+
+    Finished scenes are skipped, so an interrupted run continues where it stopped.
+    """
+    from spar3d.scenes.synthetic.synthesize import synthesize
+
+    folders = synthesize(
+        out, scenes, seed, n_frames=frames, width=width, height=height, progress=progress
+    )
+    typer.echo(f"{len(folders)} scene(s) in {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("synth")(synth)

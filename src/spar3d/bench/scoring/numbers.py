@@ -51,7 +51,7 @@ _UNITS = "|".join(sorted(_UNIT_TO_M, key=len, reverse=True))
 # A signed number (ASCII or Unicode minus) with "." or "," as decimal mark, optionally followed
 # by a length unit. The sign counts only when it does not join two numbers ("1-2 m").
 _STRICT_NUMBER = re.compile(
-    rf"(?<![\w.^])(?P<sign>[-+\u2212]?)(?P<int>\d+)(?:(?P<mark>[.,])(?P<frac>\d+))?"
+    rf"(?<![\w.^])(?P<sign>[-+\u2212]?)(?:(?P<int>\d+)(?:(?P<mark>[.,])(?P<frac>\d+))?|\.(?P<lead>\d+))"
     rf"(?:\s*(?P<unit>{_UNITS})\b)?",
     re.IGNORECASE,
 )
@@ -77,6 +77,9 @@ class Quantity:
 def strict_quantities(text: str) -> list[Quantity]:
     """Every number in ``text`` with its sign, decimal mark and unit, in order of appearance.
 
+    ".5" is 0.5; "1e3" yields only 1 (exponents are not read); a number right after "^" is
+    skipped, as in compat.
+
     A comma followed by exactly three digits is read as a thousands separator ("1,500" is
     1500); any other comma between digits is a decimal mark ("1,5" is 1.5).
     """
@@ -84,7 +87,9 @@ def strict_quantities(text: str) -> list[Quantity]:
     for m in _STRICT_NUMBER.finditer(text):
         mark, frac = m.group("mark"), m.group("frac")
         comma = mark == ","
-        if mark is None:
+        if m.group("lead") is not None:  # ".5"
+            literal = "0." + m.group("lead")
+        elif mark is None:
             literal = m.group("int")
         elif comma and len(frac) == 3:
             literal = m.group("int") + frac

@@ -36,5 +36,5 @@ def test_hand_scored_row(row: dict, mode: str) -> None:
         if optional in row:
             record[optional] = row[optional]
     result = score_records([record], mode=mode)
-    (_, _, got), = result.per_sample
+    ((_, _, got),) = result.per_sample
     assert got == pytest.approx(row[mode], abs=1e-9), row["why"]

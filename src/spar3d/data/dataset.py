@@ -7,7 +7,6 @@ it subclasses ``torch.utils.data.Dataset`` so ``DataLoader`` accepts it.
 from __future__ import annotations
 
 import json
-import mmap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,6 @@ class SparDataset(_Base):  # type: ignore[misc,valid-type]
         self.draw = draw
         self.transform = transform
         self._offsets: dict[int, np.ndarray] = {}
-        self._maps: dict[int, Any] = {}
         self.lengths = np.array([int(e["length"]) for e in self.entries], dtype=np.int64)
 
     def __len__(self) -> int:
@@ -70,7 +68,7 @@ class SparDataset(_Base):  # type: ignore[misc,valid-type]
         return q if q.is_absolute() else self.base_dir / q
 
     def _line(self, e: int, line: int) -> bytes:
-        # Offsets and maps are built lazily per file so each DataLoader worker only pays
+        # Offsets are built lazily per file so each DataLoader worker only pays
         # for the files it touches.
         if e not in self._offsets:
             path = self._path(self.entries[e]["annotation"])
@@ -80,11 +78,12 @@ class SparDataset(_Base):  # type: ignore[misc,valid-type]
                     f"{path}: entry {self.keys[e]!r} says {self.lengths[e]} lines, file has "
                     f"{len(off) - 1}"
                 )
-            with open(path, "rb") as fh:
-                self._maps[e] = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
             self._offsets[e] = off
         off = self._offsets[e]
-        return bytes(self._maps[e][off[line] : off[line + 1]])
+        begin, end = int(off[line]), int(off[line + 1])
+        with open(self._path(self.entries[e]["annotation"]), "rb") as fh:
+            fh.seek(begin)
+            return fh.read(end - begin)
 
     def raw(self, index: int) -> tuple[str, dict[str, Any]]:
         """``(key, sample)`` of item ``index`` without loading images."""

@@ -14,7 +14,7 @@ or ``<total // 1000>k`` below a million. Format ratios do not appear in the name
 from __future__ import annotations
 
 import json
-import mmap
+import os
 import re
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
@@ -215,8 +215,9 @@ def materialize(
 ) -> dict[str, int]:
     """Write a sampled, shuffled JSONL of a mix without holding its lines in memory.
 
-    Only line offsets (8 bytes per line) and the sampled indices live in RAM; lines are copied
-    byte-for-byte from memory-mapped files.
+    Only line offsets (8 bytes per line) and the sampled indices live in RAM; each line is
+    copied byte-for-byte with ``os.pread`` (no memory map, so resident memory does not grow
+    with the size of the files read).
 
     Args:
         data: A mixed data_json.
@@ -268,7 +269,7 @@ def materialize(
         for k in keys
     ]
     with ExitStack() as stack, atomic_open(out_path, "wb") as out:
-        maps = [_map(stack, _resolve(data[k]["annotation"], base_dir)) for k in keys]
+        fds = [_open_fd(stack, _resolve(data[k]["annotation"], base_dir)) for k in keys]
         for lo in range(0, n, _WRITE_BATCH):
             ent = entry[lo : lo + _WRITE_BATCH]
             pos = base[ent] + line[lo : lo + _WRITE_BATCH]
@@ -276,7 +277,7 @@ def materialize(
             for e, b, f in zip(
                 ent.tolist(), flat[pos].tolist(), flat[pos + 1].tolist(), strict=True
             ):
-                raw = maps[e][b:f].rstrip(b"\r\n")
+                raw = os.pread(fds[e], f - b, b).rstrip(b"\r\n")
                 if tag:
                     raw = _tagged(raw, prefixes[e], keys[e])
                 buf.append(raw)
@@ -285,11 +286,10 @@ def materialize(
     return {k: int(c) for k, c in zip(keys, counts, strict=True)}
 
 
-def _map(stack: ExitStack, path: Path) -> Any:
-    fh = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - closed by the stack
-    if fh.seek(0, 2) == 0:  # mmap refuses empty files
-        return b""
-    return stack.enter_context(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+def _open_fd(stack: ExitStack, path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY)
+    stack.callback(os.close, fd)
+    return fd
 
 
 def _tagged(raw: bytes, prefix: bytes, key: str) -> bytes:

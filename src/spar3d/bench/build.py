@@ -1,0 +1,255 @@
+"""Build a SPAR-Bench-style benchmark from a generated validation split.
+
+For each of the 20 SPAR-Bench tasks, ``per_task`` samples (400 by default, 50 for ``tiny``) are
+drawn from ``<root>/<source>/qa_jsonl/<split>/<task>/<format>/*.jsonl`` in the format the bench
+scores (numeric tasks and view_change_infer: ``fill``; multiple-choice tasks: ``select``),
+balanced three ways:
+
+* answers: multiple-choice samples are stratified by correct letter, numeric samples by answer
+  quantile bin (``NUMERIC_BINS``), and strata are taken in turn, so no letter or numeric range
+  dominates and a "frequency" baseline gains little;
+* scenes: inside a stratum, scenes are taken in turn (shuffled with the seed);
+* the draw is deterministic for a seed.
+
+Markers are drawn into the images (benchmark images carry them, FORMATS.md §4) with
+:mod:`spar3d.markers.draw`, and the rows are written as Parquet with exactly SPAR-Bench's
+columns ``id, img_type, format_type, task, source, image, question, answer`` plus the Hugging Face
+feature metadata that makes ``datasets.load_dataset("parquet", ...)`` decode ``image`` as a list
+of images. Provenance (``meta`` of each sample, the original sample id) goes to a sidecar
+``provenance.jsonl`` keyed by the integer id, so the Parquet keeps SPAR-Bench's schema.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spar3d.bench.scoring.tasks import ALL_TASKS, CHOICE_TASKS, NUMERIC_TASKS
+from spar3d.data.layout import images_root, scan_tree
+from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+
+BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
+NUMERIC_BINS = 4
+VARIANTS = {"full": 400, "tiny": 50}
+PARQUET_NAME = "test-00000-of-00001.parquet"
+
+HF_FEATURES = {
+    "id": {"dtype": "int64", "_type": "Value"},
+    "img_type": {"dtype": "string", "_type": "Value"},
+    "format_type": {"dtype": "string", "_type": "Value"},
+    "task": {"dtype": "string", "_type": "Value"},
+    "source": {"dtype": "string", "_type": "Value"},
+    "image": {"feature": {"_type": "Image"}, "_type": "Sequence"},
+    "question": {"dtype": "string", "_type": "Value"},
+    "answer": {"dtype": "string", "_type": "Value"},
+}
+
+
+def bench_format(task: str) -> str:
+    """The answer format a SPAR-Bench task is scored in."""
+    return "select" if task in CHOICE_TASKS else "fill"
+
+
+@dataclass
+class BuildSummary:
+    """What a build wrote.
+
+    Attributes:
+        path: The Parquet file.
+        counts: Samples per task.
+        available: Candidate samples per task in the split.
+        missing: Bench tasks with no candidates at all.
+    """
+
+    path: Path
+    counts: dict[str, int] = field(default_factory=dict)
+    available: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+
+def _question_answer(sample: dict[str, Any], where: str) -> tuple[str, str]:
+    conv = sample.get("conversations")
+    if not isinstance(conv, list) or len(conv) < 2:
+        raise ValueError(f"{where}: sample {sample.get('id')!r} has no question/answer turns")
+    return str(conv[0]["value"]), str(conv[1]["value"])
+
+
+def _scene(sample: dict[str, Any]) -> str:
+    meta = sample.get("meta") or {}
+    if meta.get("scene"):
+        return str(meta["scene"])
+    images = sample.get("image") or [""]
+    first = images[0] if isinstance(images, list) else images
+    return str(first).split("/")[0]
+
+
+def _stratum_keys(task: str, answers: list[str]) -> list[str]:
+    if task in CHOICE_TASKS:
+        return [a.strip()[:1].upper() for a in answers]
+    if task in NUMERIC_TASKS:
+        values = np.array([_first_float(a) for a in answers])
+        finite = np.isfinite(values)
+        if finite.sum() < NUMERIC_BINS:
+            return ["all"] * len(answers)
+        edges = np.quantile(values[finite], np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
+        bins = np.searchsorted(edges, np.where(finite, values, edges[0]), side="right")
+        return [f"bin{b}" for b in bins]
+    return ["all"] * len(answers)
+
+
+def _first_float(text: str) -> float:
+    import re
+
+    m = re.search(r"-?\d+(?:\.\d+)?", text)
+    return float(m.group()) if m else float("nan")
+
+
+def balanced_pick(
+    strata: list[str], scenes: list[str], n: int, rng: np.random.Generator
+) -> list[int]:
+    """Indices of ``n`` items taken in turn from each stratum, and inside it from each scene."""
+    by: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, (s, sc) in enumerate(zip(strata, scenes, strict=True)):
+        by[s][sc].append(i)
+    queues: list[list[int]] = []
+    for s in sorted(by):
+        scene_lists = [list(rng.permutation(by[s][sc])) for sc in sorted(by[s])]
+        order = rng.permutation(len(scene_lists))
+        merged: list[int] = []
+        depth = max(len(x) for x in scene_lists)
+        for d in range(depth):
+            merged.extend(int(scene_lists[k][d]) for k in order if d < len(scene_lists[k]))
+        queues.append(merged)
+    picked: list[int] = []
+    pos = 0
+    while len(picked) < n and any(pos < len(q) for q in queues):
+        for q in rng.permutation(len(queues)):
+            if pos < len(queues[q]) and len(picked) < n:
+                picked.append(queues[q][pos])
+        pos += 1
+    return picked
+
+
+def _png_bytes(image: Any) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=False)
+    return buf.getvalue()
+
+
+def build_bench(
+    root: str | Path,
+    out_dir: str | Path,
+    *,
+    split: str = "val",
+    sources: Iterable[str] | None = None,
+    per_task: int | None = None,
+    variant: str = "full",
+    tasks: Iterable[str] | None = None,
+    seed: int = 0,
+) -> BuildSummary:
+    """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from spar3d.markers.draw import draw_sample
+
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    n_per_task = per_task if per_task is not None else VARIANTS[variant]
+    wanted = list(tasks) if tasks else list(ALL_TASKS)
+    unknown = sorted(set(wanted) - set(ALL_TASKS))
+    if unknown:
+        raise ValueError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
+    files = [
+        f
+        for f in scan_tree(root, sources, split)
+        if f.task in wanted and f.format == bench_format(f.task)
+    ]
+    out_dir = Path(out_dir)
+    summary = BuildSummary(out_dir / "data" / PARQUET_NAME)
+    rng = np.random.default_rng(seed)
+    rows: dict[str, list[Any]] = {c: [] for c in BENCH_COLUMNS}
+    provenance: list[dict[str, Any]] = []
+    next_id = 0
+    for task in wanted:
+        cands: list[tuple[str, dict[str, Any], str]] = []
+        for f in (f for f in files if f.task == task):
+            for s in read_jsonl(f.path):
+                cands.append((f.source, s, str(f.path)))
+        summary.available[task] = len(cands)
+        if not cands:
+            summary.missing.append(task)
+            continue
+        qa = [_question_answer(s, where) for _, s, where in cands]
+        strata = _stratum_keys(task, [a for _, a in qa])
+        picked = balanced_pick(strata, [_scene(s) for _, s, _ in cands], n_per_task, rng)
+        for i in sorted(picked):
+            source, sample, _ = cands[i]
+            question, answer = qa[i]
+            drawn = draw_sample(sample, images_root(root, source))
+            n_img = len(drawn)
+            rows["id"].append(next_id)
+            rows["img_type"].append("multi-view" if n_img > 1 else "single-view")
+            rows["format_type"].append(bench_format(task))
+            rows["task"].append(task)
+            rows["source"].append(source)
+            rows["image"].append(
+                [
+                    {"bytes": _png_bytes(im), "path": f"{next_id}_{k}.png"}
+                    for k, im in enumerate(drawn)
+                ]
+            )
+            rows["question"].append(question)
+            rows["answer"].append(answer)
+            provenance.append(
+                {
+                    "id": next_id,
+                    "sample_id": sample.get("id"),
+                    "task": task,
+                    "source": source,
+                    "image": sample.get("image"),
+                    "meta": sample.get("meta", {}),
+                }
+            )
+            next_id += 1
+        summary.counts[task] = len(picked)
+    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("img_type", pa.string()),
+            ("format_type", pa.string()),
+            ("task", pa.string()),
+            ("source", pa.string()),
+            ("image", image_type),
+            ("question", pa.string()),
+            ("answer", pa.string()),
+        ],
+        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+    )
+    table = pa.Table.from_pydict(rows, schema=schema)
+    with atomic_open(summary.path, "wb") as fh:
+        pq.write_table(table, fh)
+    write_jsonl(out_dir / "provenance.jsonl", provenance)
+    write_json(
+        out_dir / "bench_info.json",
+        {
+            "root": str(root),
+            "split": split,
+            "variant": variant,
+            "per_task": n_per_task,
+            "seed": seed,
+            "counts": summary.counts,
+            "available": summary.available,
+            "missing": summary.missing,
+            "columns": list(BENCH_COLUMNS),
+        },
+    )
+    return summary

@@ -1,0 +1,56 @@
+"""``spar3d bench``: build a SPAR-Bench-style benchmark from a generated validation split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+bench_app = typer.Typer(help="Build SPAR-Bench-style benchmarks.", no_args_is_help=True)
+
+
+@bench_app.command("build")
+def build_command(
+    root: Path = typer.Argument(..., help="SPAR-7M root written by `spar3d generate`."),
+    out: Path = typer.Option(..., help="Output folder (Parquet under OUT/data/)."),
+    split: str = typer.Option("val", help="Split to sample from."),
+    per_task: int | None = typer.Option(None, help="Samples per task (default 400; tiny 50)."),
+    tiny: bool = typer.Option(False, help="The Tiny variant: 50 per task."),
+    tasks: str | None = typer.Option(None, help="Comma-separated subset of the 20 bench tasks."),
+    source: list[str] | None = typer.Option(None, help="Sources to use (default: all)."),
+    seed: int = typer.Option(0, help="Sampling seed."),
+) -> None:
+    """Sample N per task (balanced over scenes, answer letters and numeric ranges), draw the
+    markers into the images and write Parquet with SPAR-Bench's columns."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from spar3d.bench.build import build_bench
+
+    summary = build_bench(
+        root,
+        out,
+        split=split,
+        sources=source or None,
+        per_task=per_task,
+        variant="tiny" if tiny else "full",
+        tasks=tasks.split(",") if tasks else None,
+        seed=seed,
+    )
+    table = Table(title=f"benchmark: {summary.path}")
+    table.add_column("task")
+    table.add_column("samples", justify="right")
+    table.add_column("available", justify="right")
+    for task, avail in summary.available.items():
+        table.add_row(task, str(summary.counts.get(task, 0)), str(avail))
+    console = Console()
+    console.print(table)
+    if summary.missing:
+        console.print(f"[yellow]no candidates for: {', '.join(summary.missing)}")
+    console.print(
+        f"load it with datasets.load_dataset('parquet', data_files='{summary.path}', split='train')"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")

@@ -11,6 +11,7 @@ The run folder holds:
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 from collections import Counter
@@ -262,7 +263,8 @@ def evaluate(
         run_dir / "config.json",
         {
             "backend": backend.name,
-            "settings": backend.settings,
+            # repr() for what JSON cannot hold (a scripted backend's function).
+            "settings": json.loads(json.dumps(backend.settings, default=repr)),
             "backend_revision": backend.revision,
             "prompt": prompt.to_dict(),
             "generation": generation.to_dict(),

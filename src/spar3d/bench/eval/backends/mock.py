@@ -25,6 +25,10 @@ class MockBackend(Backend):
     exception instance (turned into an ``error`` outcome, as a failed request would be).
     """
 
+    # The script is scaffolding, not a model identity: ``label`` alone names the model in cache
+    # keys, so a rerun with a new script object (a fresh closure) still hits the cache.
+    transport_settings = frozenset({"outputs", "default"})
+
     def __init__(self, outputs: Script, default: str | None = None) -> None:
         self._outputs = outputs
         self._default = default
@@ -69,10 +73,11 @@ class MockBackend(Backend):
 
 
 @BACKENDS.register("mock")
-def mock(outputs: Script = (), default: str | None = None) -> MockBackend:
+def mock(outputs: Script = (), default: str | None = None, label: str = "mock") -> MockBackend:
     """Scripted model.
 
     Args:
+        label: The model's name in cache keys (give two scripts two labels to keep them apart).
         outputs: A list (answers in request order), a dict keyed by sample id or task name, or a
             function of the :class:`Request`.
         default: Answer once the list is used up or for keys the dict lacks; otherwise that raises.

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     _Base = object  # type: ignore[assignment,misc]
 
 
-class SparDataset(_Base):  # type: ignore[misc,valid-type]
+class SparDataset(_Base):  # type: ignore[misc,valid-type,unused-ignore]
     """Samples of a data_json with InternVL repeat semantics.
 
     Item ``i`` walks the entries in order; entry ``e`` contributes ``length_with_repeat`` items

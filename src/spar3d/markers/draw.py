@@ -169,9 +169,9 @@ def marker_placements(
         order = [c for c in IMG_IDX_ORDER.get(task, ()) if c in present] or present
         for n, color in enumerate(order):
             coords = _single(sample, f"{color}_{kind}", size)
-            label = f"object{n}" if kind == "bbox" and task in LABELLED_BOX_TASKS else None
+            tag = f"object{n}" if kind == "bbox" and task in LABELLED_BOX_TASKS else None
             img = _target(sample, idx_field, idx, n, f"{color}_{kind}")
-            out.append((img, kind, color, coords, label))
+            out.append((img, kind, color, coords, tag))
     return out
 
 

@@ -68,8 +68,8 @@ def write_gallery(
         s = loaded.sample
         question, answer = question_answer(s)
         attrs = {"task": str(s.get("type", "")), "format": loaded.format, "scene": scene_of(s)}
-        for k, v in attrs.items():
-            facets[k].add(v)
+        for facet, value in attrs.items():
+            facets[facet].add(value)
         imgs = []
         for k, image in enumerate(draw_sample(s, loaded.images_root)):
             image.thumbnail((thumb_px, thumb_px))

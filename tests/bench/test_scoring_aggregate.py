@@ -130,3 +130,18 @@ def test_metrics_registry_has_every_kind_and_mode() -> None:
     for kind in ("numeric", "choice", "vci"):
         for mode in ("compat", "strict"):
             assert callable(METRICS.get(f"{kind}:{mode}"))
+
+
+def test_eval_runner_records_are_scored_on_raw_text() -> None:
+    # the runner stores its strict extraction in "prediction" and the response in "raw"
+    base = {"task": "position_matching", "answer": "A", "question": "Q? A. x; B. y."}
+    records = [
+        {**base, "id": 1, "prediction": "", "raw": "", "status": "unparseable"},  # compat: 1
+        {**base, "id": 2, "prediction": "B", "raw": "The answer is B", "status": "ok"},  # 0
+        {**base, "id": 3, "prediction": "", "raw": "A", "status": "error"},  # failed: 0
+    ]
+    compat = score_records(records, "compat")
+    assert [s for _, _, s in compat.per_sample] == [1.0, 0.0, 0.0]
+    assert compat.failures["position_matching"] == 1
+    strict = score_records(records, "strict")
+    assert [s for _, _, s in strict.per_sample] == [0.0, 0.0, 0.0]

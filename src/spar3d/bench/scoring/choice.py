@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 CompatRule = Literal["equal", "substring", "first-char", "none"]
@@ -92,9 +92,18 @@ _PHRASE = re.compile(
 )
 
 
-def extract_letter(
-    prediction: str, options: dict[str, str] | None = None
-) -> tuple[str | None, LetterHow | None]:
+Options = Mapping[str, str] | Callable[[], Mapping[str, str]] | None
+
+
+def _resolve(options: Options) -> Mapping[str, str]:
+    # Options may come as a thunk: parsing them from the question is the slowest step of strict
+    # scoring and only a response that states no letter needs them.
+    if options is None:
+        return {}
+    return options() if callable(options) else options
+
+
+def extract_letter(prediction: str, options: Options = None) -> tuple[str | None, LetterHow | None]:
     """The option letter a response states explicitly, and which pattern found it.
 
     Patterns, in order: a bare letter ("b", "(B)", "B."); a letter opening the response
@@ -113,16 +122,19 @@ def extract_letter(
     if phrases:
         last = phrases[-1]
         return (last.group(1) or last.group(2)).upper(), "answer-phrase"
-    if options:
-        norm = _normalise(prediction)
-        hits = [k for k, v in options.items() if _normalise(v) == norm and norm]
+    norm = _normalise(prediction)
+    if norm:
+        hits = [k for k, v in _resolve(options).items() if _normalise(v) == norm]
         if len(hits) == 1:
             return hits[0], "option-text"
     return None, None
 
 
-def strict_accuracy(prediction: str, answer: str, options: dict[str, str] | None = None) -> float:
+def strict_accuracy(prediction: str, answer: str, options: Options = None) -> float:
     """1.0 when the explicitly stated option is the answer, else 0.0.
+
+    ``options`` (by letter) may be given as a function that returns them, called only when
+    needed.
 
     A letter answer ("A") is compared with :func:`extract_letter`; a text answer is compared with
     the normalised response or with the text of the option the response names.
@@ -136,6 +148,7 @@ def strict_accuracy(prediction: str, answer: str, options: dict[str, str] | None
         return 0.0
     if _normalise(prediction) == gt:
         return 1.0
-    if pred_letter is not None and options and pred_letter in options:
-        return 1.0 if _normalise(options[pred_letter]) == gt else 0.0
+    if pred_letter is not None:
+        text = _resolve(options).get(pred_letter)
+        return 1.0 if text is not None and _normalise(text) == gt else 0.0
     return 0.0

@@ -56,7 +56,7 @@ def _choice_quirk(s: Sample) -> str:
         return "empty-prediction" if s.prediction == "" else "substring-of-answer"
     if rule == "first-char":
         return "first-character"
-    _, how = extract_letter(s.prediction, s.option_map())
+    _, how = extract_letter(s.prediction, s.option_map)
     return "option-text" if how == "option-text" else "letter-not-extracted"
 
 

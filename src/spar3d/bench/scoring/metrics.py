@@ -76,7 +76,7 @@ def choice_compat(s: Sample) -> float:
 @METRICS.register("choice:strict")
 def choice_strict(s: Sample) -> float:
     """Accuracy of the explicitly stated option letter (or full option text)."""
-    return strict_accuracy(s.prediction, s.answer, s.option_map())
+    return strict_accuracy(s.prediction, s.answer, s.option_map)
 
 
 @METRICS.register("vci:compat")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +20,45 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def to_sample(record: Mapping[str, Any], where: str = "record") -> Sample:
+def to_sample(record: Mapping[str, Any], where: str | None = None) -> Sample:
     """Validate one prediction record and build its :class:`Sample`.
 
     Args:
         record: A dict with ``id``, ``task``, ``prediction``, ``answer`` and optionally
             ``question``, ``options`` and ``status`` (anything but "ok" marks a failed request;
-            its ``prediction`` may then be missing).
-        where: How to name the record in errors, e.g. ``"preds.jsonl:12"``.
+            its ``prediction`` may then be missing). A record of the eval runner (one with a
+            ``raw`` field) is scored on ``raw``, and only status "error" marks it failed.
+        where: How to name the record in errors, e.g. ``"preds.jsonl:12"`` (callers that
+            loop add it on error instead, so the happy path builds no strings).
 
     Raises:
         ValueError: naming ``where`` and the field that is missing or wrong.
     """
-    if not isinstance(record, Mapping):
-        raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    if where is not None:
+        return _located(record, lambda: where)
+    if not isinstance(record, dict) and not isinstance(record, Mapping):
+        raise ValueError(f"expected a JSON object, got {type(record).__name__}")
     status = record.get("status", "ok")
-    failed = status != "ok"
+    from_runner = "raw" in record
+    # The eval runner's predictions.jsonl keeps the response in ``raw`` and its own strict
+    # extraction in ``prediction``; its statuses truncated/unparseable/empty describe a response
+    # that did arrive (lmms-eval would score it), so there only "error" is a failed request.
+    failed = status == "error" if from_runner else status != "ok"
     for name in REQUIRED_FIELDS:
-        if name not in record and not (failed and name == "prediction"):
-            raise ValueError(f"{where}: missing field {name!r}")
+        if name not in record and not ((failed or from_runner) and name == "prediction"):
+            raise ValueError(f"missing field {name!r}")
     task = record["task"]
     try:
         task_kind(task)
     except (KeyError, TypeError):
-        raise ValueError(f"{where}: field 'task' has unknown task {task!r}") from None
+        raise ValueError(f"field 'task' has unknown task {task!r}") from None
     options = record.get("options")
     if options is not None and not isinstance(options, (list, tuple)):
-        raise ValueError(f"{where}: field 'options' must be a list, got {type(options).__name__}")
+        raise ValueError(f"field 'options' must be a list, got {type(options).__name__}")
     return Sample(
         id=record["id"],
         task=task,
-        prediction="" if failed else _text(record.get("prediction")),
+        prediction="" if failed else _text(record.get("raw" if from_runner else "prediction")),
         answer=_text(record["answer"]),
         question=_text(record.get("question")),
         options=tuple(_text(o) for o in options) if options else None,
@@ -58,11 +66,23 @@ def to_sample(record: Mapping[str, Any], where: str = "record") -> Sample:
     )
 
 
+def _located(record: Any, locate: Callable[[], str]) -> Sample:
+    # The location string is built only when there is an error to report.
+    try:
+        return to_sample(record)
+    except ValueError as exc:
+        raise ValueError(f"{locate()}: {exc}") from None
+
+
+def _describe(i: int, record: Any) -> str:
+    ident = record.get("id") if isinstance(record, Mapping) else None
+    return f"record {i}" + (f" (id {ident!r})" if ident is not None else "")
+
+
 def to_samples(records: Iterable[Mapping[str, Any]]) -> Iterator[Sample]:
     """Validate records in order; errors name the record's position (1-based) and its id."""
     for i, record in enumerate(records, start=1):
-        ident = record.get("id") if isinstance(record, Mapping) else None
-        yield to_sample(record, f"record {i}" + (f" (id {ident!r})" if ident is not None else ""))
+        yield _located(record, lambda i=i, record=record: _describe(i, record))
 
 
 def read_samples(path: str | Path) -> Iterator[Sample]:
@@ -72,9 +92,8 @@ def read_samples(path: str | Path) -> Iterator[Sample]:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
-            where = f"{path}:{lineno}"
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: malformed JSON ({exc.msg})") from None
-            yield to_sample(record, where)
+                raise ValueError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
+            yield _located(record, lambda lineno=lineno: f"{path}:{lineno}")

@@ -259,7 +259,7 @@ def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[Pape
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(keys) * max(1.0, len(series) / 2) + 1.5))
     y = np.arange(len(keys))
     for i, (label, values) in enumerate(series):
-        xs = [np.nan if values.get(k) is None else values[k] for k in keys]
+        xs = np.array([np.nan if (v := values.get(k)) is None else v for k in keys], dtype=float)
         ax.barh(y + i * height, xs, height=height, label=label)
     ax.set_yticks(y + height * (len(series) - 1) / 2, keys, fontsize=8)
     ax.invert_yaxis()

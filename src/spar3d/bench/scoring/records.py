@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +80,14 @@ def _describe(i: int, record: Any) -> str:
     return f"record {i}" + (f" (id {ident!r})" if ident is not None else "")
 
 
+def _at_line(path: Path, lineno: int) -> str:
+    return f"{path}:{lineno}"
+
+
 def to_samples(records: Iterable[Mapping[str, Any]]) -> Iterator[Sample]:
     """Validate records in order; errors name the record's position (1-based) and its id."""
     for i, record in enumerate(records, start=1):
-        yield _located(record, lambda i=i, record=record: _describe(i, record))
+        yield _located(record, partial(_describe, i, record))
 
 
 def read_samples(path: str | Path) -> Iterator[Sample]:
@@ -96,4 +101,4 @@ def read_samples(path: str | Path) -> Iterator[Sample]:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
-            yield _located(record, lambda lineno=lineno: f"{path}:{lineno}")
+            yield _located(record, partial(_at_line, path, lineno))

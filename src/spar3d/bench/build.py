@@ -33,6 +33,7 @@ import numpy as np
 
 from spar3d.bench.scoring.tasks import ALL_TASKS, CHOICE_TASKS, NUMERIC_TASKS
 from spar3d.data.layout import images_root, scan_tree
+from spar3d.data.sample import question_answer, scene_of
 from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
@@ -72,22 +73,6 @@ class BuildSummary:
     counts: dict[str, int] = field(default_factory=dict)
     available: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
-
-
-def _question_answer(sample: dict[str, Any], where: str) -> tuple[str, str]:
-    conv = sample.get("conversations")
-    if not isinstance(conv, list) or len(conv) < 2:
-        raise ValueError(f"{where}: sample {sample.get('id')!r} has no question/answer turns")
-    return str(conv[0]["value"]), str(conv[1]["value"])
-
-
-def _scene(sample: dict[str, Any]) -> str:
-    meta = sample.get("meta") or {}
-    if meta.get("scene"):
-        return str(meta["scene"])
-    images = sample.get("image") or [""]
-    first = images[0] if isinstance(images, list) else images
-    return str(first).split("/")[0]
 
 
 def _stratum_keys(task: str, answers: list[str]) -> list[str]:
@@ -187,9 +172,14 @@ def build_bench(
         if not cands:
             summary.missing.append(task)
             continue
-        qa = [_question_answer(s, where) for _, s, where in cands]
+        qa = []
+        for _, s, where in cands:
+            try:
+                qa.append(question_answer(s))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from None
         strata = _stratum_keys(task, [a for _, a in qa])
-        picked = balanced_pick(strata, [_scene(s) for _, s, _ in cands], n_per_task, rng)
+        picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):
             source, sample, _ = cands[i]
             question, answer = qa[i]

@@ -1,0 +1,201 @@
+"""Multi-view spatial imagination (SPAR appx 7.5 "Spatial imagination"), boxes in several views.
+
+The observer starts at the first image's camera. It then moves to the 3D centre of the green
+object and faces the blue one: forward ``f = normalise(blue - green)``, right and down from ``f``
+and world up (:func:`spar3d.geometry.transforms.look_at`). A view whose pitch
+``asin(f_z)`` exceeds ``max_pitch_deg`` is discarded (``pitch_too_steep``), as the paper does.
+Object-camera: relation of red to the observer before and after the move (x, -y, z).
+Object-object: relation of red to yellow before (primary frame) and after (new frame), front/behind
+from the distance to the observer. 0.1 m threshold; an empty relation is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from spar3d.geometry.relations import (
+    RELATION_THRESHOLD_M,
+    Relation,
+    relation_in_frame,
+    relation_to_observer,
+)
+from spar3d.geometry.transforms import look_at, world_to_cam
+from spar3d.tasks.base import Facts, Reject, SceneView, TaskSpec
+from spar3d.tasks.common import (
+    PHRASE_OBSERVER,
+    PHRASE_OF,
+    RELATION_OPTIONS_NOTE,
+    describe,
+    labels,
+)
+from spar3d.tasks.multiview.relation_mv import relation_answer
+from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
+from spar3d.tasks.registry import register_task
+
+
+class _ImaginationMV(MVTask):
+    defaults = {
+        **MVTask.defaults,
+        "threshold_m": RELATION_THRESHOLD_M,
+        "max_pitch_deg": 30.0,
+        "min_move_m": 0.3,
+    }
+
+    def moved_frame(self, scene: SceneView, at: int, facing: int) -> tuple[np.ndarray, float]:
+        """``T_world_observer`` after moving to ``at`` and facing ``facing``, and its pitch (deg)."""
+        eye, target = scene.objects[at].center, scene.objects[facing].center
+        f = target - eye
+        n = float(np.linalg.norm(f))
+        if n < self.params["min_move_m"]:
+            raise Reject("facing_target_too_close")
+        pitch = float(np.degrees(np.arcsin(np.clip(f[2] / n, -1.0, 1.0))))
+        if abs(pitch) > self.params["max_pitch_deg"]:
+            raise Reject("pitch_too_steep")
+        return look_at(eye, target), pitch
+
+    def observer_relation(self, p_cam: np.ndarray) -> Relation:
+        return relation_to_observer(p_cam, threshold_m=self.params["threshold_m"])
+
+    def pair_relation(self, p_cam: np.ndarray, q_cam: np.ndarray) -> Relation:
+        return relation_in_frame(
+            p_cam, q_cam, threshold_m=self.params["threshold_m"], depth_by="distance"
+        )
+
+
+def _nonempty(*rels: Relation) -> None:
+    if any(r.is_empty for r in rels):
+        raise Reject("relation_indistinguishable")
+
+
+@register_task
+class SpatialImaginationOCMV(_ImaginationMV):
+    """Red's relation to the observer before and after it moves to green and faces blue."""
+
+    spec = TaskSpec(
+        name="spatial_imagination_oc_mv",
+        version=1,
+        views="MV",
+        relation="OC",
+        formats=("sentence", "select"),
+        bench_level="High",
+        metric="Acc",
+        markers=("red_bbox", "green_bbox", "blue_bbox"),
+        placeholders=(
+            "label_A",
+            "label_B",
+            "label_C",
+            "before",
+            "after",
+            "options_note",
+        ),  # fmt: skip
+        description=(
+            "observer starts at the first image's camera, moves to green's centre and faces blue: "
+            "red's left/right, above/below, front/behind relative to the observer before and "
+            "after (select asks for after); boxes in several views"
+        ),
+    )
+
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, 3)
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        views, (a, c, b), (pa, pc, pb) = unpack(
+            key
+        )  # a red target, c green position, b blue facing
+        T_world_obs, pitch = self.moved_frame(scene, c, b)
+        before = self.observer_relation(scene.center_cam(views[0], a))
+        after = self.observer_relation(world_to_cam(T_world_obs, scene.objects[a].center))
+        _nonempty(before, after)
+        la, lb, lc = labels(scene, (a, b, c))
+        return Facts(
+            images=list(views),
+            object_ids=[a, c, b],
+            values={
+                "label_A": la,
+                "label_B": lb,
+                "label_C": lc,
+                "before": describe(before.words(), PHRASE_OBSERVER),
+                "after": describe(after.words(), PHRASE_OBSERVER),
+                "options_note": RELATION_OPTIONS_NOTE,
+            },  # fmt: skip
+            answer=relation_answer(after),
+            markers=bbox_markers(scene, views, [("red", a, pa), ("green", c, pc), ("blue", b, pb)]),
+            quantities={
+                "before": before.words(),
+                "after": after.words(),
+                "pitch_deg": pitch,
+                **mv_quantities(scene, views, (a, c, b), (pa, pc, pb)),
+            },
+        )
+
+
+@register_task
+class SpatialImaginationOOMV(_ImaginationMV):
+    """Red's relation to yellow before and after the observer moves to green and faces blue."""
+
+    spec = TaskSpec(
+        name="spatial_imagination_oo_mv",
+        version=1,
+        views="MV",
+        relation="OO",
+        formats=("sentence", "select"),
+        bench_level="High",
+        metric="Acc",
+        markers=("red_bbox", "green_bbox", "blue_bbox", "yellow_bbox"),
+        placeholders=(
+            "label_A",
+            "label_B",
+            "label_C",
+            "label_D",
+            "before",
+            "after",
+            "options_note",
+        ),  # fmt: skip
+        description=(
+            "observer starts at the first image's camera, moves to green's centre and faces blue: "
+            "red's relation to yellow (x, -y, distance to the observer) before and after (select "
+            "asks for after); boxes in several views"
+        ),
+    )
+
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, 4)
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        views, (a, c, b, d), (pa, pc, pb, pd) = unpack(key)  # red, green, blue, yellow
+        T_world_obs, pitch = self.moved_frame(scene, c, b)
+        p = views[0]
+        before = self.pair_relation(scene.center_cam(p, a), scene.center_cam(p, d))
+        a_new, d_new = world_to_cam(
+            T_world_obs, np.stack([scene.objects[a].center, scene.objects[d].center])
+        )
+        after = self.pair_relation(a_new, d_new)
+        _nonempty(before, after)
+        la, lb, lc, ld = labels(scene, (a, b, c, d))
+        return Facts(
+            images=list(views),
+            object_ids=[a, c, b, d],
+            values={
+                "label_A": la,
+                "label_B": lb,
+                "label_C": lc,
+                "label_D": ld,
+                "before": describe(before.words(), PHRASE_OF),
+                "after": describe(after.words(), PHRASE_OF),
+                "options_note": RELATION_OPTIONS_NOTE,
+            },  # fmt: skip
+            answer=relation_answer(after),
+            markers=bbox_markers(
+                scene,
+                views,
+                [("red", a, pa), ("green", c, pc), ("blue", b, pb), ("yellow", d, pd)],
+            ),
+            quantities={
+                "before": before.words(),
+                "after": after.words(),
+                "pitch_deg": pitch,
+                **mv_quantities(scene, views, (a, c, b, d), (pa, pc, pb, pd)),
+            },
+        )

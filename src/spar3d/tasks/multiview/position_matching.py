@@ -1,0 +1,100 @@
+"""Position matching (SPAR appx 7.5): the box of an object in a second view, given its box in the first.
+
+An object seen in at least two images is boxed in red in image 0; the answer is its visible 2D
+box in image 1 as ``[x1, y1, x2, y2]`` in 0-1000. Wrong options are real boxes: other objects
+visible in image 1, and the object's own box in image 0 (what a model that ignores the camera
+motion would answer); only when fewer than three of those exist are boxes of the object shifted
+by its own size added. Candidates overlapping the answer by IoU >= ``max_distractor_iou`` are
+dropped, so no option is a near copy of the right one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spar3d.geometry.boxes import box2d_iou
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
+from spar3d.tasks.common import bbox_marker, labels
+from spar3d.tasks.markers import Markers
+from spar3d.tasks.multiview.views import mv_quantities, object_views
+from spar3d.tasks.registry import register_task
+
+
+def box_text(box: list[int]) -> str:
+    return "[" + ", ".join(str(int(v)) for v in box) + "]"
+
+
+def shifted_boxes(box: list[int]) -> list[list[int]]:
+    """The box moved by its own width / height in each direction, kept when fully inside 0-1000."""
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    out = []
+    for dx, dy in ((w, 0), (-w, 0), (0, h), (0, -h)):
+        b = [x1 + dx, y1 + dy, x2 + dx, y2 + dy]
+        if min(b) >= 0 and max(b) <= 1000:
+            out.append(b)
+    return out
+
+
+@register_task
+class PositionMatching(Task):
+    """Where the object boxed in red in the first image is in the second image."""
+
+    spec = TaskSpec(
+        name="position_matching",
+        version=1,
+        views="MV",
+        relation="OO",
+        formats=("fill", "select", "sentence"),
+        bench_level="Medium",
+        metric="Acc",
+        markers=("red_bbox",),
+        placeholders=("label_A", "box_A", "box_B", "box_B_plain"),
+        description=(
+            "the 2D box [x1, y1, x2, y2] (0-1000) in the second image of the object boxed in red "
+            "in the first; distractors are other objects' boxes and the object's first-image box"
+        ),
+    )
+    defaults = {"max_distractor_iou": 0.5}
+    center_note = False  # the question is about boxes / cameras, not object centres
+
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        seen_in = object_views(scene)
+        multi = [o for o in sorted(seen_in) if len(seen_in[o]) >= 2]
+        if not multi:
+            return None
+        obj = multi[int(rng.integers(len(multi)))]
+        seen = seen_in[obj]
+        i, j = (seen[int(k)] for k in rng.choice(len(seen), size=2, replace=False))
+        return (i, j, obj)
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        i, j, obj = key
+        ref, box = bbox_marker(scene, i, obj), bbox_marker(scene, j, obj)
+        pool = [bbox_marker(scene, j, o) for o in scene.visible_ids(j) if o != obj] + [ref]
+        max_iou = self.params["max_distractor_iou"]
+        distractors = [b for b in pool if box2d_iou(b, box) < max_iou]
+        if len(distractors) < 3:
+            distractors += [b for b in shifted_boxes(box) if box2d_iou(b, box) < max_iou]
+        texts = sorted({box_text(b) for b in distractors} - {box_text(box)})
+        if not texts:
+            raise Reject("no_distractor")
+        (la,) = labels(scene, (obj,))
+        return Facts(
+            images=[i, j],
+            object_ids=[obj],
+            values={
+                "label_A": la,
+                "box_A": box_text(ref),
+                "box_B": box_text(box),
+                "box_B_plain": ", ".join(str(v) for v in box),
+            },
+            answer=ChoiceAnswer(box_text(box), tuple(texts)),
+            markers=Markers().bbox("red", ref, 0),
+            quantities={
+                "box_first": ref,
+                "box_second": box,
+                "iou_first_second": float(box2d_iou(ref, box)),
+                **mv_quantities(scene, (i, j), (obj,), (0,)),
+            },
+        )

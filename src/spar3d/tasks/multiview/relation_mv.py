@@ -1,0 +1,150 @@
+"""Multi-view object spatial relations, expressed in the PRIMARY camera's frame.
+
+Object-camera: where an object marked in another view lies relative to the observer standing at
+the first image's camera: left/right from x, above/below from -y, front/behind from z.
+Object-object: red relative to blue with left/right from x, above/below from -y and front/behind
+from the distance to the primary camera centre, as in the single-view task. Differences under
+``threshold_m`` (0.1 m) leave the word empty; an all-empty relation is rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from spar3d.geometry.relations import (
+    RELATION_THRESHOLD_M,
+    Relation,
+    relation_in_frame,
+    relation_to_observer,
+)
+from spar3d.tasks.base import ChoiceAnswer, Facts, JudgeFacts, Reject, SceneView, TaskSpec
+from spar3d.tasks.common import (
+    OPPOSITE,
+    PHRASE_OBSERVER,
+    PHRASE_OF,
+    RELATION_OPTIONS_NOTE,
+    describe,
+    labels,
+    relation_distractors,
+)
+from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
+from spar3d.tasks.registry import register_task
+
+OC_COLORS = ("red", "blue", "green")
+
+
+def relation_answer(rel: Relation) -> ChoiceAnswer:
+    """The relation triple as the answer, with every flip of its non-empty words as distractors."""
+    if rel.is_empty:
+        raise Reject("relation_indistinguishable")
+    return ChoiceAnswer(rel.text(), tuple(relation_distractors(rel.words())))
+
+
+def relation_judges(words: list[str]) -> list[JudgeFacts]:
+    """One true/false statement pair per non-empty word ("to the left of" vs "to the right of")."""
+    return [
+        JudgeFacts({"relation_phrase": PHRASE_OF[w]}, {"relation_phrase": PHRASE_OF[OPPOSITE[w]]})
+        for w in words
+        if w
+    ]
+
+
+@register_task
+class ObjSpatialRelationOCMV(MVTask):
+    """Where an object boxed in another view is relative to the observer at the primary view."""
+
+    spec = TaskSpec(
+        name="obj_spatial_relation_oc_mv",
+        version=1,
+        views="MV",
+        relation="OC",
+        formats=("sentence", "select"),
+        bench_level="High",
+        metric="Acc",
+        markers=("red_bbox", "blue_bbox", "green_bbox"),
+        placeholders=("label_A", "color", "relation", "options_note"),
+        description=(
+            "left/right (x), above/below (-y), front/behind (z) of an object boxed in another view "
+            "relative to the observer at the first image's camera; 0.1 m threshold; the box "
+            "colour is drawn from red/blue/green"
+        ),
+    )
+    defaults = {**MVTask.defaults, "threshold_m": RELATION_THRESHOLD_M}
+
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        key = self.draw(scene, rng, 1, primary_ok=False)
+        return None if key is None else (*key, OC_COLORS[int(rng.integers(len(OC_COLORS)))])
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        views, (a,), (pa,) = unpack(key)
+        color = key[3]
+        rel = relation_to_observer(
+            scene.center_cam(views[0], a), threshold_m=self.params["threshold_m"]
+        )
+        answer = relation_answer(rel)
+        (la,) = labels(scene, (a,))
+        return Facts(
+            images=list(views),
+            object_ids=[a],
+            values={
+                "label_A": la,
+                "color": color,
+                "relation": describe(rel.words(), PHRASE_OBSERVER),
+                "options_note": RELATION_OPTIONS_NOTE,
+            },  # fmt: skip
+            answer=answer,
+            markers=bbox_markers(scene, views, [(color, a, pa)]),
+            quantities={"relation": rel.words(), **mv_quantities(scene, views, (a,), (pa,))},
+        )
+
+
+@register_task
+class ObjSpatialRelationOOMV(MVTask):
+    """Where red is relative to blue (boxed in different views), in the primary camera's frame."""
+
+    spec = TaskSpec(
+        name="obj_spatial_relation_oo_mv",
+        version=1,
+        views="MV",
+        relation="OO",
+        formats=("sentence", "judge", "select"),
+        bench_level="High",
+        metric="Acc",
+        markers=("red_bbox", "blue_bbox"),
+        placeholders=("label_A", "label_B", "relation", "relation_phrase", "options_note"),
+        description=(
+            "left/right (x), above/below (-y), front/behind (distance to the camera) of red "
+            "relative to blue in the first image's camera frame, boxed in different views; "
+            "0.1 m threshold"
+        ),
+    )
+    defaults = {**MVTask.defaults, "threshold_m": RELATION_THRESHOLD_M}
+
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, 2)
+
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        views, (a, b), (pa, pb) = unpack(key)
+        p = views[0]
+        rel = relation_in_frame(
+            scene.center_cam(p, a),
+            scene.center_cam(p, b),
+            threshold_m=self.params["threshold_m"],
+            depth_by="distance",
+        )
+        answer = relation_answer(rel)
+        la, lb = labels(scene, (a, b))
+        return Facts(
+            images=list(views),
+            object_ids=[a, b],
+            values={
+                "label_A": la,
+                "label_B": lb,
+                "relation": describe(rel.words(), PHRASE_OF),
+                "options_note": RELATION_OPTIONS_NOTE,
+            },  # fmt: skip
+            answer=answer,
+            markers=bbox_markers(scene, views, [("red", a, pa), ("blue", b, pb)]),
+            judge=relation_judges(rel.words()),
+            quantities={"relation": rel.words(), **mv_quantities(scene, views, (a, b), (pa, pb))},
+        )

@@ -96,7 +96,9 @@ def eval_command(
     try:
         backend = make_backend(model, **kwargs)
     except (RegistryError, TypeError, ValueError, ImportError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc).strip("'\""), param_hint="--model/--model-arg") from None
+        # KeyError's str() quotes its message; args[0] is the message itself.
+        message = str(exc.args[0]) if exc.args else str(exc)
+        raise typer.BadParameter(message, param_hint="--model/--model-arg") from None
     try:
         prompt = PromptConfig(
             pre_prompt=pre_prompt, numeric_post=numeric_post or backend.default_numeric_post

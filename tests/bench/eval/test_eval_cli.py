@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from evalkit import ROWS
+from typer.testing import CliRunner
+
+from spar3d.cli.eval import parse_model_args
+from spar3d.cli.main import app
+
+runner = CliRunner()
+
+
+def _flat(output: str) -> str:
+    """Output with rich's box borders and line wrapping removed."""
+    return " ".join(output.replace("│", " ").split())
+
+
+def test_oracle_run_from_the_command_line(bench, tmp_path):
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["eval", str(bench), "--model", "oracle", "--out", str(out), "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads((out / "scores.json").read_text())
+    assert scores["modes"]["strict"]["overall"] == pytest.approx(100.0)
+    assert not scores["partial"]
+    assert "PARTIAL" not in result.output
+
+
+def test_limit_and_model_args_are_reported(bench, tmp_path):
+    out = tmp_path / "run"
+    args = ["eval", str(bench), "-m", "random", "-M", "seed=4", "-M", "numeric_range=[1, 2]"]
+    result = runner.invoke(app, [*args, "--out", str(out), "--limit", "2", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert "PARTIAL" in result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["seed"] == 4 and config["settings"]["numeric_range"] == [1, 2]
+    preds = [json.loads(x) for x in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(preds) == 2 and all(1.0 <= float(p["prediction"]) <= 2.0 for p in preds)
+
+
+def test_bad_backend_arguments_are_clear(bench, tmp_path):
+    result = runner.invoke(app, ["eval", str(bench), "-m", "nope", "--out", str(tmp_path / "r")])
+    assert result.exit_code != 0 and "unknown backend 'nope'" in _flat(result.output)
+    result = runner.invoke(
+        app, ["eval", str(bench), "-m", "oracle", "-M", "x=1", "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code != 0 and "unexpected keyword argument 'x'" in _flat(result.output)
+    result = runner.invoke(
+        app,
+        ["eval", str(tmp_path / "missing.parquet"), "-m", "oracle", "--out", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 2 and "not found" in _flat(result.output)
+
+
+def test_parse_model_args():
+    assert parse_model_args(["a=1", "b=x", "c=true", "d={\"k\": 2}", "e=a=b"]) == {
+        "a": 1, "b": "x", "c": True, "d": {"k": 2}, "e": "a=b",
+    }  # fmt: skip
+    with pytest.raises(typer.BadParameter, match="key=value"):
+        parse_model_args(["novalue"])
+
+
+def test_row_count_matches_fixture(bench):
+    from spar3d.bench.eval import load_bench
+
+    assert len(load_bench(bench)) == len(ROWS)

@@ -1,0 +1,149 @@
+"""The ``hf`` backend on tiny randomly initialised VLMs built here from configs (no download).
+
+The model is a LLaVA-architecture VLM (CLIP vision tower + Llama text model) with a character-level
+tokenizer made with ``tokenizers``; it loads through ``AutoProcessor`` and
+``AutoModelForImageTextToText`` exactly as a Hub checkpoint does. Skipped without torch and
+transformers (the ``hf`` extra).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from evalkit import ROWS, png
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+tokenizers = pytest.importorskip("tokenizers")
+
+from spar3d.bench.eval import evaluate, make_backend  # noqa: E402
+from spar3d.bench.eval.backends import GenerationConfig, Request  # noqa: E402
+from spar3d.bench.eval.dataset import BenchSample  # noqa: E402
+from spar3d.io import read_jsonl  # noqa: E402
+
+SPECIALS = ["<pad>", "<eos>", "<image>", "<|user|>", "<|assistant|>"]
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>"
+    "{% for c in m['content'] %}{% if c['type'] == 'image' %}<image>"
+    "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}{% endfor %}<eos>{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def build_tiny_vlm(folder: Path, first_token: str | None = None, zero_head: bool = False) -> Path:
+    """Save a ~30k-parameter LLaVA-style VLM and its processor to ``folder``.
+
+    Args:
+        first_token: Put this token at vocabulary index 0 (greedy argmax breaks ties towards
+            the lowest index, so a zeroed output head then always emits it).
+        zero_head: Zero the LM head so every logit is equal.
+    """
+    chars = [chr(c) for c in range(32, 127)] + ["\n"]
+    tokens = SPECIALS + chars
+    if first_token is not None:
+        tokens.remove(first_token)
+        tokens.insert(0, first_token)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="<pad>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split("", "isolated")
+    tok.decoder = tokenizers.decoders.Fuse()
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<eos>",
+        pad_token="<pad>",
+        additional_special_tokens=SPECIALS[2:],
+    )
+    image_processor = transformers.CLIPImageProcessor(
+        size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}
+    )
+    processor = transformers.LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=fast,
+        chat_template=CHAT_TEMPLATE,
+        patch_size=14,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+    )
+    config = transformers.LlavaConfig(
+        vision_config=dict(
+            model_type="clip_vision_model", hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2, image_size=28, patch_size=14,
+            projection_dim=16,
+        ),
+        text_config=dict(
+            model_type="llama", vocab_size=len(vocab), hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+            max_position_embeddings=512, eos_token_id=vocab["<eos>"],
+            pad_token_id=vocab["<pad>"], bos_token_id=None,
+        ),
+        image_token_index=vocab["<image>"],
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+        pad_token_id=vocab["<pad>"],
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = transformers.LlavaForConditionalGeneration(config)
+    model.generation_config.eos_token_id = vocab["<eos>"]
+    model.generation_config.pad_token_id = vocab["<pad>"]
+    if zero_head:
+        with torch.no_grad():
+            model.get_output_embeddings().weight.zero_()
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def random_vlm(tmp_path_factory) -> Path:
+    return build_tiny_vlm(tmp_path_factory.mktemp("random_vlm"))
+
+
+@pytest.fixture(scope="module")
+def sevens_vlm(tmp_path_factory) -> Path:
+    return build_tiny_vlm(tmp_path_factory.mktemp("sevens_vlm"), first_token="7", zero_head=True)
+
+
+def _requests() -> list[Request]:
+    out = []
+    for i, n_images in enumerate((1, 2, 3)):
+        images = tuple(png((40 * i, 90, 30 * j), size=(20 + 8 * j, 16)) for j in range(n_images))
+        sample = BenchSample(i, "depth_prediction_oc", f"question {i}", "1.0", images)
+        out.append(Request(sample, f"How deep is object {i}?" + " pad" * i, images))
+    return out
+
+
+def test_batched_generation_matches_one_at_a_time(random_vlm):
+    config = GenerationConfig(max_new_tokens=6)
+    batched = make_backend("hf", model=str(random_vlm), device="cpu", dtype="float32", batch_size=3)
+    single = make_backend("hf", model=str(random_vlm), device="cpu", dtype="float32", batch_size=1)
+    together = batched.generate(_requests(), config)
+    alone = [single.generate([r], config)[0] for r in _requests()]
+    assert [o.text for o in together] == [o.text for o in alone]
+    assert all(o.status in ("ok", "empty", "truncated") for o in together)
+    # The tokenizer is one character per token, so 6 new tokens decode to at most 6 characters.
+    assert all(len(o.text) <= 6 for o in together)
+    assert batched.settings["batch_size"] == 3 and "batch_size" not in batched.answer_settings()
+
+
+def test_constant_model_is_truncated_at_max_new_tokens(sevens_vlm):
+    backend = make_backend("hf", model=str(sevens_vlm), device="cpu", dtype="float32")
+    outcomes = backend.generate(_requests(), GenerationConfig(max_new_tokens=4))
+    assert [(o.status, o.text) for o in outcomes] == [("truncated", "7777")] * 3
+
+
+def test_evaluate_with_hf_backend(sevens_vlm, bench, tmp_path):
+    backend = make_backend("hf", model=str(sevens_vlm), device="cpu", dtype="float32", batch_size=4)
+    result = evaluate(
+        bench,
+        backend,
+        tmp_path / "run",
+        generation=GenerationConfig(max_new_tokens=3),
+        progress=False,
+    )
+    assert result.n_selected == len(ROWS) and result.requested == len(ROWS)
+    # Every answer is "777" cut at 3 tokens: truncated; the numeric rows still read 777 m.
+    assert result.status_counts == {"truncated": len(ROWS)}
+    preds = list(read_jsonl(tmp_path / "run" / "predictions.jsonl"))
+    assert [p["prediction"] for p in preds[:3]] == ["777", "777", "777"]
+    assert all(p["raw"] == "777" for p in preds)

@@ -6,7 +6,8 @@ SPAR-7M images are clean; the training loader draws markers when it loads a samp
 - points: filled dots of a fixed 20 px radius (not scaled with the image size);
 - boxes: 20 px thick rectangles outset by 7/8 of the stroke so the box interior stays visible;
 - colours red, blue, green, yellow; list markers (``point_list``/``bbox_list``) are labelled
-  ``objectA, object0, object1, ...`` (points) or ``object0, object1, ...`` (boxes);
+  ``objectA, object0, object1, ...`` (points) or ``object0, object1, ...`` (boxes), in text
+  about 40 px high (smaller on images under 480 px, see :func:`label_size_px`);
 - ``x * W / 1000``, ``y * H / 1000`` maps 0-1000 coordinates to pixels.
 
 Which image a coloured marker goes on: ``point_img_idx[0]`` / ``bbox_img_idx[0]`` list one
@@ -28,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 DOT_RADIUS_PX = 20
 BOX_STROKE_PX = 20
 BOX_OUTSET_PX = BOX_STROKE_PX * 7 / 8
-LABEL_SIZE_PX = 40
+LABEL_SIZE_PX = 40  # SPAR's cv2 font scale 2.0 on ScanNet's 968 px high frames
 
 COLORS: dict[str, tuple[int, int, int]] = {
     "red": (255, 0, 0),
@@ -80,12 +81,21 @@ def draw_box(
     ImageDraw.Draw(image).rectangle(rect, outline=color, width=BOX_STROKE_PX)
 
 
+def label_size_px(height: int) -> int:
+    """Text height: ``LABEL_SIZE_PX``, shrunk on images under 480 px so labels stay legible.
+
+    Dots and boxes keep SPAR's fixed size; only text deviates, because 40 px labels on a
+    240 px image would cover the scene.
+    """
+    return max(12, min(LABEL_SIZE_PX, height // 12))
+
+
 def draw_label(
     image: Image.Image, xy_px: tuple[float, float], text: str, color: tuple[int, int, int]
 ) -> None:
     """White text on a filled ``color`` patch with its top-left at ``xy_px`` (kept inside)."""
     draw = ImageDraw.Draw(image)
-    font = _font(LABEL_SIZE_PX)
+    font = _font(label_size_px(image.height))
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     w, h = right - left + 8, bottom - top + 8
     x = min(max(0, int(xy_px[0])), max(0, image.width - w))
@@ -190,7 +200,8 @@ def draw_markers(images: Sequence[Image.Image], sample: dict[str, Any]) -> list[
             draw_box(image, coords, rgb)
             if label:
                 _, _, x2, y2 = norm1000_to_px(coords, *image.size)
-                draw_label(image, (x2 - 4 * LABEL_SIZE_PX, y2 + BOX_STROKE_PX), label, rgb)
+                size = label_size_px(image.height)
+                draw_label(image, (x2 - 4 * size, y2 + BOX_STROKE_PX), label, rgb)
     return drawn
 
 

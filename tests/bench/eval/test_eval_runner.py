@@ -7,6 +7,7 @@ from evalkit import ROWS
 
 from spar3d.bench.eval import PromptConfig, evaluate, make_backend
 from spar3d.bench.eval.backends import Outcome
+from spar3d.bench.scoring import score_file
 from spar3d.io import read_jsonl
 
 
@@ -58,6 +59,10 @@ def test_statuses_and_failures(bench, tmp_path):
     scores = json.loads((tmp_path / "run" / "scores.json").read_text())
     assert scores["partial"] and scores["failures"] == {"position_matching": 1}
     # The failed request scores 0 in both modes; compat still reads the empty answer its way.
+    # The same numbers as scoring the run folder's predictions afterwards (spar3d score RUN_DIR).
+    for mode in ("compat", "strict"):
+        again = score_file(tmp_path / "run" / "predictions.jsonl", mode).to_dict()
+        assert {k: scores["modes"][mode][k] for k in again} == again
     per = {s["id"]: s for s in scores["per_sample"]}
     assert per[4]["compat"] == 0.0 and per[4]["strict"] == 0.0
     assert per[0]["strict"] == 1.0

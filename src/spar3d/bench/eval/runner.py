@@ -175,33 +175,21 @@ def _prediction_record(sample: BenchSample, entry: dict[str, Any]) -> dict[str, 
     return record
 
 
-def _score(
-    predictions: list[dict[str, Any]], selected: list[BenchSample]
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Both modes over the model's raw text; only failed requests are marked failed.
+def _score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Both modes, per-sample scores included.
 
-    The scorer does its own extraction (compat must see exactly what lmms-eval saw), so it gets
-    ``raw``; an empty, truncated or unparseable answer is still the model's answer and is scored.
+    The scorer reads each record's ``raw`` text (compat must see exactly what lmms-eval saw) and
+    counts only status ``error`` as failed: an empty, truncated or unparseable response is still
+    the model's answer and is scored, exactly as ``spar3d score RUN_DIR`` does.
     """
     from spar3d.bench.scoring import score_records
 
-    records = [
-        {
-            "id": p["id"],
-            "task": p["task"],
-            "question": s.question,
-            "answer": p["answer"],
-            "prediction": p["raw"] if p["status"] != "error" else "",
-            "status": "error" if p["status"] == "error" else "ok",
-        }
-        for p, s in zip(predictions, selected, strict=True)
-    ]
     modes: dict[str, Any] = {}
     per_sample: dict[Any, dict[str, Any]] = {
         p["id"]: {"id": p["id"], "task": p["task"], "status": p["status"]} for p in predictions
     }
     for mode in SCORING_MODES:
-        result = score_records(records, mode)
+        result = score_records(predictions, mode)
         modes[mode] = {**result.to_dict(), "failures": dict(result.failures)}
         for ident, _task, value in result.per_sample:
             per_sample[ident][mode] = value
@@ -327,7 +315,7 @@ def evaluate(
         partial=partial,
     )
     if score:
-        modes, per_sample = _score(predictions, selected)
+        modes, per_sample = _score(predictions)
         result.scores = modes
         write_json(
             run_dir / "scores.json",

@@ -18,7 +18,7 @@ import numpy as np
 import trimesh
 
 RGB = tuple[int, int, int]
-Part = tuple[trimesh.Trimesh, RGB]
+Part = tuple["Prim", RGB]
 #: A builder makes the parts of one object of size (w, d, h) with a base colour.
 Builder = Callable[[float, float, float, RGB, np.random.Generator], list[Part]]
 
@@ -74,22 +74,51 @@ class Category:
 # --- primitive helpers -------------------------------------------------------------------------
 
 
-def _shade(c: RGB, f: float) -> RGB:
+def shade(c: RGB, f: float) -> RGB:
     r, g, b = (int(np.clip(round(v * f), 0, 255)) for v in c)
     return (r, g, b)
 
 
-def box(ext: tuple[float, float, float], at: tuple[float, float, float]) -> trimesh.Trimesh:
+@dataclass(frozen=True)
+class Prim:
+    """A primitive's triangles in the object's local frame.
+
+    Attributes:
+        vertices: ``(V, 3) float64``.
+        faces: ``(F, 3) int64``, counter-clockwise seen from outside.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+
+
+def _template(mesh: trimesh.Trimesh) -> Prim:
+    return Prim(np.asarray(mesh.vertices, float), np.asarray(mesh.faces, np.int64))
+
+
+# unit templates, scaled per use: building a trimesh per primitive is far slower
+_BOX = _template(trimesh.creation.box(extents=(1.0, 1.0, 1.0)))
+_CYL = _template(trimesh.creation.cylinder(radius=1.0, height=1.0, sections=16))
+_SPHERE = _template(trimesh.creation.icosphere(subdivisions=1, radius=1.0))
+
+
+def _scaled(t: Prim, scale: tuple[float, float, float], at: tuple[float, float, float]) -> Prim:
+    return Prim(t.vertices * np.asarray(scale, float) + np.asarray(at, float), t.faces)
+
+
+def box(ext: tuple[float, float, float], at: tuple[float, float, float]) -> Prim:
     """An axis-aligned box of extents ``ext`` centred at ``at`` (local frame)."""
-    return trimesh.creation.box(
-        extents=ext, transform=trimesh.transformations.translation_matrix(at)
-    )
+    return _scaled(_BOX, ext, at)
 
 
-def cyl(r: float, h: float, at: tuple[float, float, float], sections: int = 16) -> trimesh.Trimesh:
-    """A z-axis cylinder of radius ``r`` and height ``h`` centred at ``at``."""
-    T = trimesh.transformations.translation_matrix(at)
-    return trimesh.creation.cylinder(radius=r, height=h, sections=sections, transform=T)
+def cyl(r: float, h: float, at: tuple[float, float, float]) -> Prim:
+    """A z-axis cylinder (16 sides) of radius ``r`` and height ``h`` centred at ``at``."""
+    return _scaled(_CYL, (r, r, h), at)
+
+
+def ellipsoid(radii: tuple[float, float, float], at: tuple[float, float, float]) -> Prim:
+    """A coarse ellipsoid (an icosphere scaled per axis) centred at ``at``."""
+    return _scaled(_SPHERE, radii, at)
 
 
 def _legs(w: float, d: float, h: float, t: float, c: RGB) -> list[Part]:
@@ -107,7 +136,7 @@ def _plain_box(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -
 
 def _table(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     top = 0.04
-    return [(box((w, d, top), (0, 0, h - top / 2)), c)] + _legs(w, d, h - top, 0.06, _shade(c, 0.7))
+    return [(box((w, d, top), (0, 0, h - top / 2)), c)] + _legs(w, d, h - top, 0.06, shade(c, 0.7))
 
 
 def _desk(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
@@ -115,22 +144,22 @@ def _desk(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> lis
     parts: list[Part] = [(box((w, d, top), (0, 0, h - top / 2)), c)]
     for sx in (-1, 1):
         parts.append(
-            (box((side, d, h - top), (sx * (w / 2 - side / 2), 0, (h - top) / 2)), _shade(c, 0.8))
+            (box((side, d, h - top), (sx * (w / 2 - side / 2), 0, (h - top) / 2)), shade(c, 0.8))
         )
     # modesty panel at the back
     parts.append(
-        (box((w - 2 * side, 0.02, 0.4), (0, -d / 2 + 0.01, h - top - 0.2)), _shade(c, 0.85))
+        (box((w - 2 * side, 0.02, 0.4), (0, -d / 2 + 0.01, h - top - 0.2)), shade(c, 0.85))
     )
     return parts
 
 
 def _chair(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     seat_h, seat_t, back_t = 0.45, 0.05, 0.05
-    legs = _legs(w, d, seat_h - seat_t, 0.04, _shade(c, 0.6))
+    legs = _legs(w, d, seat_h - seat_t, 0.04, shade(c, 0.6))
     seat = (box((w, d, seat_t), (0, 0, seat_h - seat_t / 2)), c)
     back = (
         box((w, back_t, h - seat_h), (0, -d / 2 + back_t / 2, (seat_h + h) / 2)),
-        _shade(c, 0.9),
+        shade(c, 0.9),
     )
     return [*legs, seat, back]
 
@@ -151,13 +180,13 @@ def _armchair(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) ->
     seat_h, arm_w, back_t = 0.42, 0.15, 0.18
     return [
         (box((w, d, seat_h), (0, 0, seat_h / 2)), c),
-        (box((w, back_t, h - seat_h), (0, -d / 2 + back_t / 2, (seat_h + h) / 2)), _shade(c, 0.9)),
+        (box((w, back_t, h - seat_h), (0, -d / 2 + back_t / 2, (seat_h + h) / 2)), shade(c, 0.9)),
         *[
             (
                 box(
                     (arm_w, d - back_t, 0.22), (sx * (w / 2 - arm_w / 2), back_t / 2, seat_h + 0.11)
                 ),
-                _shade(c, 0.85),
+                shade(c, 0.85),
             )
             for sx in (-1, 1)
         ],
@@ -184,7 +213,7 @@ def _bed(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list
             ),
             sheet,
         ),
-        (box((w, head_t, h), (0, -d / 2 + head_t / 2, h / 2)), _shade(c, 0.85)),
+        (box((w, head_t, h), (0, -d / 2 + head_t / 2, h / 2)), shade(c, 0.85)),
     ]
 
 
@@ -195,7 +224,7 @@ def _bed_support(w: float, d: float, h: float) -> Support:
 def _bookshelf(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     t = 0.025
     parts: list[Part] = [(box((t, d, h), (sx * (w / 2 - t / 2), 0, h / 2)), c) for sx in (-1, 1)]
-    parts.append((box((w - 2 * t, 0.01, h), (0, -d / 2 + 0.005, h / 2)), _shade(c, 0.8)))
+    parts.append((box((w - 2 * t, 0.01, h), (0, -d / 2 + 0.005, h / 2)), shade(c, 0.8)))
     n = max(3, int(h / 0.38))
     book_colors = [(150, 40, 40), (40, 70, 140), (200, 170, 60), (60, 120, 70), (90, 60, 110)]
     for i in range(n + 1):
@@ -228,7 +257,7 @@ def _dresser(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> 
     n = 3 if h < 0.85 else 4
     for i in range(n):
         z = (i + 0.5) * h / n
-        parts.append((box((w * 0.3, 0.02, 0.025), (0, d / 2 + 0.01, z)), _shade(c, 0.6)))
+        parts.append((box((w * 0.3, 0.02, 0.025), (0, d / 2 + 0.01, z)), shade(c, 0.6)))
     return parts
 
 
@@ -236,7 +265,7 @@ def _fridge(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> l
     handle = (90, 90, 95)
     return [
         (box((w, d, h), (0, 0, h / 2)), c),
-        (box((w - 0.02, 0.01, 0.01), (0, d / 2 + 0.005, h * 0.62)), _shade(c, 0.8)),
+        (box((w - 0.02, 0.01, 0.01), (0, d / 2 + 0.005, h * 0.62)), shade(c, 0.8)),
         (box((0.03, 0.03, 0.35), (w / 2 - 0.08, d / 2 + 0.015, h * 0.78)), handle),
         (box((0.03, 0.03, 0.35), (w / 2 - 0.08, d / 2 + 0.015, h * 0.45)), handle),
     ]
@@ -262,7 +291,7 @@ def _toilet(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> l
     return [
         (box((w, tank_d, h - 0.4), (0, -d / 2 + tank_d / 2, 0.4 + (h - 0.4) / 2)), c),
         (box((w * 0.9, tank_d, 0.4), (0, -d / 2 + tank_d / 2, 0.2)), c),
-        (cyl(w / 2, 0.4, (0, -d / 2 + tank_d + (d - tank_d) / 2 - 0.02, 0.2)), _shade(c, 0.95)),
+        (cyl(w / 2, 0.4, (0, -d / 2 + tank_d + (d - tank_d) / 2 - 0.02, 0.2)), shade(c, 0.95)),
     ]
 
 
@@ -277,9 +306,7 @@ def _sink(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> lis
 
 def _plant(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     pot_h = min(0.35, 0.35 * h)
-    foliage = trimesh.creation.icosphere(subdivisions=1, radius=1.0)
-    foliage.apply_scale((w / 2, d / 2, (h - pot_h) / 2))
-    foliage.apply_translation((0, 0, pot_h + (h - pot_h) / 2))
+    foliage = ellipsoid((w / 2, d / 2, (h - pot_h) / 2), (0, 0, pot_h + (h - pot_h) / 2))
     return [(cyl(w * 0.3, pot_h, (0, 0, pot_h / 2)), (150, 85, 55)), (foliage, c)]
 
 
@@ -316,7 +343,7 @@ def _tv(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[
 
 def _panel(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     """A flat wall object with a frame: the painted side faces +y."""
-    frame = _shade(c, 0.45) if sum(c) > 300 else (230, 228, 220)
+    frame = shade(c, 0.45) if sum(c) > 300 else (230, 228, 220)
     inner = (box((w - 0.08, 0.005, h - 0.08), (0, d / 2 + 0.0025, h / 2)), c)
     return [(box((w, d, h), (0, 0, h / 2)), frame), inner]
 
@@ -345,7 +372,7 @@ def _window(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> l
 def _pillow(w: float, d: float, h: float, c: RGB, rng: np.random.Generator) -> list[Part]:
     return [
         (box((w, d, h), (0, 0, h / 2)), c),
-        (box((w - 0.06, d - 0.06, 0.01), (0, 0, h + 0.005)), _shade(c, 1.08)),
+        (box((w - 0.06, d - 0.06, 0.01), (0, 0, h + 0.005)), shade(c, 1.08)),
     ]
 
 
@@ -626,4 +653,4 @@ def sample_size(cat: Category, rng: np.random.Generator) -> tuple[float, float, 
 def sample_color(cat: Category, rng: np.random.Generator) -> RGB:
     """A base colour of the category, jittered so two instances rarely look identical."""
     base = cat.colors[int(rng.integers(len(cat.colors)))]
-    return _shade(base, float(rng.uniform(0.88, 1.1)))
+    return shade(base, float(rng.uniform(0.88, 1.1)))

@@ -234,6 +234,7 @@ def write_scannet_scene(
         "width": width,
         "height": height,
         "invalid_frames": sorted(bad),
+        "walk_seed": walk_seed,
     }
     _write_bytes(folder / DONE_MARKER, _json_bytes(done, indent=1))
     return folder

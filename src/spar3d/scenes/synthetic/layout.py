@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from spar3d.geometry.boxes import boxes_overlap_3d
 from spar3d.scenes.model import OrientedBox
 from spar3d.scenes.synthetic.catalog import (
     CATEGORIES,
@@ -197,7 +196,6 @@ class Placed:
     support: Support | None = None
     parent: int | None = None
     box: OrientedBox = field(init=False)
-    radius: float = field(init=False)
 
     def __post_init__(self) -> None:
         v = np.concatenate([np.asarray(m.vertices) for m, _ in self.parts])
@@ -205,7 +203,6 @@ class Placed:
         R = rot_z(self.yaw)
         center = R @ ((lo + hi) / 2) + np.array([self.xy[0], self.xy[1], self.z0])
         self.box = OrientedBox(center, hi - lo, R)
-        self.radius = float(np.linalg.norm((hi - lo)[:2]) / 2)
 
     def transform(self) -> F64:
         """``(4, 4)`` local-to-world transform."""
@@ -213,6 +210,25 @@ class Placed:
         T[:3, :3] = rot_z(self.yaw)
         T[:3, 3] = (self.xy[0], self.xy[1], self.z0)
         return T
+
+
+def upright_boxes_overlap(a: OrientedBox, b: OrientedBox, gap: float) -> bool:
+    """Whether two boxes rotated about z only come closer than ``gap``.
+
+    Such boxes overlap exactly when their height ranges overlap and their plan-view rectangles do
+    (separating-axis test over the four edge directions); much cheaper than the general 3D test.
+    """
+    if abs(a.center[2] - b.center[2]) >= (a.size[2] + b.size[2]) / 2 + gap:
+        return False
+    Ra, Rb = a.R_world_box[:2, :2], b.R_world_box[:2, :2]
+    ha, hb = a.size[:2] / 2 + gap / 2, b.size[:2] / 2 + gap / 2
+    d = b.center[:2] - a.center[:2]
+    for ax in (Ra[:, 0], Ra[:, 1], Rb[:, 0], Rb[:, 1]):
+        ra = ha[0] * abs(Ra[:, 0] @ ax) + ha[1] * abs(Ra[:, 1] @ ax)
+        rb = hb[0] * abs(Rb[:, 0] @ ax) + hb[1] * abs(Rb[:, 1] @ ax)
+        if abs(d @ ax) >= ra + rb:
+            return False
+    return True
 
 
 def rot_z(yaw: float) -> F64:
@@ -301,11 +317,7 @@ class Placer:
             return False
         others = [p.box for i, p in enumerate(self.placed) if i != ignore]
         for box in others + ([] if cand.kind == "top" else self.reserved):
-            # cheap bounding-sphere rejection before the separating-axis test
-            r = np.linalg.norm(box.size) / 2 + np.linalg.norm(cand.box.size) / 2 + gap
-            if np.linalg.norm(box.center - cand.box.center) > r:
-                continue
-            if boxes_overlap_3d(cand.box, box, margin_m=gap / 2):
+            if upright_boxes_overlap(cand.box, box, gap):
                 return False
         return True
 

@@ -199,7 +199,7 @@ def camera_trajectory(
         2 * np.pi * i / rng.uniform(50, 90) + rng.uniform(0, 2 * np.pi)
     )
     yaw = (
-        ndimage.gaussian_filter1d(_attention_yaw(world, xy, heading, rng), sigma=8, mode="nearest")
+        ndimage.gaussian_filter1d(_attention_yaw(world, xy, heading, rng), sigma=12, mode="nearest")
         + sweep
     )
     K = default_intrinsics(width, height)

@@ -11,7 +11,16 @@ import trimesh
 from numpy.typing import NDArray
 
 from spar3d.scenes.model import OrientedBox, Scene, SceneMesh, SceneObject
-from spar3d.scenes.synthetic.catalog import CEILING, FLOOR, RGB, STRUCTURE_COLORS, WALL, _shade, box
+from spar3d.scenes.synthetic.catalog import (
+    CEILING,
+    FLOOR,
+    RGB,
+    STRUCTURE_COLORS,
+    WALL,
+    Prim,
+    box,
+    shade,
+)
 from spar3d.scenes.synthetic.layout import WALL_T, Placer, Room, WallSegment, make_rooms, populate
 
 F64 = NDArray[np.float64]
@@ -135,9 +144,7 @@ class _MeshBuilder:
         self.ids.append(np.full(len(vertices), instance_id, np.int64))
         self.n += len(vertices)
 
-    def add_mesh(
-        self, mesh: trimesh.Trimesh, color: RGB, instance_id: int, T: F64 | None = None
-    ) -> None:
+    def add_mesh(self, mesh: Prim, color: RGB, instance_id: int, T: F64 | None = None) -> None:
         v = np.asarray(mesh.vertices, float)
         if T is not None:
             v = v @ T[:3, :3].T + T[:3, 3]
@@ -172,12 +179,12 @@ def _tiles(
                     [xs[i], ys[j + 1], 0],
                 ]
             )
-            shade = (0.9 if (i + j) % 2 else 1.0) * float(rng.uniform(0.95, 1.05))
-            out.append((v, quad, _shade(base, shade)))
+            factor = (0.9 if (i + j) % 2 else 1.0) * float(rng.uniform(0.95, 1.05))
+            out.append((v, quad, shade(base, factor)))
     return out
 
 
-def _wall_boxes(w: WallSegment, height: float) -> list[trimesh.Trimesh]:
+def _wall_boxes(w: WallSegment, height: float) -> list[Prim]:
     """A wall as thin boxes (three around a doorway), extended by half a thickness at both ends
     so that corners close."""
     along = (np.asarray(w.p1, float) - np.asarray(w.p0, float)) / w.length
@@ -260,7 +267,7 @@ def build_world(
     for w in walls:
         i = new_id()
         meshes = _wall_boxes(w, rooms[w.room].height)
-        color = _shade(wall_color, float(rng.uniform(0.94, 1.04)))
+        color = shade(wall_color, float(rng.uniform(0.94, 1.04)))
         for m in meshes:
             mb.add_mesh(m, color, i)
         pts = np.concatenate([np.asarray(m.vertices) for m in meshes])

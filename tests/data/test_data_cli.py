@@ -61,3 +61,12 @@ def test_export_show_stats(tree: Path) -> None:
     assert "23" in out and Path("st/counts.png").exists()
     result = CliRunner().invoke(app, ["export", str(tree), "--format", "csv", "--out", "x"])
     assert result.exit_code != 0
+
+
+def test_export_from_materialised_mix_resolves_data_root(tree: Path) -> None:
+    _run("index-data", str(tree), "--sources", "structured3d")
+    _run("mix", "data_jsons/structured3d_0k.json", "--materialize", "4", "--jsonl", "m.jsonl")
+    _run("export", "m.jsonl", "--format", "llava", "--out", "ll", "--draw-markers")
+    rows = json.loads(Path("ll/spar3d.json").read_text())
+    assert len(rows) == 4
+    assert all(Path("ll", r["image"]).is_file() for r in rows)

@@ -192,9 +192,13 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         ObjectRecord(o.object_id, o.label, o.box, seen_by[k], int(counts[k]))
         for k, o in enumerate(objects)
     ]
-    floor_ids = [o.vertex_ids for o in scene.objects if o.label.lower() == "floor"]
-    if floor_ids and all(v is not None and len(v) for v in floor_ids):
-        floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))  # type: ignore[arg-type]
+    floor_ids = [
+        o.vertex_ids
+        for o in scene.objects
+        if o.label.lower() == "floor" and o.vertex_ids is not None and len(o.vertex_ids)
+    ]
+    if floor_ids:
+        floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))
     else:
         floor_z = float(np.percentile(verts[:, 2], 1.0))
     stored = asdict(params)

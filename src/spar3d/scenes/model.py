@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
+from typing import Any, Union
 
 import numpy as np
 from numpy.typing import NDArray
@@ -68,7 +68,7 @@ class OrientedBox:
     def volume_m3(self) -> float:
         return float(np.prod(self.size))
 
-    def to_dict(self) -> dict[str, list[float]]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "center": [float(v) for v in self.center],
             "size": [float(v) for v in self.size],

@@ -154,3 +154,18 @@ def test_subdivision_reaches_face_count_and_keeps_attributes():
 def test_bad_object_range_is_rejected():
     with pytest.raises(ValueError, match="n_objects"):
         build_world(0, n_objects=(10, 5))
+
+
+def test_catalog_entry_errors_name_the_entry():
+    from spar3d.scenes.synthetic.catalog import _category
+
+    good = {
+        "size": {"w": [1, 2], "d": [1, 2], "h": [1, 2]},
+        "placement": "floor",
+        "builder": "table",
+    }
+    assert _category("thing", {**good, "colors": [[1, 2, 3]]}).size == ((1, 2), (1, 2), (1, 2))
+    with pytest.raises(ValueError, match=r"categories\.thing.*'builder'"):
+        _category("thing", {"size": good["size"], "placement": "floor", "colors": [[1, 2, 3]]})
+    with pytest.raises(ValueError, match=r"categories\.thing: colours"):
+        _category("thing", {**good, "colors": [[1, 2, 300]]})

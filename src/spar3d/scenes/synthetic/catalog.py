@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
 import numpy as np
 import trimesh
+import yaml
 
 RGB = tuple[int, int, int]
 Part = tuple["Prim", RGB]
@@ -380,266 +383,72 @@ def _flat_support(w: float, d: float, h: float) -> Support:
     return Support(h, w / 2, d / 2)
 
 
-WOOD = ((150, 105, 65), (120, 80, 50), (185, 145, 100), (95, 65, 45), (205, 175, 135))
-PAINTED = ((230, 228, 220), (60, 60, 65), (200, 205, 210), (170, 60, 55), (70, 100, 140))
-FABRIC = (
-    (110, 120, 140),
-    (150, 60, 60),
-    (90, 110, 80),
-    (180, 160, 130),
-    (70, 75, 85),
-    (200, 190, 170),
-)
-
-_TOP_FLAT = (
-    "table",
-    "desk",
-    "coffee table",
-    "nightstand",
-    "cabinet",
-    "dresser",
-    "kitchen cabinets",
-    "tv stand",
-)
-
-CATEGORIES: dict[str, Category] = {
-    c.name: c
-    for c in [
-        # floor furniture
-        Category(
-            "bed", ((1.3, 1.9), (1.95, 2.2), (0.9, 1.2)), "floor", WOOD, _bed, True, _bed_support
-        ),
-        Category(
-            "chair", ((0.42, 0.5), (0.45, 0.55), (0.8, 0.95)), "floor", WOOD + FABRIC[:2], _chair
-        ),
-        Category(
-            "office chair",
-            ((0.55, 0.65), (0.55, 0.65), (0.9, 1.1)),
-            "floor",
-            ((40, 40, 45), (50, 60, 90), (120, 30, 30)),
-            _office_chair,
-        ),
-        Category("armchair", ((0.75, 0.9), (0.75, 0.9), (0.8, 0.95)), "floor", FABRIC, _armchair),
-        Category(
-            "sofa",
-            ((1.6, 2.3), (0.8, 0.95), (0.75, 0.9)),
-            "floor",
-            FABRIC,
-            _sofa,
-            True,
-            _sofa_support,
-        ),
-        Category(
-            "table",
-            ((0.8, 1.6), (0.7, 1.0), (0.72, 0.78)),
-            "floor",
-            WOOD,
-            _table,
-            False,
-            _flat_support,
-        ),
-        Category(
-            "coffee table",
-            ((0.8, 1.2), (0.45, 0.65), (0.38, 0.48)),
-            "floor",
-            WOOD,
-            _table,
-            False,
-            _flat_support,
-        ),
-        Category(
-            "desk",
-            ((1.0, 1.6), (0.55, 0.75), (0.72, 0.76)),
-            "floor",
-            WOOD + PAINTED[:2],
-            _desk,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "cabinet",
-            ((0.5, 1.2), (0.4, 0.6), (0.7, 1.0)),
-            "floor",
-            WOOD + PAINTED,
-            _cabinet,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "kitchen cabinets",
-            ((1.2, 2.4), (0.55, 0.65), (0.88, 0.92)),
-            "floor",
-            PAINTED + WOOD[:2],
-            _kitchen_cabinets,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "dresser",
-            ((0.9, 1.5), (0.45, 0.55), (0.75, 1.0)),
-            "floor",
-            WOOD,
-            _dresser,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "nightstand",
-            ((0.4, 0.55), (0.35, 0.45), (0.5, 0.65)),
-            "floor",
-            WOOD,
-            _dresser,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "tv stand",
-            ((1.2, 1.8), (0.4, 0.5), (0.45, 0.6)),
-            "floor",
-            WOOD + PAINTED[:2],
-            _cabinet,
-            True,
-            _flat_support,
-        ),
-        Category(
-            "bookshelf",
-            ((0.7, 1.2), (0.3, 0.4), (1.6, 2.1)),
-            "floor",
-            WOOD + PAINTED[:2],
-            _bookshelf,
-            True,
-        ),
-        Category(
-            "refrigerator",
-            ((0.6, 0.9), (0.65, 0.8), (1.7, 1.9)),
-            "floor",
-            ((235, 235, 235), (190, 192, 195), (60, 60, 62)),
-            _fridge,
-            True,
-        ),
-        Category(
-            "toilet",
-            ((0.38, 0.45), (0.65, 0.75), (0.75, 0.85)),
-            "floor",
-            ((245, 245, 245),),
-            _toilet,
-            True,
-        ),
-        Category(
-            "sink", ((0.5, 0.7), (0.45, 0.55), (0.8, 0.9)), "floor", WOOD + PAINTED[:1], _sink, True
-        ),
-        Category(
-            "trash can",
-            ((0.25, 0.4), (0.25, 0.4), (0.35, 0.7)),
-            "floor",
-            ((80, 80, 85), (60, 110, 170), (200, 200, 200), (70, 130, 80)),
-            _trash_can,
-            square=True,
-        ),
-        Category(
-            "plant",
-            ((0.35, 0.55), (0.35, 0.55), (0.6, 1.2)),
-            "floor",
-            ((60, 120, 50), (80, 140, 70), (40, 95, 45)),
-            _plant,
-            square=True,
-        ),
-        # things that rest on furniture
-        Category(
-            "lamp",
-            ((0.2, 0.4), (0.2, 0.4), (0.35, 0.6)),
-            "top",
-            ((240, 230, 200), (220, 200, 160), (200, 120, 60)),
-            _lamp,
-            rests_on=("nightstand", "desk", "dresser", "table", "cabinet"),
-            square=True,
-        ),
-        Category(
-            "monitor",
-            ((0.5, 0.7), (0.18, 0.25), (0.4, 0.55)),
-            "top",
-            ((30, 30, 35), (60, 60, 65), (200, 200, 205)),
-            _monitor,
-            rests_on=("desk", "table"),
-            at_back=True,
-        ),
-        Category(
-            "tv",
-            ((0.9, 1.4), (0.2, 0.3), (0.55, 0.85)),
-            "top",
-            ((20, 20, 22), (45, 45, 50)),
-            _tv,
-            rests_on=("tv stand", "dresser", "cabinet"),
-            at_back=True,
-        ),
-        Category(
-            "box",
-            ((0.25, 0.5), (0.2, 0.4), (0.15, 0.4)),
-            "top",
-            ((190, 150, 100), (170, 130, 85), (220, 220, 215)),
-            _plain_box,
-            rests_on=("table", "desk", "cabinet", "dresser", "kitchen cabinets", "coffee table"),
-        ),
-        Category(
-            "pillow",
-            ((0.45, 0.65), (0.3, 0.45), (0.12, 0.18)),
-            "top",
-            FABRIC + ((240, 240, 235),),
-            _pillow,
-            rests_on=("bed", "sofa"),
-            at_back=True,
-        ),
-        Category(
-            "book",
-            ((0.15, 0.25), (0.2, 0.3), (0.03, 0.06)),
-            "top",
-            ((150, 40, 40), (40, 70, 140), (200, 170, 60), (60, 120, 70)),
-            _plain_box,
-            rests_on=("table", "desk", "nightstand", "coffee table"),
-        ),
-        # things on walls (w along the wall, d out of it, h vertical)
-        Category(
-            "door",
-            ((0.8, 0.95), (0.05, 0.05), (2.0, 2.1)),
-            "wall",
-            WOOD + PAINTED[:1],
-            _door,
-            wall_z=(0.0, 0.0),
-        ),
-        Category(
-            "window",
-            ((0.8, 1.6), (0.08, 0.08), (1.0, 1.3)),
-            "wall",
-            ((240, 240, 236),),
-            _window,
-            wall_z=(0.8, 1.0),
-        ),
-        Category(
-            "picture",
-            ((0.4, 1.0), (0.03, 0.03), (0.3, 0.8)),
-            "wall",
-            ((180, 60, 50), (60, 90, 150), (220, 190, 80), (70, 130, 90), (140, 90, 160)),
-            _panel,
-            wall_z=(1.1, 1.5),
-        ),
-        Category(
-            "whiteboard",
-            ((1.2, 2.0), (0.03, 0.03), (0.9, 1.2)),
-            "wall",
-            ((248, 248, 248),),
-            _panel,
-            wall_z=(0.9, 1.0),
-        ),
-    ]
-}
+BUILDERS: dict[str, Builder] = {
+    "plain_box": _plain_box, "table": _table, "desk": _desk, "chair": _chair,
+    "office_chair": _office_chair, "armchair": _armchair, "sofa": _sofa, "bed": _bed,
+    "bookshelf": _bookshelf, "cabinet": _cabinet, "dresser": _dresser, "fridge": _fridge,
+    "kitchen_cabinets": _kitchen_cabinets, "trash_can": _trash_can, "toilet": _toilet,
+    "sink": _sink, "plant": _plant, "lamp": _lamp, "monitor": _monitor, "tv": _tv,
+    "panel": _panel, "door": _door, "window": _window, "pillow": _pillow,
+}  # fmt: skip
+SUPPORTS: dict[str, Callable[[float, float, float], Support]] = {
+    "flat": _flat_support, "bed": _bed_support, "sofa": _sofa_support,
+}  # fmt: skip
 
 #: ScanNet-style labels of the structure instances.
 FLOOR, WALL, CEILING = "floor", "wall", "ceiling"
-STRUCTURE_COLORS = {
-    FLOOR: ((165, 130, 95), (140, 140, 138), (190, 165, 130), (120, 95, 75)),
-    WALL: ((232, 228, 218), (215, 222, 228), (236, 226, 205), (210, 215, 200)),
-    CEILING: ((245, 245, 243),),
+
+
+def _rgb_list(value: Any, where: str) -> tuple[RGB, ...]:
+    try:
+        out = tuple((int(r), int(g), int(b)) for r, g, b in value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: colours must be [r, g, b] triples ({exc})") from None
+    if not out or any(not 0 <= v <= 255 for c in out for v in c):
+        raise ValueError(f"{where}: colours must be non-empty, each channel 0-255")
+    return out
+
+
+def _category(name: str, d: dict[str, Any]) -> Category:
+    where = f"catalog.yaml: categories.{name}"
+    try:
+        size = tuple((float(d["size"][k][0]), float(d["size"][k][1])) for k in "wdh")
+        return Category(
+            name=name,
+            size=size,  # type: ignore[arg-type]
+            placement=str(d["placement"]),
+            colors=_rgb_list(d["colors"], where),
+            build=BUILDERS[d["builder"]],
+            against_wall=bool(d.get("against_wall", False)),
+            support=SUPPORTS[d["support"]] if "support" in d else None,
+            rests_on=tuple(d.get("rests_on", ())),
+            at_back=bool(d.get("at_back", False)),
+            wall_z=tuple(float(v) for v in d.get("wall_z", (0.0, 0.0))),  # type: ignore[arg-type]
+            square=bool(d.get("square", False)),
+        )
+    except KeyError as exc:
+        raise ValueError(f"{where}: missing or unknown {exc}") from None
+
+
+def _load() -> dict[str, Any]:
+    text = resources.files("spar3d.scenes.synthetic").joinpath("catalog.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+_DATA = _load()
+CATEGORIES: dict[str, Category] = {n: _category(n, d) for n, d in _DATA["categories"].items()}
+STRUCTURE_COLORS: dict[str, tuple[RGB, ...]] = {
+    k: _rgb_list(v, f"catalog.yaml: structure_colors.{k}")
+    for k, v in _DATA["structure_colors"].items()
 }
+#: Room themes: ``name -> (anchor categories, {category: weight})``.
+THEMES: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
+    k: (tuple(v["anchors"]), {n: float(w) for n, w in v["pool"].items()})
+    for k, v in _DATA["themes"].items()
+}
+#: Small things tried when a crowded room is still short of its minimum count.
+FILLERS: tuple[str, ...] = tuple(_DATA["fillers"])
 
 
 def sample_size(cat: Category, rng: np.random.Generator) -> tuple[float, float, float]:

@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 from spar3d.scenes.model import OrientedBox
 from spar3d.scenes.synthetic.catalog import (
     CATEGORIES,
+    FILLERS,
+    THEMES,
     Category,
     Part,
     Support,
@@ -28,99 +30,6 @@ WALL_T = 0.1
 FLOOR_GAP = 0.04
 #: Floor objects stop being added once their footprints cover this share of a room.
 MAX_FLOOR_COVER = 0.4
-
-THEMES: dict[str, tuple[tuple[str, ...], dict[str, float]]] = {
-    "bedroom": (
-        ("bed", "nightstand"),
-        {
-            "nightstand": 1,
-            "dresser": 1,
-            "cabinet": 1,
-            "chair": 0.7,
-            "desk": 0.8,
-            "trash can": 1,
-            "plant": 0.5,
-            "bookshelf": 1,
-            "armchair": 0.5,
-            "lamp": 2,
-            "pillow": 2,
-            "book": 1,
-            "box": 1,
-            "tv": 0.5,
-            "picture": 2,
-            "window": 0.4,
-        },
-    ),
-    "office": (
-        ("desk", "desk"),
-        {
-            "desk": 1,
-            "bookshelf": 1.5,
-            "cabinet": 1,
-            "trash can": 1,
-            "table": 0.7,
-            "plant": 0.7,
-            "armchair": 0.3,
-            "monitor": 2,
-            "lamp": 1,
-            "book": 1.5,
-            "box": 1.5,
-            "whiteboard": 1,
-            "picture": 1,
-            "window": 0.4,
-            "chair": 0.5,
-        },
-    ),
-    "living room": (
-        ("sofa", "coffee table"),
-        {
-            "armchair": 1.5,
-            "tv stand": 1,
-            "bookshelf": 1,
-            "table": 0.7,
-            "cabinet": 1,
-            "plant": 1,
-            "trash can": 0.5,
-            "pillow": 2,
-            "tv": 1,
-            "lamp": 1.5,
-            "book": 1,
-            "box": 1,
-            "picture": 2,
-            "window": 0.4,
-        },
-    ),
-    "kitchen": (
-        ("refrigerator", "kitchen cabinets", "table"),
-        {
-            "kitchen cabinets": 0.5,
-            "sink": 1,
-            "cabinet": 1,
-            "trash can": 1,
-            "box": 1.5,
-            "plant": 0.5,
-            "chair": 0.5,
-            "book": 0.5,
-            "lamp": 0.5,
-            "picture": 1,
-            "window": 0.4,
-        },
-    ),
-    "bathroom": (
-        ("toilet", "sink"),
-        {
-            "cabinet": 1,
-            "trash can": 1,
-            "box": 1.5,
-            "sink": 0.3,
-            "plant": 0.3,
-            "picture": 1.5,
-            "window": 0.4,
-        },
-    ),
-}
-#: Small things tried when a crowded room is still short of its minimum count.
-FILLERS = ("picture", "box", "book", "trash can", "plant", "lamp", "window")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def default_intrinsics(width: int, height: int) -> F64:
 
 
 @lru_cache(maxsize=4)
-def _rays(K_flat: tuple[float, ...], width: int, height: int) -> F64:
+def _rays(K_flat: tuple[float, ...], width: int, height: int) -> NDArray[np.float32]:
     """Pixel rays of a camera, cached: a trajectory renders many frames with one ``K``."""
     rays = pixel_rays_cam(np.reshape(K_flat, (3, 3)), width, height).astype(np.float32)
     rays.setflags(write=False)

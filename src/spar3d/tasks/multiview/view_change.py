@@ -110,6 +110,8 @@ class ViewChangeInfer(Task):
     def shared_object(self, scene: SceneView, i: int, j: int) -> int:
         """The co-visible object whose smaller box (of the two views) is the largest."""
         shared = sorted(set(scene.visible_ids(i)) & set(scene.visible_ids(j)))
+        if not shared:
+            raise Reject("no_shared_object")
 
         def size(o: int) -> float:
             return min(box2d_area(scene.visible(v, o).bbox_xyxy) for v in (i, j))

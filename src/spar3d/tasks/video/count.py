@@ -1,0 +1,74 @@
+"""Object counting over the video (SPAR appx 7.5 "Obj count").
+
+The answer is the number of instances of a label in the scene; labels with fewer than
+``min_instances`` (2) instances are excluded, as the paper states. So that the count can be read
+from the video, a label is skipped when one of its instances is seen in no frame of the video
+(``require_all_seen``). A label's fact may be asked up to ``max_repeats`` times (different
+formats and paraphrases), as SPAR-7M does; the repeat number is part of the sample key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.registry import register_task
+from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask
+
+
+def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
+    """Label -> ids of its instances, ascending."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for oid in sorted(scene.objects):
+        out[scene.objects[oid].label].append(oid)
+    return dict(out)
+
+
+@register_task
+class ObjCount(VideoTask):
+    """How many instances of a label the scene holds."""
+
+    spec = TaskSpec(
+        name="obj_count",
+        version=1,
+        views="V",
+        relation="-",
+        formats=("fill", "sentence"),
+        bench_level="None",
+        metric="-",
+        markers=(),
+        placeholders=("label", "count"),
+        description=(
+            "number of instances of a label in the scene (labels with >= min_instances "
+            "instances, every instance seen in the video)"
+        ),
+    )
+    defaults = {**VIDEO_DEFAULTS, "min_instances": 2.0, "require_all_seen": 1.0, "max_repeats": 2.0}
+
+    def propose(self, scene: SceneView, rng: Any) -> tuple[str, int] | None:
+        if not self.video(scene).images:
+            return None
+        pool = sorted(
+            lab
+            for lab, ids in instances_by_label(scene).items()
+            if len(ids) >= self.params["min_instances"]
+        )
+        if not pool:
+            return None
+        return (pool[int(rng.integers(len(pool)))], int(rng.integers(self.params["max_repeats"])))
+
+    def compute(self, scene: SceneView, key: tuple[str, int]) -> Facts:
+        label, _ = key
+        video = self.video(scene)
+        ids = instances_by_label(scene)[label]
+        unseen = [o for o in ids if o not in video.appearances]
+        if unseen and self.params["require_all_seen"]:
+            raise Reject("instance_not_in_video")
+        return self.facts(
+            video,
+            ids,
+            {"label": label, "count": str(len(ids))},
+            NumericAnswer(float(len(ids)), decimals=0, minimum=1.0),
+            {"count": len(ids), "instance_ids": ids, "unseen_in_video": unseen},
+        )

@@ -1,0 +1,121 @@
+"""Room size from the scene's top-down footprint (SPAR appx 7.5 "Room size").
+
+The paper's recipe: voxel-downsample the scene points (falling back to the original points when
+fewer than 100 voxels remain), build the alpha-shape concave hull of the floor footprint and take
+its area; rooms under a minimum area give no question. The index already stores the footprint as
+centres of occupied ``footprint_voxel_m`` cells (``SceneIndex.footprint_xy``); it is re-quantised
+here to ``voxel_m`` when that is coarser.
+
+Alpha shape: the ``alphashape`` package (PyPI, MIT), which keeps the Delaunay triangles whose
+circumradius is below ``1 / alpha`` and unions them; ``alpha = 2`` closes gaps narrower than about
+1 m. Cell centres lie half a cell inside the occupied area, so the hull is grown by half a voxel
+(mitred corners) before its area is taken: a fully occupied 6 x 5 m grid gives 30.0 m², not the
+28.9 m² of its centres' hull.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.registry import register_task
+from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask
+
+MIN_VOXELS = 100  # below this the paper reverts to the original points
+
+
+def voxel_downsample(
+    points_xy: NDArray[np.float64], voxel_m: float, cell_m: float
+) -> tuple[NDArray[np.float64], float]:
+    """Centres of the occupied ``voxel_m`` cells ``(M, 2)`` and ``voxel_m``; the input points and
+    their own ``cell_m`` when fewer than ``MIN_VOXELS`` cells remain (the paper's fallback)."""
+    cells = np.unique(np.floor(np.asarray(points_xy, float) / voxel_m).astype(np.int64), axis=0)
+    if len(cells) < MIN_VOXELS:
+        return np.asarray(points_xy, float), cell_m
+    return (cells + 0.5) * voxel_m, voxel_m
+
+
+def room_area(points_xy: NDArray[np.float64], cell_m: float, alpha: float) -> float:
+    """Area (m²) of the alpha shape of ``(N, 2)`` cell centres, grown by half a cell."""
+    import alphashape  # imported here: only room_size needs it, and it pulls in trimesh/networkx
+
+    if len(points_xy) < 3:
+        return 0.0
+    with warnings.catch_warnings():  # alphashape builds numpy.matrix objects internally
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        shape = alphashape.alphashape(np.asarray(points_xy, float), alpha)
+    if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
+        return 0.0
+    return float(shape.buffer(cell_m / 2, join_style="mitre").area)
+
+
+@lru_cache(maxsize=16)
+def _cached_area(raw: bytes, cell_m: float, voxel_m: float, alpha: float) -> tuple[float, int]:
+    pts = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2)
+    if voxel_m > cell_m:  # the index's cells are finer than asked: quantise again
+        pts, cell_m = voxel_downsample(pts, voxel_m, cell_m)
+    return room_area(pts, cell_m, alpha), len(pts)
+
+
+def scene_room_area(
+    footprint_xy: NDArray[np.float64], footprint_voxel_m: float, voxel_m: float, alpha: float
+) -> tuple[float, int]:
+    """(area in m², number of footprint points used); cached per footprint and settings."""
+    pts = np.ascontiguousarray(footprint_xy, dtype=np.float64).reshape(-1, 2)
+    return _cached_area(pts.tobytes(), float(footprint_voxel_m), float(voxel_m), float(alpha))
+
+
+@register_task
+class RoomSize(VideoTask):
+    """Floor area of the room shown by the video."""
+
+    spec = TaskSpec(
+        name="room_size",
+        version=1,
+        views="V",
+        relation="-",
+        formats=("fill", "select", "sentence"),
+        bench_level="None",
+        metric="-",
+        markers=(),
+        placeholders=("area",),
+        description=(
+            "floor area (m²): voxel-downsampled top-down footprint, alpha-shape hull grown by "
+            "half a voxel, area; rooms under min_area_m2 skipped"
+        ),
+    )
+    defaults = {
+        **VIDEO_DEFAULTS,
+        "voxel_m": 0.1,
+        "alpha": 2.0,
+        "min_area_m2": 4.0,
+        "max_repeats": 3.0,
+    }
+
+    def propose(self, scene: SceneView, rng: Any) -> tuple[int] | None:
+        if not self.video(scene).images or len(scene.index.footprint_xy) < 3:
+            return None
+        # one fact per scene, asked up to max_repeats times (formats / paraphrases)
+        return (int(rng.integers(self.params["max_repeats"])),)
+
+    def compute(self, scene: SceneView, key: tuple[int]) -> Facts:
+        area, n_points = scene_room_area(
+            scene.index.footprint_xy,
+            scene.index.footprint_voxel_m,
+            self.params["voxel_m"],
+            self.params["alpha"],
+        )
+        if area < self.params["min_area_m2"]:
+            raise Reject("room_too_small")
+        return self.facts(
+            self.video(scene),
+            [],
+            {"area": f"{area:.1f}"},
+            NumericAnswer(area, decimals=1, minimum=self.params["min_area_m2"]),
+            {"area_m2": area, "footprint_points": n_points},
+        )

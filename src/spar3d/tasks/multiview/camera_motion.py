@@ -21,7 +21,7 @@ from spar3d.geometry.camera import project, uv_to_norm1000
 from spar3d.geometry.transforms import world_to_cam
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import metres
-from spar3d.tasks.multiview.views import covisible
+from spar3d.tasks.multiview.views import draw_pair
 from spar3d.tasks.registry import register_task
 
 N_DISTRACTORS = 3
@@ -72,12 +72,7 @@ class CameraMotionInfer(Task):
     center_note = False  # the question is about boxes / cameras, not object centres
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        firsts = [i for i in range(len(scene.index.images)) if covisible(scene, i)]
-        if not firsts:
-            return None
-        i = firsts[int(rng.integers(len(firsts)))]
-        others = covisible(scene, i)
-        return (i, others[int(rng.integers(len(others)))])
+        return draw_pair(scene, rng)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         i, j = key

@@ -15,14 +15,9 @@ import numpy as np
 from spar3d.geometry.boxes import boxes_overlap_3d
 from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
+from spar3d.tasks.distance import COMPARE  # same closer/farther wording as single-view
 from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
-
-# wording of "closer" / "farther" questions, keyed by ask_farther
-COMPARE = {
-    False: {"closer_farther": "closer to", "comparative": "closer"},
-    True: {"closer_farther": "farther from", "comparative": "farther"},
-}
 
 
 def _reject_overlap(scene: SceneView, a: int, b: int) -> None:

@@ -63,10 +63,40 @@ class _ImaginationMV(MVTask):
             p_cam, q_cam, threshold_m=self.params["threshold_m"], depth_by="distance"
         )
 
-
-def _nonempty(*rels: Relation) -> None:
-    if any(r.is_empty for r in rels):
-        raise Reject("relation_indistinguishable")
+    def build(
+        self,
+        scene: SceneView,
+        key: Any,
+        before: Relation,
+        after: Relation,
+        pitch: float,
+        phrases: dict[str, str],
+    ) -> Facts:
+        """Facts of a key ``(views, (red, green, blue[, yellow]), positions)``."""
+        if before.is_empty or after.is_empty:
+            raise Reject("relation_indistinguishable")
+        views, ids, positions = unpack(key)
+        # label_A red target, label_B blue (faced), label_C green (stood at), label_D yellow
+        names = dict(zip(("A", "C", "B", "D"), labels(scene, ids), strict=False))
+        colors = ("red", "green", "blue", "yellow")
+        return Facts(
+            images=list(views),
+            object_ids=list(ids),
+            values={
+                **{f"label_{k}": v for k, v in names.items()},
+                "before": describe(before.words(), phrases),
+                "after": describe(after.words(), phrases),
+                "options_note": RELATION_OPTIONS_NOTE,
+            },
+            answer=relation_answer(after),
+            markers=bbox_markers(scene, views, list(zip(colors, ids, positions, strict=False))),
+            quantities={
+                "before": before.words(),
+                "after": after.words(),
+                "pitch_deg": pitch,
+                **mv_quantities(scene, views, ids, positions),
+            },
+        )
 
 
 @register_task
@@ -101,34 +131,11 @@ class SpatialImaginationOCMV(_ImaginationMV):
         return self.draw(scene, rng, 3)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
-        views, (a, c, b), (pa, pc, pb) = unpack(
-            key
-        )  # a red target, c green position, b blue facing
+        views, (a, c, b), _ = unpack(key)  # a red target, c green position, b blue facing
         T_world_obs, pitch = self.moved_frame(scene, c, b)
         before = self.observer_relation(scene.center_cam(views[0], a))
         after = self.observer_relation(world_to_cam(T_world_obs, scene.objects[a].center))
-        _nonempty(before, after)
-        la, lb, lc = labels(scene, (a, b, c))
-        return Facts(
-            images=list(views),
-            object_ids=[a, c, b],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "label_C": lc,
-                "before": describe(before.words(), PHRASE_OBSERVER),
-                "after": describe(after.words(), PHRASE_OBSERVER),
-                "options_note": RELATION_OPTIONS_NOTE,
-            },  # fmt: skip
-            answer=relation_answer(after),
-            markers=bbox_markers(scene, views, [("red", a, pa), ("green", c, pc), ("blue", b, pb)]),
-            quantities={
-                "before": before.words(),
-                "after": after.words(),
-                "pitch_deg": pitch,
-                **mv_quantities(scene, views, (a, c, b), (pa, pc, pb)),
-            },
-        )
+        return self.build(scene, key, before, after, pitch, PHRASE_OBSERVER)
 
 
 @register_task
@@ -164,7 +171,7 @@ class SpatialImaginationOOMV(_ImaginationMV):
         return self.draw(scene, rng, 4)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
-        views, (a, c, b, d), (pa, pc, pb, pd) = unpack(key)  # red, green, blue, yellow
+        views, (a, c, b, d), _ = unpack(key)  # red, green, blue, yellow
         T_world_obs, pitch = self.moved_frame(scene, c, b)
         p = views[0]
         before = self.pair_relation(scene.center_cam(p, a), scene.center_cam(p, d))
@@ -172,30 +179,4 @@ class SpatialImaginationOOMV(_ImaginationMV):
             T_world_obs, np.stack([scene.objects[a].center, scene.objects[d].center])
         )
         after = self.pair_relation(a_new, d_new)
-        _nonempty(before, after)
-        la, lb, lc, ld = labels(scene, (a, b, c, d))
-        return Facts(
-            images=list(views),
-            object_ids=[a, c, b, d],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "label_C": lc,
-                "label_D": ld,
-                "before": describe(before.words(), PHRASE_OF),
-                "after": describe(after.words(), PHRASE_OF),
-                "options_note": RELATION_OPTIONS_NOTE,
-            },  # fmt: skip
-            answer=relation_answer(after),
-            markers=bbox_markers(
-                scene,
-                views,
-                [("red", a, pa), ("green", c, pc), ("blue", b, pb), ("yellow", d, pd)],
-            ),
-            quantities={
-                "before": before.words(),
-                "after": after.words(),
-                "pitch_deg": pitch,
-                **mv_quantities(scene, views, (a, c, b, d), (pa, pc, pb, pd)),
-            },
-        )
+        return self.build(scene, key, before, after, pitch, PHRASE_OF)

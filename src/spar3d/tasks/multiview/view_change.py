@@ -18,7 +18,7 @@ from spar3d.geometry.boxes import box2d_area
 from spar3d.geometry.pose import RelativePose, relative_pose
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels
-from spar3d.tasks.multiview.views import covisible, mv_quantities
+from spar3d.tasks.multiview.views import draw_pair, mv_quantities
 from spar3d.tasks.registry import register_task
 
 # (positive key, negative key, words for the sentence) in SPAR's order
@@ -100,12 +100,7 @@ class ViewChangeInfer(Task):
     center_note = False  # the question is about boxes / cameras, not object centres
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        firsts = [i for i in range(len(scene.index.images)) if covisible(scene, i)]
-        if not firsts:
-            return None
-        i = firsts[int(rng.integers(len(firsts)))]
-        others = covisible(scene, i)
-        return (i, others[int(rng.integers(len(others)))])
+        return draw_pair(scene, rng)
 
     def shared_object(self, scene: SceneView, i: int, j: int) -> int:
         """The co-visible object whose smaller box (of the two views) is the largest."""

@@ -9,7 +9,7 @@ Companion views share at least one visible object with the primary view, so the 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from weakref import WeakKeyDictionary
 
 import numpy as np
@@ -60,6 +60,16 @@ def draw_views(
     n = min(int(rng.integers(n_min, n_max + 1)), 1 + len(others))
     picked = rng.choice(len(others), size=n - 1, replace=False)
     return (p, *(others[int(j)] for j in picked))
+
+
+def draw_pair(scene: SceneView, rng: np.random.Generator) -> tuple[int, int] | None:
+    """Two distinct images that share a visible object, as ``(first, second)``."""
+    firsts = [i for i in range(len(scene.index.images)) if covisible(scene, i)]
+    if not firsts:
+        return None
+    i = firsts[int(rng.integers(len(firsts)))]
+    others = covisible(scene, i)
+    return (i, others[int(rng.integers(len(others)))])
 
 
 def draw_marked(
@@ -150,7 +160,7 @@ def mv_quantities(
 class MVTask(Task):
     """A task whose samples hold ``min_views``..``max_views`` images, the primary view first."""
 
-    defaults: dict[str, float] = {"min_views": 2, "max_views": 3}
+    defaults: ClassVar[dict[str, float]] = {"min_views": 2, "max_views": 3}
 
     def n_views(self) -> tuple[int, int]:
         lo, hi = int(self.params["min_views"]), int(self.params["max_views"])

@@ -139,7 +139,7 @@ class FakeOpenAI:
                     fake.requests.append(
                         {"path": self.path, "headers": dict(self.headers), "body": body}
                     )
-                    action = fake.script.pop(0) if fake.script else ("reply", fake.answer(body))
+                    action = fake.script.pop(0) if fake.script else ("answer",)
                 kind = action[0]
                 if kind == "drop":
                     self.close_connection = True

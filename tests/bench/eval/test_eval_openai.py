@@ -148,3 +148,25 @@ def test_server_dies_then_resume_with_retry_failed(bench, tmp_path):
     with FakeOpenAI(answer=_oracle_answer, port=port) as third:
         evaluate(bench, _backend(third), run, progress=False)
     assert third.requests == []
+
+
+def test_concurrency_is_bounded(bench, tmp_path):
+    import threading
+    import time
+
+    lock = threading.Lock()
+    inflight = [0, 0]  # now, peak
+
+    def slow_answer(body):
+        with lock:
+            inflight[0] += 1
+            inflight[1] = max(inflight[1], inflight[0])
+        time.sleep(0.1)
+        with lock:
+            inflight[0] -= 1
+        return _oracle_answer(body)
+
+    with FakeOpenAI(answer=slow_answer) as server:
+        result = evaluate(bench, _backend(server), tmp_path / "run", concurrency=3, progress=False)
+    assert result.status_counts == {"ok": len(ROWS)}
+    assert 2 <= inflight[1] <= 3

@@ -317,14 +317,16 @@ def subdivide(
     area = float(
         np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum() / 2
     )
-    # an equilateral triangle of edge e has area e^2 sqrt(3)/4; aim a little under the target
-    max_edge = float(np.sqrt(4 * area / (np.sqrt(3) * min_faces))) * 1.5
+    # an equilateral triangle of edge e has area e^2 sqrt(3)/4; bisection leaves edges shorter
+    # than the limit, so start well above the edge that would give the target exactly
+    max_edge = float(np.sqrt(4 * area / (np.sqrt(3) * min_faces))) * 3.0
     v, f = vertices, faces
     for _ in range(40):
         v, f = trimesh.remesh.subdivide_to_size(stacked, faces, max_edge=max_edge, max_iter=30)
         if len(f) >= min_faces:
             break
-        max_edge *= 0.85
+        # faces grow about as 1 / edge^2: aim just past the target, in small steps
+        max_edge *= float(np.clip(np.sqrt(len(f) / min_faces) * 0.98, 0.6, 0.95))
     return (
         np.ascontiguousarray(v[:, :3]),
         np.asarray(f, np.int64),

@@ -61,6 +61,7 @@ def test_objects_on_tables_rest_on_the_table_top(worlds):
     checked = 0
     for w in worlds:
         for o in w.objects:
+            assert (o.kind == "top") == (o.support_id is not None), (w.seed, o.label)
             if o.support_id is None:
                 continue
             host = w.objects[o.support_id]

@@ -243,7 +243,10 @@ class Placer:
         w, d, h = size or sample_size(cat, self.rng)
         parts = cat.build(w, d, h, sample_color(cat, self.rng), self.rng)
         support = cat.support(w, d, h) if cat.support else None
-        kind = "top" if parent is not None else cat.placement
+        # a "top" category placed without a host (a box) stands on the floor
+        kind = (
+            "top" if parent is not None else ("floor" if cat.placement == "top" else cat.placement)
+        )
         return Placed(cat.name, kind, room, np.asarray(xy, float), z0, yaw, parts, support, parent)
 
     def _accept(self, cand: Placed, gap: float, ignore: int | None = None) -> int | None:

@@ -101,7 +101,8 @@ def eval_command(
         raise typer.BadParameter(message, param_hint="--model/--model-arg") from None
     try:
         prompt = PromptConfig(
-            pre_prompt=pre_prompt, numeric_post=numeric_post or backend.default_numeric_post
+            pre_prompt=pre_prompt,
+            numeric_post=numeric_post or backend.default_numeric_post,  # type: ignore[arg-type]
         )
         result = evaluate(
             bench,

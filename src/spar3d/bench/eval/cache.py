@@ -14,7 +14,7 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from spar3d.bench.eval.backends.base import Backend, GenerationConfig, Outcome
 
@@ -60,7 +60,7 @@ class AnswerCache:
         self.dropped_torn_line = False
         self._lock = threading.Lock()
         self._load()
-        self._fh = None
+        self._fh: IO[str] | None = None
 
     def _load(self) -> None:
         if not self.path.exists():
@@ -108,9 +108,10 @@ class AnswerCache:
             if self._fh is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
-            self._fh.write(line)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            fh = self._fh
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
             self.entries[key] = entry
         return entry
 

@@ -45,7 +45,7 @@ def extract_answer(task: str, text: str, question: str) -> Extraction:
         return Extraction(f"{quantity.value:g}", rule + ("+unit" if quantity.unit else ""))
     if kind == "choice":
         letter, how = extract_letter(text.strip(), parse_options(question))
-        return Extraction(letter, how) if letter else NO_MATCH
+        return Extraction(letter, how) if letter and how else NO_MATCH
     pairs = strict_pairs(text)
     if not pairs:
         return NO_MATCH

@@ -49,7 +49,7 @@ class DepthPredictionOCMV(_DepthMV):
     )
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 2)
+        return self.draw(scene, rng, 2, centre_inside=True)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a, b), (pa, pb) = unpack(key)
@@ -101,7 +101,7 @@ class DepthPredictionOOMV(_DepthMV):
     )
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 3)
+        return self.draw(scene, rng, 3, centre_inside=True)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a, b, c), (pa, pb, pc) = unpack(key)

@@ -54,7 +54,7 @@ class DistancePredictionOCMV(MVTask):
     )
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 1, primary_ok=False)
+        return self.draw(scene, rng, 1, primary_ok=False, centre_inside=True)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a,), (pa,) = unpack(key)
@@ -89,7 +89,7 @@ class DistancePredictionOOMV(MVTask):
     defaults = {**MVTask.defaults, "min_distance_m": 0.3}
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 2)
+        return self.draw(scene, rng, 2, centre_inside=True)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a, b), (pa, pb) = unpack(key)
@@ -202,7 +202,7 @@ class DistanceInferCenterOOMV(MVTask):
     defaults = {**MVTask.defaults, "min_distance_gap_m": 0.2}
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        key = self.draw(scene, rng, 3)
+        key = self.draw(scene, rng, 3, centre_inside=True)
         return None if key is None else (*key, bool(rng.integers(2)))
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
@@ -211,11 +211,11 @@ class DistanceInferCenterOOMV(MVTask):
         la, lb, lc = labels(scene, (a, b, c))
         if lb == lc:
             raise Reject("same_label")  # the answer is a name: it must tell them apart
-        _reject_overlap(scene, a, b)
-        _reject_overlap(scene, a, c)
         d_b, d_c = _distance(scene, a, b), _distance(scene, a, c)
         if abs(d_b - d_c) < self.params["min_distance_gap_m"]:
             raise Reject("distance_too_similar")
+        _reject_overlap(scene, a, b)  # after the cheap test: the box test costs more
+        _reject_overlap(scene, a, c)
         winner = lb if (d_b > d_c) == farther else lc
         return Facts(
             images=list(views),

@@ -81,6 +81,7 @@ def draw_marked(
     *,
     primary_ok: bool = True,
     spread: bool = True,
+    centre_inside: bool = False,
     tries: int = 10,
 ) -> MVKey | None:
     """Views and ``k`` distinct objects, each visible in the view it is marked in.
@@ -89,6 +90,8 @@ def draw_marked(
         k: Number of objects.
         primary_ok: Whether an object may be marked in the primary view.
         spread: With ``k >= 2``, whether the objects must be marked in at least two views.
+        centre_inside: Draw only objects whose 3D centre projects inside the view (point
+            markers need it; drawing them directly saves rejected attempts).
 
     Returns:
         ``(views, ids, positions)``; ``ids`` is empty when ``tries`` draws found no objects
@@ -109,13 +112,23 @@ def draw_marked(
             positions = [allowed[int(rng.integers(len(allowed)))] for _ in range(k)]
         ids: list[int] = []
         for pos in positions:
-            pool = [o for o in scene.visible_ids(views[pos]) if o not in ids]
+            pool = [
+                o
+                for o in scene.visible_ids(views[pos])
+                if o not in ids and (not centre_inside or _centre_inside(scene, views[pos], o))
+            ]
             if not pool:
                 break
             ids.append(pool[int(rng.integers(len(pool)))])
         if len(ids) == k:
             return (views, tuple(ids), tuple(positions))
     return (views, (), ())
+
+
+def _centre_inside(scene: SceneView, image: int, obj: int) -> bool:
+    vis, im = scene.visible(image, obj), scene.image(image)
+    u, v = vis.center_uv
+    return vis.depth_m > 0 and -0.5 <= u <= im.width - 0.5 and -0.5 <= v <= im.height - 0.5
 
 
 def unpack(key: MVKey) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:

@@ -214,7 +214,12 @@ class NavVideo(VideoTask):
     )
     defaults = {**VIDEO_DEFAULTS, "min_frames": 2.0, "min_masked": 1.0, "max_masked": 3.0}
 
-    def unavailable(self, scene: SceneView) -> tuple[str, str] | None:
+    def unavailable(self, scene: SceneView) -> str | None:
+        """What is missing for this scene (a message naming it), or None when the task can run."""
+        why = self.skip_reason(scene)
+        return None if why is None else why[1]
+
+    def skip_reason(self, scene: SceneView) -> tuple[str, str] | None:
         """``(reason tag, message)`` when the data the task needs is missing, else None."""
         if not guide_files():
             return (
@@ -237,7 +242,7 @@ class NavVideo(VideoTask):
 
     def generate(self, index: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], TaskStats]:
         scene = index if isinstance(index, SceneView) else SceneView(index)
-        why = self.unavailable(scene)
+        why = self.skip_reason(scene)
         if why is None:
             return super().generate(scene, n, seed)
         tag, message = why

@@ -22,6 +22,7 @@ def index_command(
     min_visible_fraction: float = typer.Option(0.1, help="Min. fraction of visible vertices."),
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
     pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
+    workers: int = typer.Option(1, help="Scenes indexed in parallel (processes)."),
 ) -> None:
     """Build the scene index (keyframes, image and object records) next to each scene."""
     from rich.console import Console
@@ -45,7 +46,7 @@ def index_command(
         min_box_area_fraction=min_box_area_fraction,
         pointcloud_visibility=pointcloud_visibility,
     )
-    outcomes = index_scene_dirs(scene_dirs, params, loader=loader, force=force)
+    outcomes = index_scene_dirs(scene_dirs, params, loader=loader, force=force, workers=workers)
     console = Console()
     table = Table(title="scene index")
     for col in ("scene", "status", "frames", "keyframes", "objects", "seen", "vis/img", "s"):

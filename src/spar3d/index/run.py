@@ -51,6 +51,19 @@ def index_scene_dir(
     return IndexOutcome(scene_dir, "built", index, time.perf_counter() - t0)
 
 
+def _index_one(
+    scene_dir: str | Path, params: IndexParams | None, loader: str | None, force: bool
+) -> IndexOutcome:
+    t0 = time.perf_counter()
+    try:
+        return index_scene_dir(scene_dir, params, loader=loader, force=force)
+    except Exception as exc:  # one broken scene must not stop the others
+        msg = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, (ValueError, FileNotFoundError, KeyError)):
+            msg += "\n" + traceback.format_exc(limit=3)
+        return IndexOutcome(Path(scene_dir), "failed", None, time.perf_counter() - t0, msg)
+
+
 def index_scene_dirs(
     scene_dirs: Sequence[str | Path],
     params: IndexParams | None = None,
@@ -58,23 +71,32 @@ def index_scene_dirs(
     loader: str | None = None,
     force: bool = False,
     progress: bool = True,
+    workers: int = 1,
 ) -> list[IndexOutcome]:
-    """Index every folder; a failing scene is reported in its outcome and the others go on."""
+    """Index every folder; a failing scene is reported in its outcome and the others go on.
+
+    Args:
+        workers: Processes to index scenes in parallel (1 = in this process). Outcomes keep the
+            order of ``scene_dirs`` either way.
+    """
     from rich.progress import Progress
 
-    outcomes: list[IndexOutcome] = []
+    outcomes: list[IndexOutcome | None] = [None] * len(scene_dirs)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("indexing scenes", total=len(scene_dirs))
-        for d in scene_dirs:
-            t0 = time.perf_counter()
-            try:
-                outcomes.append(index_scene_dir(d, params, loader=loader, force=force))
-            except Exception as exc:  # one broken scene must not stop the others
-                msg = f"{type(exc).__name__}: {exc}"
-                if not isinstance(exc, (ValueError, FileNotFoundError, KeyError)):
-                    msg += "\n" + traceback.format_exc(limit=3)
-                outcomes.append(
-                    IndexOutcome(Path(d), "failed", None, time.perf_counter() - t0, msg)
-                )
-            bar.advance(task)
-    return outcomes
+        if workers <= 1:
+            for i, d in enumerate(scene_dirs):
+                outcomes[i] = _index_one(d, params, loader, force)
+                bar.advance(task)
+        else:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {
+                    pool.submit(_index_one, d, params, loader, force): i
+                    for i, d in enumerate(scene_dirs)
+                }
+                for fut in as_completed(futures):
+                    outcomes[futures[fut]] = fut.result()
+                    bar.advance(task)
+    return [o for o in outcomes if o is not None]

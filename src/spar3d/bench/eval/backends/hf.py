@@ -84,6 +84,8 @@ class HFBackend(Backend):
         inputs = self.processor(
             text=texts, images=images or None, padding=True, return_tensors="pt"
         ).to(self.device)
+        if "pixel_values" in inputs:  # the processor returns float32; a bf16 model wants bf16
+            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
         sampling = (
             {"do_sample": True, "temperature": config.temperature}
             if config.temperature > 0

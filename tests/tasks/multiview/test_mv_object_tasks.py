@@ -138,7 +138,7 @@ def test_distance_infer_center_oc_mv(room_index):
 def test_distance_infer_center_oo_mv(room_index):
     for s in samples(room_index, "distance_infer_center_oo_mv"):
         views, (a, b, c) = check_views(room_index, s)
-        pos = check_points(s, ["red", "blue", "green"], views, [a, b, c])
+        pos = check_points(s, ["red", "green", "blue"], views, [a, c, b])  # SPAR's order
         assert len(set(pos)) >= 2
         db, dc = np.linalg.norm(CENTERS[b] - CENTERS[a]), np.linalg.norm(CENTERS[c] - CENTERS[a])
         farther = "farther" in s["conversations"][0]["value"]
@@ -194,7 +194,7 @@ def _moved(c: int, b: int):
 def test_spatial_imagination_oc_mv(room_index):
     for s in samples(room_index, "spatial_imagination_oc_mv"):
         views, (a, c, b) = check_views(room_index, s)
-        pos = check_boxes(s, ["red", "green", "blue"], views, [a, c, b])
+        pos = check_boxes(s, ["green", "blue", "red"], views, [c, b, a])  # SPAR's order
         assert len(set(pos)) >= 2
         moved, pitch = _moved(c, b)
         assert abs(pitch) <= 30
@@ -211,7 +211,7 @@ def test_spatial_imagination_oc_mv(room_index):
 def test_spatial_imagination_oo_mv(room_index):
     for s in samples(room_index, "spatial_imagination_oo_mv"):
         views, (a, c, b, d) = check_views(room_index, s)
-        pos = check_boxes(s, ["red", "green", "blue", "yellow"], views, [a, c, b, d])
+        pos = check_boxes(s, ["green", "blue", "red", "yellow"], views, [c, b, a, d])
         assert len(set(pos)) >= 2
         moved, pitch = _moved(c, b)
         assert abs(pitch) <= 30

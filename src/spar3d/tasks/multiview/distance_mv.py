@@ -229,8 +229,9 @@ class DistanceInferCenterOOMV(MVTask):
                 **COMPARE[farther],
             },  # fmt: skip
             answer=ChoiceAnswer(winner, (lc if winner == lb else lb,)),
+            # SPAR's loader reads point_img_idx of this task as red, green, blue
             markers=point_markers(
-                scene, views, [("red", a, pa), ("blue", b, pb), ("green", c, pc)]
+                scene, views, [("red", a, pa), ("green", c, pc), ("blue", b, pb)]
             ),
             quantities={
                 "distance_m": {"AB": d_b, "AC": d_c},

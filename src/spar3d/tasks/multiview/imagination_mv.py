@@ -78,7 +78,11 @@ class _ImaginationMV(MVTask):
         views, ids, positions = unpack(key)
         # label_A red target, label_B blue (faced), label_C green (stood at), label_D yellow
         names = dict(zip(("A", "C", "B", "D"), labels(scene, ids), strict=False))
-        colors = ("red", "green", "blue", "yellow")
+        # SPAR's loader reads bbox_img_idx of these tasks as green, blue, red(, yellow)
+        marked = dict(
+            zip(("red", "green", "blue", "yellow"), zip(ids, positions, strict=True), strict=False)
+        )
+        order = [c for c in ("green", "blue", "red", "yellow") if c in marked]
         return Facts(
             images=list(views),
             object_ids=list(ids),
@@ -89,7 +93,7 @@ class _ImaginationMV(MVTask):
                 "options_note": RELATION_OPTIONS_NOTE,
             },
             answer=relation_answer(after),
-            markers=bbox_markers(scene, views, list(zip(colors, ids, positions, strict=False))),
+            markers=bbox_markers(scene, views, [(c, *marked[c]) for c in order]),
             quantities={
                 "before": before.words(),
                 "after": after.words(),

@@ -42,3 +42,13 @@ def test_synthesized_scan_loads_with_its_oriented_boxes(tmp_path: Path) -> None:
         np.testing.assert_allclose(obj.box.R_world_box, by_id[obj.object_id].box.R_world_box)
     # three frames, one written as -inf
     assert len(scene.frames) == 2
+
+
+def test_synthetic_folder_is_tagged_synthetic_source(tmp_path):
+    from spar3d.scenes.loaders import load_scene
+    from spar3d.scenes.synthetic import build_world
+    from spar3d.scenes.synthetic.export import write_scannet_scene
+
+    folder = write_scannet_scene(build_world(3), tmp_path, "synth0003_00", 4, 32, 24, seed=3)
+    assert load_scene(folder, load_mesh=False).source == "synthetic"
+    assert load_scene(folder, load_mesh=False, source="scannet").source == "scannet"

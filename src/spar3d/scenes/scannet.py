@@ -296,6 +296,7 @@ class ScanNetLoader:
         label_map: str | Path | None = None,
         label_column: str = "category",
         obb: str | Path | None = None,
+        source: str | None = None,
         **opts: Any,
     ) -> Scene:
         """Load one scan folder.
@@ -308,6 +309,9 @@ class ScanNetLoader:
                 and its parent, and keep raw labels when there is none.
             label_column: ``"category"`` (default) or ``"nyu40class"``.
             obb: An oriented-box JSON; default ``<scene>_obb.json`` when present.
+            source: Dataset name recorded in the scene (and so the SPAR-7M ``<source>`` folder);
+                default ``"synthetic"`` for folders written by ``spar3d synth`` (they hold
+                ``synth_done.json``), else ``"scannet"``.
         """
         if opts:
             raise TypeError(f"scannet loader: unknown option(s) {', '.join(sorted(opts))}")
@@ -349,7 +353,7 @@ class ScanNetLoader:
 
         return Scene(
             scene_id=folder.name,
-            source="scannet",
+            source=source or ("synthetic" if (folder / "synth_done.json").is_file() else "scannet"),
             root=folder,
             objects=objects,
             frames=read_frames(files, A),

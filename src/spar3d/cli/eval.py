@@ -75,6 +75,9 @@ def eval_command(
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Run folder (reuse it to resume)."),
     limit: int | None = typer.Option(None, help="Only the first N samples (run is PARTIAL)."),
+    limit_per_task: int | None = typer.Option(
+        None, help="Only the first N samples of each task (run is PARTIAL)."
+    ),
     concurrency: int | None = typer.Option(None, help="Requests or batches in flight."),
     retry_failed: bool = typer.Option(False, help="Ask again for failed requests only."),
     pre_prompt: str = typer.Option("", help="Text before every question."),
@@ -95,7 +98,7 @@ def eval_command(
         kwargs["api_key_env"] = api_key_env
     try:
         backend = make_backend(model, **kwargs)
-    except (RegistryError, TypeError, ValueError, ImportError, FileNotFoundError) as exc:
+    except (RegistryError, TypeError, ValueError, ImportError, OSError, RuntimeError) as exc:
         # KeyError's str() quotes its message; args[0] is the message itself.
         message = str(exc.args[0]) if exc.args else str(exc)
         raise typer.BadParameter(message, param_hint="--model/--model-arg") from None
@@ -109,6 +112,7 @@ def eval_command(
             backend,
             out,
             limit=limit,
+            limit_per_task=limit_per_task,
             concurrency=concurrency,
             retry_failed=retry_failed,
             prompt=prompt,

@@ -135,3 +135,16 @@ def test_limit_is_partial_and_config_records_settings(bench, tmp_path):
     assert len(config["bench"]["revision"]) == 64
     timings = json.loads((run / "timings.json").read_text())
     assert timings["requested"] == 3
+
+
+def test_limit_per_task_covers_every_task(make_bench, tmp_path):
+    rows = [(t, f"[{k}] {q}", a, n) for k in range(3) for (t, q, a, n) in ROWS]
+    bench = make_bench(rows)
+    result = evaluate(
+        bench, make_backend("oracle"), tmp_path / "run", limit_per_task=2, progress=False
+    )
+    assert result.partial and result.n_selected == 2 * len(ROWS)
+    scores = json.loads((tmp_path / "run" / "scores.json").read_text())
+    assert scores["not_run"] == {t: 1 for t, *_ in ROWS}
+    assert scores["modes"]["strict"]["n"] == {t: 2 for t, *_ in ROWS}
+    assert scores["modes"]["strict"]["overall"] == pytest.approx(100.0)

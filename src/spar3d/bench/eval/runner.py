@@ -71,6 +71,21 @@ class _Item:
     prompt: str
 
 
+def _select(
+    samples: list[BenchSample], limit: int | None, limit_per_task: int | None
+) -> list[BenchSample]:
+    """The samples a run covers, in benchmark order."""
+    if limit_per_task is not None:
+        seen: Counter[str] = Counter()
+        kept = []
+        for sample in samples:
+            seen[sample.task] += 1
+            if seen[sample.task] <= limit_per_task:
+                kept.append(sample)
+        samples = kept
+    return samples if limit is None else samples[:limit]
+
+
 def _batches(items: Sequence[_Item], size: int) -> Iterator[list[_Item]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -213,6 +228,7 @@ def evaluate(
     backend: Backend,
     run_dir: str | Path,
     limit: int | None = None,
+    limit_per_task: int | None = None,
     concurrency: int | None = None,
     retry_failed: bool = False,
     prompt: PromptConfig | None = None,
@@ -227,6 +243,8 @@ def evaluate(
         backend: A backend built by :func:`~spar3d.bench.eval.backends.make_backend`.
         run_dir: Output folder; reusing it resumes the run.
         limit: Only the first ``limit`` samples (the run is then PARTIAL).
+        limit_per_task: Only the first ``limit_per_task`` samples of each task (PARTIAL too); a
+            quick run that still covers every task.
         concurrency: Batches in flight at once (default: the backend's own default).
         retry_failed: Ask again for samples whose cached answer is a failed request.
         prompt: Pre-prompt and numeric post-prompt variant (default: the backend's variant).
@@ -241,12 +259,13 @@ def evaluate(
     prompt = prompt or PromptConfig(numeric_post=backend.default_numeric_post)
     generation = generation or GenerationConfig()
     concurrency = max(1, concurrency or backend.default_concurrency)
-    if limit is not None and limit < 0:
-        raise ValueError(f"limit must be >= 0, got {limit}")
+    for name, value in (("limit", limit), ("limit_per_task", limit_per_task)):
+        if value is not None and value < 0:
+            raise ValueError(f"{name} must be >= 0, got {value}")
 
     samples = load_bench(bench_path)
     revision = bench_revision(bench_path)
-    selected = samples if limit is None else samples[:limit]
+    selected = _select(samples, limit, limit_per_task)
     write_json(
         run_dir / "config.json",
         {
@@ -258,6 +277,7 @@ def evaluate(
             "generation": generation.to_dict(),
             "bench": {"path": str(bench_path), "revision": revision, "rows": len(samples)},
             "limit": limit,
+            "limit_per_task": limit_per_task,
             "concurrency": concurrency,
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
@@ -292,7 +312,8 @@ def evaluate(
     write_jsonl(run_dir / "predictions.jsonl", predictions)
     status_counts = Counter(p["status"] for p in predictions)
     failures = Counter(p["task"] for p in predictions if p["status"] == "error")
-    missing = Counter(s.task for s in samples[len(selected) :])
+    chosen = {s.id for s in selected}
+    missing = Counter(s.task for s in samples if s.id not in chosen)
     partial = bool(missing) or bool(failures)
     write_json(
         run_dir / "timings.json",

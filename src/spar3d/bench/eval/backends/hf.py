@@ -50,6 +50,7 @@ class HFBackend(Backend):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
+        # Qwen2-VL/Qwen2.5-VL processors need torchvision in transformers 5 (a clear ImportError).
         self.processor = transformers.AutoProcessor.from_pretrained(model, **processor_kwargs)
         # Decoder-only generation continues each row from its last token: pad on the left.
         self.processor.tokenizer.padding_side = "left"

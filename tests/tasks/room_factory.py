@@ -125,3 +125,42 @@ def write_scene_dir(root: Path, scene_id: str = "room0000_00") -> Path:
         )
     save_index(index)
     return scene_dir
+
+
+LABELS = ["chair", "table", "sofa", "lamp", "tv", "bed", "cabinet", "desk", "shelf", "plant",
+          "box", "bin", "monitor", "pillow", "door", "window", "sink", "stool", "fridge", "oven"]  # fmt: skip
+
+
+def random_index(
+    seed: int = 0, n_objects: int = 40, n_cameras: int = 40, room=(10.0, 8.0)
+) -> SceneIndex:
+    """A larger random room for statistics and benchmarks (same projection-based visibility)."""
+    rng = np.random.default_rng(seed)
+    objects = []
+    for oid in range(1, n_objects + 1):
+        size = rng.uniform([0.2, 0.2, 0.2], [1.8, 1.2, 1.5])
+        center = (
+            rng.uniform(0.5, room[0] - 0.5),
+            rng.uniform(0.5, room[1] - 0.5),
+            size[2] / 2 + rng.choice([0.0, 0.0, 0.8]),
+        )
+        objects.append(
+            (
+                oid,
+                LABELS[int(rng.integers(len(LABELS)))],
+                tuple(center),
+                tuple(size),
+                float(rng.uniform(-0.5, 0.5)),
+            )
+        )
+    cameras = []
+    for _ in range(n_cameras):
+        eye = (
+            rng.uniform(0.2, room[0] - 0.2),
+            rng.uniform(0.2, room[1] - 0.2),
+            rng.uniform(1.2, 1.8),
+        )
+        target = (rng.uniform(1, room[0] - 1), rng.uniform(1, room[1] - 1), rng.uniform(0.2, 1.0))
+        if np.hypot(target[0] - eye[0], target[1] - eye[1]) > 1.0:
+            cameras.append((eye, target))
+    return make_index(objects, cameras, scene_id=f"rand{seed:04d}_00")

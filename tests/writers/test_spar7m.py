@@ -19,6 +19,13 @@ from spar3d.tasks.schema import validate_sample
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
 from room_factory import write_scene_dir  # noqa: E402
 
+# the single-view tasks (other task families have their own tests)
+SV = ",".join([
+    "depth_prediction_oc", "depth_prediction_oo", "distance_prediction_oc", "distance_prediction_oo",
+    "distance_infer_center_oc", "distance_infer_center_oo", "obj_spatial_relation_oo",
+    "spatial_imagination_oc", "spatial_imagination_oo", "spatial_volume_infer",
+])  # fmt: skip
+
 
 def _tree_digest(root: Path) -> dict[str, str]:
     return {
@@ -31,7 +38,7 @@ def _tree_digest(root: Path) -> dict[str, str]:
 def test_layout_counts_and_images(tmp_path):
     scene = write_scene_dir(tmp_path / "scenes")
     out = tmp_path / "out"
-    summary = generate([scene], out, split="val", tasks="all", per_task=6, seed=3)
+    summary = generate([scene], out, split="val", tasks=SV, per_task=6, seed=3)
     assert summary.scenes_ok == ["room0000_00"] and not summary.scenes_failed
     assert summary.files
     total = 0
@@ -60,11 +67,11 @@ def test_layout_counts_and_images(tmp_path):
 def test_byte_identical_reruns(tmp_path):
     scene = write_scene_dir(tmp_path / "scenes")
     a, b = tmp_path / "a", tmp_path / "b"
-    generate([scene], a, per_task=6, seed=11, rgbd=True)
-    generate([scene], b, per_task=6, seed=11, rgbd=True)
+    generate([scene], a, tasks=SV, per_task=6, seed=11, rgbd=True)
+    generate([scene], b, tasks=SV, per_task=6, seed=11, rgbd=True)
     assert _tree_digest(a) == _tree_digest(b)
     # a rerun into the same folder replaces files rather than adding stale counts
-    generate([scene], a, per_task=3, seed=11, rgbd=True)
+    generate([scene], a, tasks=SV, per_task=3, seed=11, rgbd=True)
     for d in (a / "toy" / "qa_jsonl" / "train").glob("*/*"):
         assert len(list(d.glob("*.jsonl"))) == 1
 
@@ -95,7 +102,7 @@ def test_broken_scene_does_not_stop_others(tmp_path):
     shutil.rmtree(bad_missing_image / "color")
     no_index = tmp_path / "empty"
     no_index.mkdir()
-    summary = generate([bad_missing_image, no_index, good], tmp_path / "out", per_task=4)
+    summary = generate([bad_missing_image, no_index, good], tmp_path / "out", tasks=SV, per_task=4)
     assert summary.scenes_ok == ["room0001_00"]
     assert set(summary.scenes_failed) == {str(bad_missing_image), str(no_index)}
     assert "missing" in summary.scenes_failed[str(bad_missing_image)]
@@ -107,7 +114,8 @@ def test_cli_generate_and_tasks(tmp_path):
     scene = write_scene_dir(tmp_path / "scenes")
     runner = CliRunner()
     res = runner.invoke(
-        app, ["generate", str(scene), "--out", str(tmp_path / "o"), "--per-task", "3"]
+        app,
+        ["generate", str(scene), "--out", str(tmp_path / "o"), "--per-task", "3", "--tasks", SV],
     )
     assert res.exit_code == 0, res.output
     assert "QA from 1 scene" in res.output

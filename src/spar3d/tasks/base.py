@@ -34,7 +34,7 @@ marker fields and the ``meta`` provenance block -- is done here, identically for
 * ``answer`` -- what the question asks for, one of :class:`NumericAnswer` (a number; ``select``
   gets plausible numeric distractors), :class:`ChoiceAnswer` (a word or phrase with distractor
   candidates: names, relation triples) and optionally ``judge`` (:class:`JudgeFacts`: placeholder
-  values of a true and of a false statement);
+  values of a true and of a false statement, or a list of them from which one is drawn);
 * ``quantities`` -- the raw numbers behind the answer (depths, distances, camera-frame
   coordinates, relation words), copied into ``meta.quantities`` for provenance.
 
@@ -178,7 +178,7 @@ class Facts:
     answer: NumericAnswer | ChoiceAnswer
     markers: Markers = field(default_factory=Markers)
     quantities: dict[str, Any] = field(default_factory=dict)
-    judge: JudgeFacts | None = None
+    judge: JudgeFacts | list[JudgeFacts] | None = None
     image_dir: str = "image_color"
 
 
@@ -290,6 +290,11 @@ class Task:
         defaults: Thresholds and knobs of the task; override per instance with ``params``.
         center_note: Whether questions end with SPAR's "Calculate or judge based on the 3D center
             points of these objects." sentence.
+        max_duplicate_streak: The loop stops after this many consecutive duplicate candidates
+            (the scene's candidates are used up).
+        requires: Inputs beyond a plain scene index the task needs (e.g. ``("rxr",)`` for
+            navigation instructions). The registry-wide contract test, whose fixture is a plain
+            index, skips tasks that declare a requirement; such tasks bring their own tests.
 
     Args:
         params: Overrides of ``defaults`` (unknown keys raise ValueError).
@@ -299,6 +304,8 @@ class Task:
     spec: ClassVar[TaskSpec]
     defaults: ClassVar[dict[str, float]] = {}
     center_note: ClassVar[bool] = True
+    max_duplicate_streak: ClassVar[int] = 300
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
@@ -335,7 +342,8 @@ class Task:
         seen: set[Hashable] = set()
         judge_parity = int(rng.integers(2))
         budget = self.max_attempts_per_sample * n + 100
-        while len(samples) < n and stats.attempts < budget:
+        streak = 0  # consecutive duplicates: a long run means the candidates are used up
+        while len(samples) < n and stats.attempts < budget and streak < self.max_duplicate_streak:
             stats.attempts += 1
             key = self.propose(scene, rng)
             if key is None:
@@ -343,7 +351,9 @@ class Task:
                 break
             if key in seen:
                 stats.rejected["duplicate"] += 1
+                streak += 1
                 continue
+            streak = 0
             seen.add(key)
             try:
                 facts = self.compute(scene, key)
@@ -383,7 +393,10 @@ class Task:
         elif fmt == "judge":
             if facts.judge is None:
                 raise RuntimeError(f"task {self.spec.name}: judge format needs Facts.judge")
-            values.update(facts.judge.true_values if truth else facts.judge.false_values)
+            judge = facts.judge
+            if isinstance(judge, list):  # several statements possible: draw one
+                judge = judge[int(rng.integers(len(judge)))]
+            values.update(judge.true_values if truth else judge.false_values)
             meta_extra = {"judge_truth": bool(truth)}
         values["answer"] = answer_text
         question, answer, template_id = self.templates.render(

@@ -75,3 +75,42 @@ def object_quantities(
         }
         for o in ids
     }
+
+
+# -- relation words -----------------------------------------------------------------------------
+OPPOSITE = {"left": "right", "right": "left", "above": "below", "below": "above",
+            "front": "behind", "behind": "front"}  # fmt: skip
+# phrases relative to another object ("to the left of the chair") and to the observer ("to the left")
+PHRASE_OF = {"left": "to the left of", "right": "to the right of", "above": "above",
+             "below": "below", "front": "in front of", "behind": "behind"}  # fmt: skip
+PHRASE_OBSERVER = {"left": "to the left", "right": "to the right", "above": "above",
+                   "below": "below", "front": "in front", "behind": "behind"}  # fmt: skip
+RELATION_OPTIONS_NOTE = (
+    "The options describe the spatial relationship in terms of left-right (left, right, or empty "
+    "if indistinguishable), above-below (above, below, or empty if indistinguishable), and "
+    "front-behind (front, behind, or empty if indistinguishable)."
+)
+
+
+def describe(words: list[str], phrases: dict[str, str]) -> str:
+    """``["left", "", "behind"]`` -> ``"to the left of and behind"`` (empty slots dropped)."""
+    parts = [phrases[w] for w in words if w]
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def relation_distractors(words: list[str]) -> list[str]:
+    """Every other option text with the answer's empty slots: one or more words flipped.
+
+    Keeping the empty pattern means the option's shape says nothing about which one is right.
+    """
+    slots = [i for i, w in enumerate(words) if w]
+    out = []
+    for mask in range(1, 1 << len(slots)):
+        flipped = list(words)
+        for bit, i in enumerate(slots):
+            if mask >> bit & 1:
+                flipped[i] = OPPOSITE[flipped[i]]
+        out.append(", ".join(flipped))
+    return out

@@ -53,7 +53,7 @@ def numeric_options(
     decimals: int = 1,
     n_options: int = 4,
     minimum: float | None = None,
-    rel_step: tuple[float, float] = (0.1, 0.3),
+    rel_step: tuple[float, float] = (0.08, 0.2),
 ) -> OptionSet:
     """Options for a numeric answer.
 

@@ -194,6 +194,8 @@ class TemplateBank:
         elif ft.answers:
             a = ft.answers[int(rng.integers(len(ft.answers)))]
             answer = fill(a, values, where)
+            if fmt == "sentence":  # a sentence may open with a label ("towel's depth ...")
+                answer = answer[:1].upper() + answer[1:]
             ids.append(a.id)
         else:
             answer = values["answer"]

@@ -1,0 +1,84 @@
+"""Single-view object size (SPAR appx 7.5 "Spatial volume infer").
+
+Length and width come from the minimum-area rectangle around the box corners projected on the
+floor (world XY plane; length is the longer side), height from the corners' vertical extent, all
+in centimetres; volume = length x width x height in cubic centimetres (from unrounded sizes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import shapely
+
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
+from spar3d.tasks.common import bbox_marker, draw_image_objects, labels, object_quantities
+from spar3d.tasks.markers import Markers
+from spar3d.tasks.registry import register_task
+
+
+def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
+    """``(length, width, height)`` in metres of ``(8, 3)`` box corners (length >= width)."""
+    rect = shapely.minimum_rotated_rectangle(shapely.MultiPoint(corners_world[:, :2]))
+    xy = np.asarray(rect.exterior.coords)[:4]
+    sides = np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1)
+    length, width = float(sides.max()), float(sides.min())
+    height = float(np.ptp(corners_world[:, 2]))
+    return length, width, height
+
+
+@register_task
+class SpatialVolumeInfer(Task):
+    """Length, width, height (cm) and volume (cm^3) of the red-boxed object."""
+
+    spec = TaskSpec(
+        name="spatial_volume_infer",
+        version=1,
+        views="S",
+        relation="OC",
+        formats=("fill", "sentence"),
+        bench_level="None",
+        metric="-",
+        markers=("red_bbox",),
+        placeholders=("label_A", "length_cm", "width_cm", "height_cm", "volume_cm3"),
+        description=(
+            "length and width (floor-plane footprint), height (vertical extent) in cm and volume "
+            "in cm^3 of the red object's 3D box"
+        ),
+    )
+    defaults = {"min_visible_fraction": 0.5}
+    center_note = False
+
+    def propose(self, scene: SceneView, rng: Any) -> tuple[int, ...] | None:
+        return draw_image_objects(scene, rng, 1)
+
+    def compute(self, scene: SceneView, key: tuple[int, ...]) -> Facts:
+        image, a = key
+        if scene.visible(image, a).visible_fraction < self.params["min_visible_fraction"]:
+            raise Reject("mostly_out_of_view")  # its size cannot be judged from this view
+        length, width, height = footprint_size_m(scene.objects[a].box.corners())
+        l_cm, w_cm, h_cm = (round(100 * v) for v in (length, width, height))
+        volume = round(1e6 * length * width * height)
+        (la,) = labels(scene, (a,))
+        text = f"{l_cm}, {w_cm}, {h_cm}, {volume}"
+        return Facts(
+            images=[image],
+            object_ids=[a],
+            values={
+                "label_A": la,
+                "length_cm": str(l_cm),
+                "width_cm": str(w_cm),
+                "height_cm": str(h_cm),
+                "volume_cm3": str(volume),
+            },  # fmt: skip
+            answer=ChoiceAnswer(text),
+            markers=Markers().bbox("red", bbox_marker(scene, image, a)),
+            quantities={
+                "length_m": length,
+                "width_m": width,
+                "height_m": height,
+                "volume_cm3": volume,
+                "objects": object_quantities(scene, image, (a,)),
+            },  # fmt: skip
+        )

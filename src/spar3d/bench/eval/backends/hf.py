@@ -36,38 +36,54 @@ def _require_hf() -> tuple[Any, Any]:
 class HFBackend(Backend):
     transport_settings = frozenset({"batch_size", "device"})
 
-    def __init__(
-        self,
+    def __init__(self, model: Any, processor: Any, device: str, batch_size: int) -> None:
+        """Wrap a loaded model and processor (see :meth:`load` to load them by name).
+
+        Args:
+            model: A transformers image-text-to-text model, already on ``device``.
+            processor: Its processor (tokenizer, image processor and chat template).
+            device: Where inputs go, e.g. ``cpu`` or ``cuda:0``.
+            batch_size: Requests per ``generate`` call.
+        """
+        torch, _ = _require_hf()
+        self._torch = torch
+        self.model = model.eval()
+        self.processor = processor
+        # Decoder-only generation continues each row from its last token: pad on the left.
+        self.processor.tokenizer.padding_side = "left"
+        self.device = device
+        self.batch_size = batch_size
+        config = getattr(model, "config", None)
+        self.revision = str(getattr(config, "_commit_hash", None) or "")
+        eos = model.generation_config.eos_token_id
+        self._eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+        self._pad_id = processor.tokenizer.pad_token_id
+
+    @classmethod
+    def load(
+        cls,
         model: str,
         device: str,
         dtype: str,
         batch_size: int,
         processor_kwargs: dict[str, Any],
         model_kwargs: dict[str, Any],
-    ) -> None:
+    ) -> HFBackend:
+        """Load a checkpoint (Hub id or folder) with ``AutoProcessor`` and
+        ``AutoModelForImageTextToText``."""
         torch, transformers = _require_hf()
-        self._torch = torch
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
         # Qwen2-VL/Qwen2.5-VL processors need torchvision in transformers 5 (a clear ImportError).
-        self.processor = transformers.AutoProcessor.from_pretrained(model, **processor_kwargs)
-        # Decoder-only generation continues each row from its last token: pad on the left.
-        self.processor.tokenizer.padding_side = "left"
+        processor = transformers.AutoProcessor.from_pretrained(model, **processor_kwargs)
         # transformers renamed ``torch_dtype`` to ``dtype`` in 4.56.
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
-        self.model = transformers.AutoModelForImageTextToText.from_pretrained(
+        loaded = transformers.AutoModelForImageTextToText.from_pretrained(
             model, **{dtype_kw: torch_dtype}, **model_kwargs
         ).to(device)
-        self.model.eval()
-        self.device = device
-        self.batch_size = batch_size
-        config = getattr(self.model, "config", None)
-        self.revision = str(getattr(config, "_commit_hash", None) or "")
-        eos = self.model.generation_config.eos_token_id
-        self._eos_ids = set(eos if isinstance(eos, list) else [eos] if eos is not None else [])
-        self._pad_id = self.processor.tokenizer.pad_token_id
+        return cls(loaded, processor, device, batch_size)
 
     def _chat_text(self, request: Request) -> str:
         content: list[dict[str, Any]] = [{"type": "image"} for _ in request.images]
@@ -159,4 +175,4 @@ def hf(
     model_kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if attn_implementation:
         model_kwargs["attn_implementation"] = attn_implementation
-    return HFBackend(model, device, dtype, int(batch_size), processor_kwargs, model_kwargs)
+    return HFBackend.load(model, device, dtype, int(batch_size), processor_kwargs, model_kwargs)

@@ -103,6 +103,10 @@ def test_camera_motion_hand_projection(posed):
     # x = round((444.5 + 0.5) * 1000 / 640) = 695, y = round((364.5 + 0.5) * 1000 / 480) = 760
     assert (facts.values["x"], facts.values["y"], facts.values["depth"]) == ("695", "760", "2.0")
     assert facts.answer.text == "Image Coor: (695, 760), Depth: 2.0 meters"
+    # wrong options: where the other cameras appear; camera 2 (index 1) is at x 0.5, y 0, z 1.2
+    # from camera 1: u = 319.5 + 500 * 0.5 / 1.2 = 527.83 -> round(528.33 * 1000 / 640) = 826,
+    # v = 239.5 -> 500; camera 3 (index 2) is behind camera 1; two synthetic options fill up
+    assert "Image Coor: (826, 500), Depth: 1.2 meters" in facts.answer.distractors
     assert len(set(facts.answer.distractors)) == 3
     with pytest.raises(Reject, match="camera_behind"):
         task.compute(posed, (3, 0))  # camera 1 lies behind camera 3

@@ -5,10 +5,12 @@ and is projected with the first image's intrinsics; it is kept when it lies in f
 (depth >= ``min_depth_m``) and inside the image. The answer is its 0-1000 position ``(x, y)`` and
 its depth (z in the first camera's frame, metres, one decimal).
 
-Wrong options for ``select`` are drawn with a generator seeded by the key (the engine's generator
-is not available to ``compute``): positions anywhere in the image at least ``min_option_gap``
-(0-1000 units) from the answer, depths on a geometric grid around the answer's depth whose rank
-among the four options is uniform, so neither the middle depth nor the image centre is a tell.
+Wrong options for ``select`` are where OTHER keyframes' cameras appear in the first image (in
+front, inside, at least ``min_option_gap`` 0-1000 units from the answer), so they follow the
+answers' own distribution and no position or depth prior singles out the right one. When fewer
+than three exist, synthetic ones are added, drawn with a generator seeded by the key (the
+engine's generator is not available to ``compute``): positions anywhere in the image away from
+the answer, depths on a geometric grid whose rank among the four options is uniform.
 """
 
 from __future__ import annotations
@@ -49,6 +51,25 @@ def distractors(
     return out
 
 
+def cameras_in_view(
+    scene: SceneView, i: int, min_depth_m: float
+) -> dict[int, tuple[tuple[int, int], float]]:
+    """Keyframes whose camera centre lies in front of camera ``i`` and inside image ``i``:
+    ``{k: ((x, y) in 0-1000, depth_m)}``."""
+    im = scene.image(i)
+    centres = np.stack([other.T_world_cam[:3, 3] for other in scene.index.images])
+    uv, z = project(im.K, world_to_cam(im.T_world_cam, centres))
+    out = {}
+    for k in range(len(centres)):
+        u, v = uv[k]
+        if k == i or not z[k] >= min_depth_m:
+            continue
+        if -0.5 <= u <= im.width - 0.5 and -0.5 <= v <= im.height - 0.5:
+            x, y = (int(c) for c in uv_to_norm1000((u, v), im.width, im.height))
+            out[k] = ((x, y), float(z[k]))
+    return out
+
+
 @register_task
 class CameraMotionInfer(Task):
     """The second image's camera centre as seen in the first image: (x, y) and depth."""
@@ -86,8 +107,15 @@ class CameraMotionInfer(Task):
         if not inside:
             raise Reject("camera_outside_image")
         x, y = (int(v) for v in uv_to_norm1000(uv, im1.width, im1.height))
-        wrong = distractors(key, (x, y), depth, self.params["min_option_gap"])
+        gap = self.params["min_option_gap"]
         correct = option_text((x, y), depth)
+        wrong = [
+            (xy, d)
+            for k, (xy, d) in sorted(cameras_in_view(scene, i, self.params["min_depth_m"]).items())
+            if k != j and np.hypot(xy[0] - x, xy[1] - y) >= gap
+        ]
+        if len(wrong) < N_DISTRACTORS:
+            wrong += distractors(key, (x, y), depth, gap)[: N_DISTRACTORS - len(wrong)]
         texts = tuple(t for t in dict.fromkeys(option_text(p, d) for p, d in wrong) if t != correct)
         return Facts(
             images=[i, j],

@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from video_factory import VIDEO_OBJECTS
+from video_factory import VIDEO_OBJECTS, answer_text
 
 from spar3d.tasks import create_task
 from spar3d.tasks.video.room import room_area, scene_room_area, voxel_downsample
@@ -77,12 +77,7 @@ def test_room_size_task_l_room(video_room):
     for s in samples:
         area = s["meta"]["quantities"]["area_m2"]
         assert area == pytest.approx(22.5, abs=0.3)
-        m = s["meta"]
-        text = (
-            m["options"][ord(m["correct_option"]) - 65]
-            if m["format"] == "select"
-            else (s["conversations"][1]["value"])
-        )
+        text = answer_text(s)
         assert f"{area:.1f}" in text
 
 

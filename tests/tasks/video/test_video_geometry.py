@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from video_factory import VIDEO_OBJECTS, project_norm1000
+from video_factory import VIDEO_OBJECTS, answer_text, project_norm1000
 
 from spar3d.tasks import create_task
 
@@ -38,12 +38,7 @@ def test_distance_infer_center_oo_video(video_room):
         d = [float(np.linalg.norm(CENTRE[a] - CENTRE[c])) for c in cands]
         best = int(np.argmin(d))
         assert sorted(d)[1] - d[best] >= 0.2
-        m = s["meta"]
-        answer = (
-            m["options"][ord(m["correct_option"]) - 65]
-            if m["format"] == "select"
-            else (s["conversations"][1]["value"])
-        )
+        answer = answer_text(s)
         assert f"object{best}" in answer
         assert len(s["point_list"][0]) == len(s["point_img_idx"][0]) == 4
         q = s["conversations"][0]["value"]

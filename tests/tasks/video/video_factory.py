@@ -127,3 +127,11 @@ def project_norm1000(T_world_cam: np.ndarray, p_world: np.ndarray) -> tuple[floa
     u = K[0, 0] * p[0] / p[2] + K[0, 2]
     v = K[1, 1] * p[1] / p[2] + K[1, 2]
     return (u + 0.5) * 1000 / W, (v + 0.5) * 1000 / H
+
+
+def answer_text(sample: dict) -> str:
+    """The answer as text: the correct option's text for select, else the gpt turn."""
+    m = sample["meta"]
+    if m["format"] == "select":
+        return m["options"][ord(m["correct_option"]) - ord("A")]
+    return sample["conversations"][1]["value"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView
 from spar3d.tasks.common import bbox_marker
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
@@ -20,6 +20,7 @@ from spar3d.tasks.video.frames import (
     draw_seen,
     frame_text,
     unique_label_ids,
+    video_spec,
 )
 
 
@@ -27,15 +28,11 @@ from spar3d.tasks.video.frames import (
 class ObjFrameLocate(VideoTask):
     """The object boxed in a reference frame: in which other frames does it appear."""
 
-    spec = TaskSpec(
-        name="obj_frame_locate",
-        version=1,
-        views="V",
-        relation="-",
-        formats=("sentence",),
-        bench_level="None",
-        metric="-",
-        markers=("red_bbox",),
+    spec = video_spec(
+        "obj_frame_locate",
+        "-",
+        ("sentence",),
+        ("red_bbox",),
         placeholders=("label_A", "frame_ref", "frames_other"),
         description=(
             "the object boxed in red in a reference frame: the other frames of the video in "
@@ -75,15 +72,11 @@ class ObjFrameLocate(VideoTask):
 class AppearanceOrder(VideoTask):
     """Order in which named objects first appear in the video."""
 
-    spec = TaskSpec(
-        name="appearance_order",
-        version=1,
-        views="V",
-        relation="-",
-        formats=("fill", "sentence"),
-        bench_level="None",
-        metric="-",
-        markers=(),
+    spec = video_spec(
+        "appearance_order",
+        "-",
+        ("fill", "sentence"),
+        (),
         placeholders=("objects", "order", "order_sentence"),
         description=(
             "n_objects objects named in the question (labels unique in the scene): the order of "

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask
+from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
 
 
 def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
@@ -29,15 +29,11 @@ def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
 class ObjCount(VideoTask):
     """How many instances of a label the scene holds."""
 
-    spec = TaskSpec(
-        name="obj_count",
-        version=1,
-        views="V",
-        relation="-",
-        formats=("fill", "sentence"),
-        bench_level="None",
-        metric="-",
-        markers=(),
+    spec = video_spec(
+        "obj_count",
+        "-",
+        ("fill", "sentence"),
+        (),
         placeholders=("label", "count"),
         description=(
             "number of instances of a label in the scene (labels with >= min_instances "

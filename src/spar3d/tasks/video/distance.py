@@ -12,11 +12,18 @@ from typing import Any
 import numpy as np
 
 from spar3d.geometry.boxes import boxes_overlap_3d
-from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView
 from spar3d.tasks.common import labels, metres, point_marker, vec
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, and_list, draw_frame, draw_seen
+from spar3d.tasks.video.frames import (
+    VIDEO_DEFAULTS,
+    VideoTask,
+    and_list,
+    draw_frame,
+    draw_seen,
+    video_spec,
+)
 
 
 def _centre_distance(scene: SceneView, a: int, b: int, min_distance_m: float) -> float:
@@ -40,15 +47,11 @@ def _world(scene: SceneView, ids: list[int]) -> dict[str, Any]:
 class DistancePredictionOOVideo(VideoTask):
     """Distance between the red and the blue object, marked in two different frames."""
 
-    spec = TaskSpec(
-        name="distance_prediction_oo_video",
-        version=1,
-        views="V",
-        relation="OO",
-        formats=("fill", "select", "sentence"),
-        bench_level="None",
-        metric="-",
-        markers=("red_point", "blue_point"),
+    spec = video_spec(
+        "distance_prediction_oo_video",
+        "OO",
+        ("fill", "select", "sentence"),
+        ("red_point", "blue_point"),
         placeholders=("label_A", "label_B", "distance_AB"),
         description=(
             "distance between the 3D centres of the red and blue objects, marked in two "
@@ -89,15 +92,11 @@ class DistancePredictionOOVideo(VideoTask):
 class DistanceInferCenterOOVideo(VideoTask):
     """Which of the listed objects (object0, object1, ...) is closest to objectA."""
 
-    spec = TaskSpec(
-        name="distance_infer_center_oo_video",
-        version=1,
-        views="V",
-        relation="OO",
-        formats=("fill", "select", "sentence"),
-        bench_level="None",
-        metric="-",
-        markers=("point_list",),
+    spec = video_spec(
+        "distance_infer_center_oo_video",
+        "OO",
+        ("fill", "select", "sentence"),
+        ("point_list",),
         placeholders=("label_A", "candidates", "closest", "label_closest", "distance_closest"),
         description=(
             "objectA and object0..object{n-1} are marked by a point list over the video; which "

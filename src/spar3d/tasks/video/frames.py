@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from spar3d.index.records import SceneIndex
-from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, SceneView, Task
+from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, SceneView, Task, TaskSpec
 from spar3d.tasks.markers import Markers
 
 VIDEO_DIR = "video_color"
@@ -57,6 +57,30 @@ def and_list(items: Sequence[str]) -> str:
     """``["a", "b", "c"]`` -> "a, b and c"."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def video_spec(
+    name: str,
+    relation: str,
+    formats: tuple[str, ...],
+    markers: tuple[str, ...],
+    placeholders: tuple[str, ...],
+    description: str,
+    version: int = 1,
+) -> TaskSpec:
+    """The TaskSpec of a video task (views "V"; SPAR-Bench has no video task: no level)."""
+    return TaskSpec(
+        name=name,
+        version=version,
+        views="V",
+        relation=relation,
+        formats=formats,
+        bench_level="None",
+        metric="-",
+        markers=markers,
+        placeholders=placeholders,
+        description=description,
+    )
 
 
 @dataclass

@@ -27,6 +27,7 @@ from spar3d.tasks.video.frames import (
     draw_frame,
     draw_seen,
     unique_label_ids,
+    video_spec,
 )
 
 # marker colour of each role, in SPAR's drawing order (object0, object1, ...)
@@ -104,14 +105,10 @@ def _spec(name: str, rel: str, n: int, hard: bool) -> TaskSpec:
     colors = ROLE_COLORS[:n]
     what = "red's relation to the observer" if n == 3 else "red's relation to yellow"
     how = "named only (labels unique in the scene)" if hard else "boxed in frames of the video"
-    return TaskSpec(
-        name=name,
-        version=1,
-        views="V",
-        relation=rel,
-        formats=("sentence",),
-        bench_level="None",
-        metric="-",
+    return video_spec(
+        name,
+        rel,
+        ("sentence",),
         markers=() if hard else tuple(f"{c}_bbox" for c in colors),
         placeholders=("label_A", "label_B", "label_C", "relation_after")
         + (("label_D",) if n == 4 else ()),

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 
 from spar3d.index.records import SceneIndex
-from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec, TaskStats
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskStats
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, Video, VideoTask, even_positions
+from spar3d.tasks.video.frames import VIDEO_DEFAULTS, Video, VideoTask, even_positions, video_spec
 
 log = logging.getLogger(__name__)
 
@@ -196,15 +196,11 @@ def path_frames(index: SceneIndex, path: tuple[str, ...]) -> list[int] | None:
 class NavVideo(VideoTask):
     """Fill in the missing action words of an RxR instruction, given the frames along its path."""
 
-    spec = TaskSpec(
-        name="nav_video",
-        version=1,
-        views="V",
-        relation="-",
-        formats=("sentence",),
-        bench_level="None",
-        metric="-",
-        markers=(),
+    spec = video_spec(
+        "nav_video",
+        "-",
+        ("sentence",),
+        (),
         placeholders=("instruction_masked", "missing", "num_missing", "instruction"),
         description=(
             "RxR navigation instruction (English) with up to max_masked action words blanked; "

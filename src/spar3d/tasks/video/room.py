@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask
+from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
 
 MIN_VOXELS = 100  # below this the paper reverts to the original points
 
@@ -74,15 +74,11 @@ def scene_room_area(
 class RoomSize(VideoTask):
     """Floor area of the room shown by the video."""
 
-    spec = TaskSpec(
-        name="room_size",
-        version=1,
-        views="V",
-        relation="-",
-        formats=("fill", "select", "sentence"),
-        bench_level="None",
-        metric="-",
-        markers=(),
+    spec = video_spec(
+        "room_size",
+        "-",
+        ("fill", "select", "sentence"),
+        (),
         placeholders=("area",),
         description=(
             "floor area (m²): voxel-downsampled top-down footprint, alpha-shape hull grown by "

@@ -8,7 +8,7 @@ import numpy as np
 
 from spar3d.geometry.boxes import boxes2d_overlap
 from spar3d.tasks.base import Reject, SceneView
-from spar3d.tasks.markers import MarkerError, bbox_norm1000, point_norm1000
+from spar3d.tasks.markers import COLORS, MarkerError, Markers, bbox_norm1000, point_norm1000
 
 
 def metres(x: float) -> str:
@@ -48,6 +48,22 @@ def point_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
 def bbox_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
     """The object's visible 2D box in 0-1000."""
     return bbox_norm1000(scene.visible(image, object_id), scene.image(image))
+
+
+def point_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> Markers:
+    """Centre points of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
+    m = Markers()
+    for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
+        m.point(color, point_marker(scene, image, o))
+    return m
+
+
+def bbox_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> Markers:
+    """2D boxes of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
+    m = Markers()
+    for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
+        m.bbox(color, bbox_marker(scene, image, o))
+    return m
 
 
 def reject_if_boxes_overlap(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> None:

@@ -14,10 +14,9 @@ from spar3d.tasks.common import (
     labels,
     metres,
     object_quantities,
-    point_marker,
+    point_markers,
     reject_if_boxes_overlap,
 )
-from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
 
 
@@ -54,8 +53,7 @@ class DepthPredictionOC(_DepthTask):
         d_a, d_b = self._depths(scene, image, (a, b))
         if abs(d_a - d_b) < self.params["min_depth_gap_m"]:
             raise Reject("depth_too_close")
-        markers = Markers().point("red", point_marker(scene, image, a))
-        markers.point("blue", point_marker(scene, image, b))
+        markers = point_markers(scene, image, (a, b))
         la, lb = labels(scene, (a, b))
         return Facts(
             images=[image],
@@ -83,17 +81,19 @@ class DepthPredictionOO(_DepthTask):
         bench_level="Low",
         metric="MRA",
         markers=("red_point", "blue_point", "green_point"),
-        placeholders=(
-            "label_A",
-            "depth_A",
-            "label_B",
-            "depth_B",
-            "label_C",
-            "depth_C",
-            "depth_diff",
-            "farther",
-            "nearer",
-        ),  # fmt: skip
+        placeholders=tuple(
+            [
+                "label_A",
+                "depth_A",
+                "label_B",
+                "depth_B",
+                "label_C",
+                "depth_C",
+                "depth_diff",
+                "farther",
+                "nearer",
+            ]
+        ),
         description=(
             "red object's depth is given as reference; the depth difference |z_blue - z_green| "
             "of the blue and green objects (m)"
@@ -109,9 +109,7 @@ class DepthPredictionOO(_DepthTask):
         d_a, d_b, d_c = self._depths(scene, image, (a, b, c))
         if abs(d_b - d_c) < self.params["min_depth_gap_m"]:
             raise Reject("depth_too_close")
-        markers = Markers().point("red", point_marker(scene, image, a))
-        markers.point("blue", point_marker(scene, image, b))
-        markers.point("green", point_marker(scene, image, c))
+        markers = point_markers(scene, image, (a, b, c))
         la, lb, lc = labels(scene, (a, b, c))
         diff = abs(d_b - d_c)
         far, near = (lb, lc) if d_b > d_c else (lc, lb)

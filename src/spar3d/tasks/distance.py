@@ -20,6 +20,7 @@ from spar3d.tasks.common import (
     metres,
     object_quantities,
     point_marker,
+    point_markers,
 )
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
@@ -102,8 +103,7 @@ class DistancePredictionOO(Task):
         dist = float(np.linalg.norm(scene.objects[a].center - scene.objects[b].center))
         if dist < self.params["min_distance_m"]:
             raise Reject("distance_too_close")
-        markers = Markers().point("red", point_marker(scene, image, a))
-        markers.point("blue", point_marker(scene, image, b))
+        markers = point_markers(scene, image, (a, b))
         la, lb = labels(scene, (a, b))
         return Facts(
             images=[image],
@@ -128,14 +128,9 @@ class DistanceInferCenterOC(Task):
         bench_level="None",
         metric="-",
         markers=(),
-        placeholders=(
-            "label_A",
-            "label_B",
-            "distance_A",
-            "distance_B",
-            "closer_farther",
-            "comparative",
-        ),  # fmt: skip
+        placeholders=tuple(
+            ["label_A", "label_B", "distance_A", "distance_B", "closer_farther", "comparative"]
+        ),
         description=(
             "which of two objects named in the question is closer to / farther from the camera "
             "centre; labels must be unique in the image"
@@ -190,15 +185,17 @@ class DistanceInferCenterOO(Task):
         bench_level="High",
         metric="Acc",
         markers=("red_point", "blue_point", "green_point"),
-        placeholders=(
-            "label_A",
-            "label_B",
-            "label_C",
-            "distance_AB",
-            "distance_AC",
-            "closer_farther",
-            "comparative",
-        ),  # fmt: skip
+        placeholders=tuple(
+            [
+                "label_A",
+                "label_B",
+                "label_C",
+                "distance_AB",
+                "distance_AC",
+                "closer_farther",
+                "comparative",
+            ]
+        ),
         description=(
             "which of the green and blue objects is closer to / farther from the red object "
             "(3D centre distances)"
@@ -222,9 +219,7 @@ class DistanceInferCenterOO(Task):
         d_c = float(np.linalg.norm(scene.objects[c].center - center))
         if abs(d_b - d_c) < self.params["min_distance_gap_m"]:
             raise Reject("distance_too_similar")
-        markers = Markers().point("red", point_marker(scene, image, a))
-        markers.point("blue", point_marker(scene, image, b))
-        markers.point("green", point_marker(scene, image, c))
+        markers = point_markers(scene, image, (a, b, c))
         winner = lb if (d_b > d_c) == farther else lc
         return Facts(
             images=[image],

@@ -18,7 +18,7 @@ from spar3d.tasks.common import (
     PHRASE_OBSERVER,
     PHRASE_OF,
     RELATION_OPTIONS_NOTE,
-    bbox_marker,
+    bbox_markers,
     describe,
     draw_image_objects,
     labels,
@@ -26,7 +26,6 @@ from spar3d.tasks.common import (
     relation_distractors,
     vec,
 )
-from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
 
 
@@ -89,14 +88,9 @@ class SpatialImaginationOC(_Imagination):
         bench_level="High",
         metric="Acc",
         markers=("red_bbox", "blue_bbox", "green_bbox"),
-        placeholders=(
-            "label_A",
-            "label_B",
-            "label_C",
-            "relation_before",
-            "relation_after",
-            "options_note",
-        ),  # fmt: skip
+        placeholders=tuple(
+            ["label_A", "label_B", "label_C", "relation_before", "relation_after", "options_note"]
+        ),
         description=(
             "observer moves to green's centre facing blue (pitch <= max_pitch_deg): red's "
             "left/right, above/below, front/behind relative to the observer"
@@ -116,9 +110,7 @@ class SpatialImaginationOC(_Imagination):
             raise Reject("relation_indistinguishable")
         before = relation_to_observer(scene.center_cam(image, a), threshold_m=th)
         la, lb, lc = labels(scene, (a, b, c))
-        markers = Markers().bbox("red", bbox_marker(scene, image, a))
-        markers.bbox("blue", bbox_marker(scene, image, b))
-        markers.bbox("green", bbox_marker(scene, image, c))
+        markers = bbox_markers(scene, image, (a, b, c))
         return Facts(
             images=[image],
             object_ids=[a, b, c],
@@ -157,15 +149,17 @@ class SpatialImaginationOO(_Imagination):
         bench_level="High",
         metric="Acc",
         markers=("red_bbox", "blue_bbox", "green_bbox", "yellow_bbox"),
-        placeholders=(
-            "label_A",
-            "label_B",
-            "label_C",
-            "label_D",
-            "relation_before",
-            "relation_after",
-            "options_note",
-        ),  # fmt: skip
+        placeholders=tuple(
+            [
+                "label_A",
+                "label_B",
+                "label_C",
+                "label_D",
+                "relation_before",
+                "relation_after",
+                "options_note",
+            ]
+        ),
         description=(
             "observer moves to green's centre facing blue: red's relation to yellow in the new "
             "observer frame (front/behind by distance to the observer)"
@@ -190,10 +184,7 @@ class SpatialImaginationOO(_Imagination):
             depth_by="distance",
         )
         la, lb, lc, ld = labels(scene, (a, b, c, d))
-        markers = Markers().bbox("red", bbox_marker(scene, image, a))
-        markers.bbox("blue", bbox_marker(scene, image, b))
-        markers.bbox("green", bbox_marker(scene, image, c))
-        markers.bbox("yellow", bbox_marker(scene, image, d))
+        markers = bbox_markers(scene, image, (a, b, c, d))
         return Facts(
             images=[image],
             object_ids=[a, b, c, d],

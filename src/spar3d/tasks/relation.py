@@ -14,14 +14,13 @@ from spar3d.tasks.common import (
     OPPOSITE,
     PHRASE_OF,
     RELATION_OPTIONS_NOTE,
-    bbox_marker,
+    bbox_markers,
     describe,
     draw_image_objects,
     labels,
     object_quantities,
     relation_distractors,
 )
-from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
 
 
@@ -57,8 +56,7 @@ class ObjSpatialRelationOO(Task):
             raise Reject("relation_indistinguishable")
         words = rel.words()
         la, lb = labels(scene, (a, b))
-        markers = Markers().bbox("red", bbox_marker(scene, image, a))
-        markers.bbox("blue", bbox_marker(scene, image, b))
+        markers = bbox_markers(scene, image, (a, b))
         judge = [
             JudgeFacts(
                 {"relation_phrase": PHRASE_OF[w]}, {"relation_phrase": PHRASE_OF[OPPOSITE[w]]}

@@ -114,12 +114,12 @@ class VideoTask(Task):
 
     defaults = dict(VIDEO_DEFAULTS)
     center_note = False
+    _video_cache: tuple[SceneView, Video] | None = None  # the last scene's video
 
     def video(self, scene: SceneView) -> Video:
         """The scene's video (cached for the last scene seen)."""
-        cached = getattr(self, "_video_cache", None)
-        if cached is not None and cached[0] is scene:
-            return cached[1]
+        if self._video_cache is not None and self._video_cache[0] is scene:
+            return self._video_cache[1]
         images = video_frames(
             scene.index, int(self.params["max_frames"]), int(self.params["min_frames"])
         )

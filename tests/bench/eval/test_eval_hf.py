@@ -8,6 +8,7 @@ transformers (the ``hf`` extra).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -134,13 +135,11 @@ def test_constant_model_is_truncated_at_max_new_tokens(sevens_vlm):
 
 def test_evaluate_with_hf_backend(sevens_vlm, bench, tmp_path):
     backend = make_backend("hf", model=str(sevens_vlm), device="cpu", dtype="float32", batch_size=4)
-    result = evaluate(
-        bench,
-        backend,
-        tmp_path / "run",
-        generation=GenerationConfig(max_new_tokens=3),
-        progress=False,
-    )
+    run = tmp_path / "run"
+    gen = GenerationConfig(max_new_tokens=3)
+    result = evaluate(bench, backend, run, generation=gen, concurrency=4, progress=False)
+    # One model answers one batch at a time, whatever concurrency was asked for.
+    assert json.loads((run / "config.json").read_text())["concurrency"] == 1
     assert result.n_selected == len(ROWS) and result.requested == len(ROWS)
     # Every answer is "777" cut at 3 tokens: truncated; the numeric rows still read 777 m.
     assert result.status_counts == {"truncated": len(ROWS)}

@@ -245,7 +245,8 @@ def evaluate(
         limit: Only the first ``limit`` samples (the run is then PARTIAL).
         limit_per_task: Only the first ``limit_per_task`` samples of each task (PARTIAL too); a
             quick run that still covers every task.
-        concurrency: Batches in flight at once (default: the backend's own default).
+        concurrency: Batches in flight at once (default: the backend's own default; never more
+            than the backend's ``max_concurrency``).
         retry_failed: Ask again for samples whose cached answer is a failed request.
         prompt: Pre-prompt and numeric post-prompt variant (default: the backend's variant).
         generation: Decoding settings (default greedy, 100 new tokens).
@@ -259,6 +260,8 @@ def evaluate(
     prompt = prompt or PromptConfig(numeric_post=backend.default_numeric_post)
     generation = generation or GenerationConfig()
     concurrency = max(1, concurrency or backend.default_concurrency)
+    if backend.max_concurrency is not None:
+        concurrency = min(concurrency, backend.max_concurrency)
     for name, value in (("limit", limit), ("limit_per_task", limit_per_task)):
         if value is not None and value < 0:
             raise ValueError(f"{name} must be >= 0, got {value}")

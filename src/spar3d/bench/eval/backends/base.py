@@ -82,6 +82,8 @@ class Backend(ABC):
         settings: Factory keyword arguments (no secrets), filled in by :func:`make_backend`.
         batch_size: Requests handed to one :meth:`generate` call.
         default_concurrency: Parallel :meth:`generate` calls the runner uses unless told otherwise.
+        max_concurrency: Most parallel calls the backend supports (``None``: no limit); a local
+            model on one device answers one batch at a time.
         default_numeric_post: Numeric post-prompt variant this kind of model is evaluated with.
         revision: What the settings do not show but the answers depend on (a training file's
             hash, a model snapshot); part of the cache key.
@@ -99,6 +101,7 @@ class Backend(ABC):
 
     batch_size: int = 1
     default_concurrency: int = 1
+    max_concurrency: int | None = None
     default_numeric_post: Literal["default", "api"] = "default"
 
     @abstractmethod

@@ -35,6 +35,7 @@ def _require_hf() -> tuple[Any, Any]:
 
 class HFBackend(Backend):
     transport_settings = frozenset({"batch_size", "device"})
+    max_concurrency = 1  # one model on one device: batches, not threads
 
     def __init__(self, model: Any, processor: Any, device: str, batch_size: int) -> None:
         """Wrap a loaded model and processor (see :meth:`load` to load them by name).

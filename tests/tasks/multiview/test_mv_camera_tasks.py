@@ -153,6 +153,9 @@ def test_position_matching_box_by_hand(room_index):
         if fmt == "select":  # wrong options are other real boxes, not near copies
             for o in s["meta"]["options"]:
                 assert o == str(expected) or _iou(eval(o), expected) < 0.5
+            red = box_norm1000(i, obj)
+            if _iou(red, expected) < 0.5:  # copying the red box is one of the wrong options
+                assert str(red) in s["meta"]["options"]
 
 
 def _iou(a: list[int], b: list[int]) -> float:

@@ -1,11 +1,12 @@
 """Position matching (SPAR appx 7.5): the box of an object in a second view, given its box in the first.
 
 An object seen in at least two images is boxed in red in image 0; the answer is its visible 2D
-box in image 1 as ``[x1, y1, x2, y2]`` in 0-1000. Wrong options are real boxes: other objects
-visible in image 1, and the object's own box in image 0 (what a model that ignores the camera
-motion would answer); only when fewer than three of those exist are boxes of the object shifted
-by its own size added. Candidates overlapping the answer by IoU >= ``max_distractor_iou`` are
-dropped, so no option is a near copy of the right one.
+box in image 1 as ``[x1, y1, x2, y2]`` in 0-1000. The three wrong options are real boxes: the
+object's own box in image 0 (what a model that ignores the camera motion would answer) and the
+boxes of the other objects in image 1 that lie nearest to the red box's place, so "the option
+near the red box" is no shortcut; only when fewer than three exist are boxes of the object
+shifted by its own size added. Candidates overlapping the answer by IoU >= ``max_distractor_iou``
+are dropped, so no option is a near copy of the right one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from spar3d.tasks.registry import register_task
 
 def box_text(box: list[int]) -> str:
     return "[" + ", ".join(str(int(v)) for v in box) + "]"
+
+
+def _centre_gap(a: list[int], b: list[int]) -> float:
+    return float(abs(a[0] + a[2] - b[0] - b[2]) + abs(a[1] + a[3] - b[1] - b[3]))
 
 
 def shifted_boxes(box: list[int]) -> list[list[int]]:
@@ -71,12 +76,18 @@ class PositionMatching(Task):
     def compute(self, scene: SceneView, key: Any) -> Facts:
         i, j, obj = key
         ref, box = bbox_marker(scene, i, obj), bbox_marker(scene, j, obj)
-        pool = [bbox_marker(scene, j, o) for o in scene.visible_ids(j) if o != obj] + [ref]
         max_iou = self.params["max_distractor_iou"]
-        distractors = [b for b in pool if box2d_iou(b, box) < max_iou]
+        others = [bbox_marker(scene, j, o) for o in scene.visible_ids(j) if o != obj]
+        # the other objects nearest to where the red box is: "the box near the red one" must
+        # not single out the answer
+        others = sorted(
+            (b for b in others if box2d_iou(b, box) < max_iou),
+            key=lambda b: (_centre_gap(b, ref), b),
+        )
+        distractors = ([ref] if box2d_iou(ref, box) < max_iou else []) + others
         if len(distractors) < 3:
             distractors += [b for b in shifted_boxes(box) if box2d_iou(b, box) < max_iou]
-        texts = sorted({box_text(b) for b in distractors} - {box_text(box)})
+        texts = list(dict.fromkeys(box_text(b) for b in distractors[:3] if b != box))
         if not texts:
             raise Reject("no_distractor")
         (la,) = labels(scene, (obj,))

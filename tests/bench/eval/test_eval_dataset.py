@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from evalkit import ROWS, bench_table, png
+from evalkit import IMAGE_TYPE, ROWS, bench_table, png
 
 from spar3d.bench.eval.dataset import bench_revision, load_bench
 
@@ -57,3 +58,17 @@ def test_revision_follows_content(tmp_path):
     assert bench_revision(a) == bench_revision(b)
     pq.write_table(bench_table(first_id=100), b)
     assert bench_revision(a) != bench_revision(b)
+
+
+def test_images_stored_by_path_are_read_next_to_the_file(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    (tmp_path / "imgs" / "a.png").write_bytes(png((1, 2, 3)))
+    table = bench_table(ROWS[:1])
+    image = pa.array([[{"bytes": None, "path": "imgs/a.png"}]], type=IMAGE_TYPE)
+    table = table.set_column(table.schema.get_field_index("image"), "image", image)
+    pq.write_table(table, tmp_path / "b.parquet")
+    (sample,) = load_bench(tmp_path / "b.parquet")
+    assert sample.images == (png((1, 2, 3)),)
+    (tmp_path / "imgs" / "a.png").unlink()
+    with pytest.raises(ValueError, match=r"row 0 image 0: image has neither bytes"):
+        load_bench(tmp_path / "b.parquet")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from evalkit import ROWS, png
@@ -32,6 +33,28 @@ CHAT_TEMPLATE = (
 )
 
 
+def char_tokenizer(
+    specials: list[str], pad: str, eos: str, first_token: str | None = None
+) -> tuple[Any, dict[str, int]]:
+    """A one-character-per-token fast tokenizer over printable ASCII plus ``specials``.
+
+    ``first_token`` is moved to index 0 (see :func:`build_tiny_vlm`).
+    """
+    tokens = specials + [chr(c) for c in range(32, 127)] + ["\n"]
+    if first_token is not None:
+        tokens.remove(first_token)
+        tokens.insert(0, first_token)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token=pad))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split("", "isolated")
+    tok.decoder = tokenizers.decoders.Fuse()
+    extra = [t for t in specials if t not in (pad, eos)]
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, eos_token=eos, pad_token=pad, additional_special_tokens=extra
+    )
+    return fast, vocab
+
+
 def build_tiny_vlm(folder: Path, first_token: str | None = None, zero_head: bool = False) -> Path:
     """Save a ~30k-parameter LLaVA-style VLM and its processor to ``folder``.
 
@@ -40,21 +63,7 @@ def build_tiny_vlm(folder: Path, first_token: str | None = None, zero_head: bool
             the lowest index, so a zeroed output head then always emits it).
         zero_head: Zero the LM head so every logit is equal.
     """
-    chars = [chr(c) for c in range(32, 127)] + ["\n"]
-    tokens = SPECIALS + chars
-    if first_token is not None:
-        tokens.remove(first_token)
-        tokens.insert(0, first_token)
-    vocab = {t: i for i, t in enumerate(tokens)}
-    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="<pad>"))
-    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split("", "isolated")
-    tok.decoder = tokenizers.decoders.Fuse()
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        eos_token="<eos>",
-        pad_token="<pad>",
-        additional_special_tokens=SPECIALS[2:],
-    )
+    fast, vocab = char_tokenizer(SPECIALS, pad="<pad>", eos="<eos>", first_token=first_token)
     image_processor = transformers.CLIPImageProcessor(
         size={"shortest_edge": 28}, crop_size={"height": 28, "width": 28}
     )
@@ -155,17 +164,7 @@ def _tiny_qwen2_vl_processor(monkeypatch):
 
     specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>",
                 "<|vision_end|>", "<|image_pad|>", "<|video_pad|>"]  # fmt: skip
-    chars = [chr(c) for c in range(32, 127)] + ["\n"]
-    vocab = {t: i for i, t in enumerate(specials + chars)}
-    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab=vocab, unk_token="<|endoftext|>"))
-    tok.pre_tokenizer = tokenizers.pre_tokenizers.Split("", "isolated")
-    tok.decoder = tokenizers.decoders.Fuse()
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=specials[1:],
-    )
+    fast, vocab = char_tokenizer(specials, pad="<|endoftext|>", eos="<|im_end|>")
     template = (
         "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
         "{% for c in m['content'] %}{% if c['type'] == 'image' %}"

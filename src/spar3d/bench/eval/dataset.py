@@ -67,7 +67,7 @@ def bench_revision(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _image_bytes(value: Any, where: str) -> bytes:
+def _image_bytes(value: Any, where: str, base: Path) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, dict):
@@ -75,13 +75,15 @@ def _image_bytes(value: Any, where: str) -> bytes:
         if data:
             return bytes(data)
         img_path = value.get("path")
-        if img_path and Path(img_path).is_file():
-            return Path(img_path).read_bytes()
+        # An image stored by path only: relative paths are relative to the Parquet file.
+        resolved = base / img_path if img_path else None
+        if resolved is not None and resolved.is_file():
+            return resolved.read_bytes()
         raise ValueError(f"{where}: image has neither bytes nor a readable path ({img_path!r})")
     raise ValueError(f"{where}: unsupported image value of type {type(value).__name__}")
 
 
-def _row_to_sample(row: dict[str, Any], where: str) -> BenchSample:
+def _row_to_sample(row: dict[str, Any], where: str, base: Path) -> BenchSample:
     missing = [c for c in REQUIRED_COLUMNS if c not in row]
     if missing:
         raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
@@ -96,7 +98,7 @@ def _row_to_sample(row: dict[str, Any], where: str) -> BenchSample:
         task=str(row["task"]),
         question=str(row["question"]),
         answer=str(row["answer"]),
-        images=tuple(_image_bytes(img, f"{where} image {i}") for i, img in enumerate(images)),
+        images=tuple(_image_bytes(img, f"{where} image {i}", base) for i, img in enumerate(images)),
         extra=extra,
     )
 
@@ -123,7 +125,7 @@ def load_bench(path: str | Path) -> list[BenchSample]:
         rows = (r for b in pq.ParquetFile(file).iter_batches(batch_size=256) for r in b.to_pylist())
         for i, row in enumerate(rows):
             where = f"{file} row {i}"
-            sample = _row_to_sample(row, where)
+            sample = _row_to_sample(row, where, file.parent)
             if sample.id in seen:
                 raise ValueError(f"{where}: duplicate id {sample.id} (first at {seen[sample.id]})")
             seen[sample.id] = where

@@ -163,9 +163,17 @@ def test_obj_spatial_relation_oc_mv(room_index):
         ans = answer_of(s)
         if s["meta"]["format"] == "select":
             assert ans == ", ".join(words)
+            _check_same_front_behind(s["meta"]["options"], words)
         else:
             assert describe(words, PHRASE_OBSERVER) in ans
     assert len(colors_seen) >= 2  # the box colour is drawn, not fixed
+
+
+def _check_same_front_behind(options: list[str], words: list[str]) -> None:
+    """Observer relations: every option keeps the answer's front/behind word (objects are mostly
+    in front of the observer, so that word must not tell the answer apart)."""
+    if any(words[:2]):
+        assert {o.split(", ")[2] for o in options} == {words[2]}, (options, words)
 
 
 def test_obj_spatial_relation_oo_mv(room_index):
@@ -203,6 +211,7 @@ def test_spatial_imagination_oc_mv(room_index):
         ans = answer_of(s)
         if s["meta"]["format"] == "select":
             assert ans == ", ".join(after)
+            _check_same_front_behind(s["meta"]["options"], after)
         else:
             assert describe(before, PHRASE_OBSERVER) in ans
             assert describe(after, PHRASE_OBSERVER) in ans

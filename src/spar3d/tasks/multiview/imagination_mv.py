@@ -71,6 +71,7 @@ class _ImaginationMV(MVTask):
         after: Relation,
         pitch: float,
         phrases: dict[str, str],
+        keep_front_behind: bool = False,
     ) -> Facts:
         """Facts of a key ``(views, (red, green, blue[, yellow]), positions)``."""
         if before.is_empty or after.is_empty:
@@ -92,7 +93,7 @@ class _ImaginationMV(MVTask):
                 "after": describe(after.words(), phrases),
                 "options_note": RELATION_OPTIONS_NOTE,
             },
-            answer=relation_answer(after),
+            answer=relation_answer(after, keep_front_behind),
             markers=bbox_markers(scene, views, [(c, *marked[c]) for c in order]),
             quantities={
                 "before": before.words(),
@@ -139,7 +140,8 @@ class SpatialImaginationOCMV(_ImaginationMV):
         T_world_obs, pitch = self.moved_frame(scene, c, b)
         before = self.observer_relation(scene.center_cam(views[0], a))
         after = self.observer_relation(world_to_cam(T_world_obs, scene.objects[a].center))
-        return self.build(scene, key, before, after, pitch, PHRASE_OBSERVER)
+        # the observer mostly faces the target: front/behind stays the answer's in every option
+        return self.build(scene, key, before, after, pitch, PHRASE_OBSERVER, True)
 
 
 @register_task

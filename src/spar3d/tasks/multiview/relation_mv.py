@@ -33,11 +33,21 @@ from spar3d.tasks.registry import register_task
 OC_COLORS = ("red", "blue", "green")
 
 
-def relation_answer(rel: Relation) -> ChoiceAnswer:
-    """The relation triple as the answer, with every flip of its non-empty words as distractors."""
+def relation_answer(rel: Relation, keep_front_behind: bool = False) -> ChoiceAnswer:
+    """The relation triple as the answer, with every flip of its non-empty words as distractors.
+
+    Args:
+        keep_front_behind: Keep the answer's front/behind word in every distractor (when another
+            word is non-empty). Objects seen from the observer are mostly in front of it, so
+            otherwise "pick an option saying front" would beat chance by far.
+    """
     if rel.is_empty:
         raise Reject("relation_indistinguishable")
-    return ChoiceAnswer(rel.text(), tuple(relation_distractors(rel.words())))
+    words = rel.words()
+    wrong = relation_distractors(words)
+    if keep_front_behind and any(words[:2]):
+        wrong = [w for w in wrong if w.split(", ")[2] == words[2]]
+    return ChoiceAnswer(rel.text(), tuple(wrong))
 
 
 def relation_judges(words: list[str]) -> list[JudgeFacts]:
@@ -81,7 +91,7 @@ class ObjSpatialRelationOCMV(MVTask):
         rel = relation_to_observer(
             scene.center_cam(views[0], a), threshold_m=self.params["threshold_m"]
         )
-        answer = relation_answer(rel)
+        answer = relation_answer(rel, keep_front_behind=True)
         (la,) = labels(scene, (a,))
         return Facts(
             images=list(views),

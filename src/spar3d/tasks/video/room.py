@@ -6,16 +6,15 @@ its area; rooms under a minimum area give no question. The index already stores 
 centres of occupied ``footprint_voxel_m`` cells (``SceneIndex.footprint_xy``); it is re-quantised
 here to ``voxel_m`` when that is coarser.
 
-Alpha shape: the ``alphashape`` package (PyPI, MIT), which keeps the Delaunay triangles whose
-circumradius is below ``1 / alpha`` and unions them; ``alpha = 2`` closes gaps narrower than about
-1 m. Cell centres lie half a cell inside the occupied area, so the hull is grown by half a voxel
+Alpha shape: the Delaunay triangles whose circumradius is below ``1 / alpha`` (the definition
+the ``alphashape`` package implements; its polygon union took seconds per room, so the area is
+summed over triangles here instead); ``alpha = 2`` closes gaps narrower than about 1 m. Cell centres lie half a cell inside the occupied area, so the hull is grown by half a voxel
 (mitred corners) before its area is taken: a fully occupied 6 x 5 m grid gives 30.0 m², not the
 28.9 m² of its centres' hull.
 """
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 from typing import Any
 
@@ -41,17 +40,44 @@ def voxel_downsample(
 
 
 def room_area(points_xy: NDArray[np.float64], cell_m: float, alpha: float) -> float:
-    """Area (m²) of the alpha shape of ``(N, 2)`` cell centres, grown by half a cell."""
-    import alphashape  # imported here: only room_size needs it, and it pulls in trimesh/networkx
+    """Area (m²) of the alpha shape of ``(N, 2)`` cell centres, grown by half a cell.
 
-    if len(points_xy) < 3:
+    The alpha shape is the union of the Delaunay triangles whose circumradius is below
+    ``1 / alpha``. Delaunay triangles do not overlap, so its area is the sum of theirs; growing
+    it by ``d = cell_m / 2`` with mitred corners adds ``perimeter * d`` plus ``d²`` per net
+    right-angle turn (4 for a simple rectilinear outline), computed from the boundary edges
+    (those that belong to exactly one kept triangle). Vectorised: milliseconds for 40k points,
+    where building the polygon union takes seconds.
+    """
+    from scipy.spatial import Delaunay, QhullError
+
+    pts = np.asarray(points_xy, dtype=np.float64)
+    if len(pts) < 3:
         return 0.0
-    with warnings.catch_warnings():  # alphashape builds numpy.matrix objects internally
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        shape = alphashape.alphashape(np.asarray(points_xy, float), alpha)
-    if shape.is_empty or shape.geom_type not in ("Polygon", "MultiPolygon"):
+    try:
+        tri = Delaunay(pts)
+    except QhullError:  # all points collinear: no area
         return 0.0
-    return float(shape.buffer(cell_m / 2, join_style="mitre").area)
+    simplices = tri.simplices
+    a, b, c = (pts[simplices[:, i]] for i in range(3))
+    la = np.linalg.norm(b - c, axis=1)
+    lb = np.linalg.norm(a - c, axis=1)
+    lc = np.linalg.norm(a - b, axis=1)
+    twice_area = np.abs(
+        (b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        circumradius = la * lb * lc / (2.0 * twice_area)
+    keep = (twice_area > 1e-12) & (circumradius < 1.0 / alpha)
+    if not keep.any():
+        return 0.0
+    kept = simplices[keep]
+    edges = np.sort(np.concatenate([kept[:, [0, 1]], kept[:, [1, 2]], kept[:, [0, 2]]]), axis=1)
+    keys, counts = np.unique(edges[:, 0] * len(pts) + edges[:, 1], return_counts=True)
+    boundary = np.stack(np.divmod(keys[counts == 1], len(pts)), axis=1)
+    perimeter = float(np.linalg.norm(pts[boundary[:, 0]] - pts[boundary[:, 1]], axis=1).sum())
+    d = cell_m / 2.0
+    return float(twice_area[keep].sum() / 2.0 + perimeter * d + 4.0 * d * d)
 
 
 @lru_cache(maxsize=16)

@@ -49,7 +49,8 @@ class GenerateSummary:
         t = Table(
             title=f"{self.total} QA from {len(self.scenes_ok)} scene(s) in {self.seconds:.1f}s"
         )
-        for col in ("task", "generated", "per format", "rejected (by reason)"):
+        t.add_column("task", no_wrap=True)
+        for col in ("generated", "per format", "rejected (by reason)"):
             t.add_column(col)
         for name, st in self.tasks.items():
             per_fmt = ", ".join(f"{k} {v}" for k, v in st.generated.items())

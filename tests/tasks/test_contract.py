@@ -78,3 +78,15 @@ def test_template_bank_size(name):
         assert len(ft.questions) >= MIN_PARAPHRASES
         if fmt == "sentence":
             assert len(ft.answers) >= MIN_PARAPHRASES
+
+
+def test_docs_catalog_is_current():
+    """docs/tasks.md is generated from the registry: regenerate it when a task changes."""
+    from pathlib import Path
+
+    from spar3d.tasks.catalog import markdown
+
+    path = Path(__file__).resolve().parents[2] / "docs" / "tasks.md"
+    assert path.read_text(encoding="utf-8") == markdown(), (
+        "docs/tasks.md is stale: run `spar3d tasks --markdown > docs/tasks.md`"
+    )

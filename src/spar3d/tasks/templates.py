@@ -77,7 +77,7 @@ def _templates(raw: Any, where: str) -> list[Template]:
 
 
 def _read_yaml(name: str) -> dict[str, Any]:
-    path = resources.files("spar3d.tasks").joinpath("templates", name)
+    path = resources.files("spar3d.tasks").joinpath("templates").joinpath(name)
     if not path.is_file():
         raise TemplateError(f"no template file spar3d/tasks/templates/{name}")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))

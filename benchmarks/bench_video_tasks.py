@@ -4,7 +4,7 @@ Run::
 
     /work/venv/bin/python benchmarks/bench_video_tasks.py [--per-task 50] [--frames 300]
 
-Part 1 times ``spar3d.tasks.video.room.room_area`` (the ``alphashape`` alpha shape, alpha = 2)
+Part 1 times ``spar3d.tasks.video.room.room_area`` (alpha shape area from Delaunay triangles, alpha = 2)
 on square rooms tiled by 0.1 m cells, i.e. footprints of 2,500 to 40,000 points; the area is
 computed once per scene (cached), so this is a per-scene cost. Part 2 generates ``--per-task``
 samples of every video task except nav_video on a synthetic index with ``--frames`` keyframes
@@ -73,7 +73,7 @@ def main() -> None:
     ap.add_argument("--per-task", type=int, default=50)
     ap.add_argument("--frames", type=int, default=300)
     args = ap.parse_args()
-    print("room_area (alphashape, alpha=2):")
+    print("room_area (alpha shape, alpha=2):")
     for side in (5.0, 10.0, 14.0, 20.0):
         pts = square(side)
         t = time.perf_counter()

@@ -2,7 +2,7 @@
 
 The observer starts at the first image's camera. It then moves to the 3D centre of the green
 object and faces the blue one: forward ``f = normalise(blue - green)``, right and down from ``f``
-and world up (:func:`spar3d.geometry.transforms.look_at`). A view whose pitch
+and world up (:func:`spar3d.tasks.imagination.moved_observer`). A view whose pitch
 ``asin(f_z)`` exceeds ``max_pitch_deg`` is discarded (``pitch_too_steep``), as the paper does.
 Object-camera: relation of red to the observer before and after the move (x, -y, z).
 Object-object: relation of red to yellow before (primary frame) and after (new frame), front/behind
@@ -21,7 +21,7 @@ from spar3d.geometry.relations import (
     relation_in_frame,
     relation_to_observer,
 )
-from spar3d.geometry.transforms import look_at, world_to_cam
+from spar3d.geometry.transforms import world_to_cam
 from spar3d.tasks.base import Facts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import (
     PHRASE_OBSERVER,
@@ -30,6 +30,7 @@ from spar3d.tasks.common import (
     describe,
     labels,
 )
+from spar3d.tasks.imagination import moved_observer  # shared with the single-view tasks
 from spar3d.tasks.multiview.relation_mv import relation_answer
 from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
@@ -44,16 +45,14 @@ class _ImaginationMV(MVTask):
     }
 
     def moved_frame(self, scene: SceneView, at: int, facing: int) -> tuple[np.ndarray, float]:
-        """``T_world_observer`` after moving to ``at`` and facing ``facing``, and its pitch (deg)."""
-        eye, target = scene.objects[at].center, scene.objects[facing].center
-        f = target - eye
-        n = float(np.linalg.norm(f))
-        if n < self.params["min_move_m"]:
-            raise Reject("facing_target_too_close")
-        pitch = float(np.degrees(np.arcsin(np.clip(f[2] / n, -1.0, 1.0))))
-        if abs(pitch) > self.params["max_pitch_deg"]:
-            raise Reject("pitch_too_steep")
-        return look_at(eye, target), pitch
+        """``T_world_observer`` after moving to ``at`` and facing ``facing``, and its pitch (deg);
+        the same construction and rejections as the single-view tasks."""
+        return moved_observer(
+            scene.objects[at].center,
+            scene.objects[facing].center,
+            self.params["max_pitch_deg"],
+            self.params["min_move_m"],
+        )
 
     def observer_relation(self, p_cam: np.ndarray) -> Relation:
         return relation_to_observer(p_cam, threshold_m=self.params["threshold_m"])

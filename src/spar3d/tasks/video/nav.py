@@ -196,6 +196,7 @@ def path_frames(index: SceneIndex, path: tuple[str, ...]) -> list[int] | None:
 class NavVideo(VideoTask):
     """Fill in the missing action words of an RxR instruction, given the frames along its path."""
 
+    requires = ("rxr", "matterport3d")  # data the plain scene index does not hold
     spec = video_spec(
         "nav_video",
         "-",

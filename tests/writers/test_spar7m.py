@@ -123,3 +123,26 @@ def test_cli_generate_and_tasks(tmp_path):
     assert res.exit_code == 0 and "| `depth_prediction_oc` |" in res.output
     res = runner.invoke(app, ["generate", str(tmp_path / "nope"), "--out", str(tmp_path / "o2")])
     assert res.exit_code == 1
+
+
+def test_video_frames_go_to_video_color(tmp_path):
+    """Frames of video samples are written under video_color/ and listed in video_idx.txt."""
+    from spar3d.index import load_index
+    from spar3d.writers.spar7m import frames_used, write_scene_images
+
+    scene = write_scene_dir(tmp_path / "scenes")
+    index = load_index(scene)
+    ids = [im.frame_id for im in index.images]
+    samples = [
+        {"image": [f"{index.scene_id}/image_color/{ids[0]}.jpg"]},
+        {"image": [f"{index.scene_id}/video_color/{f}.jpg" for f in ids[1:3]]},
+    ]
+    used = frames_used(samples, index.scene_id)
+    assert used == {"image_color": {ids[0]}, "video_color": set(ids[1:3])}
+    write_scene_images(tmp_path / "out", index, used, rgbd=True)
+    base = tmp_path / "out" / index.source / "images" / index.scene_id
+    assert sorted(p.stem for p in (base / "video_color").glob("*.jpg")) == sorted(ids[1:3])
+    assert sorted(p.stem for p in (base / "video_depth").glob("*.png")) == sorted(ids[1:3])
+    assert [p.stem for p in (base / "image_color").glob("*.jpg")] == [ids[0]]
+    assert (base / "video_idx.txt").read_text().split() == ids[1:3]
+    assert sorted(p.stem for p in (base / "pose").glob("*.txt")) == sorted(ids[:3])

@@ -9,7 +9,8 @@
     <root>/<source>/images/<scene>/intrinsic/intrinsic_color.txt (rgbd; 4x4, or one
                                                                   intrinsic/<frame>.txt per frame
                                                                   when frames differ)
-    <root>/<source>/images/<scene>/video_idx.txt                (keyframe ids, capture order)
+    <root>/<source>/images/<scene>/video_color/<frame>.jpg      (frames of video samples)
+    <root>/<source>/images/<scene>/video_idx.txt                (video frame ids, capture order)
 
 Every file is written atomically, and the same samples and scenes give byte-identical files.
 Writing a task/format again replaces its ``<format>_<count>.jsonl`` (older counts are removed).
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,10 +121,13 @@ def _write_text(path: Path, text: str) -> None:
         fh.write(text)
 
 
+COLOR_DIRS = {"image_color": "image_depth", "video_color": "video_depth"}
+
+
 def write_scene_images(
     root: str | Path,
     index: SceneIndex,
-    frames: Iterable[str] | None = None,
+    frames: Mapping[str, Iterable[str]] | Iterable[str] | None = None,
     *,
     rgbd: bool = False,
 ) -> list[Path]:
@@ -132,35 +136,56 @@ def write_scene_images(
     Args:
         root: Output root.
         index: The scene index (image paths are relative to ``index.scene_dir``).
-        frames: Frame ids to copy (those the samples use); None copies every keyframe.
-        rgbd: Also write depth PNGs, poses and intrinsics.
+        frames: Frame ids to copy: a mapping ``{"image_color": ids, "video_color": ids}`` (what
+            :func:`frames_used` returns), a plain iterable (into ``image_color``), or None for
+            every keyframe into ``image_color``.
+        rgbd: Also write depth PNGs (``image_depth/`` or ``video_depth/``), poses and intrinsics.
+
+    ``video_idx.txt`` lists the frames under ``video_color/`` in capture order, or every
+    keyframe when no sample uses video frames.
 
     Raises:
         FileNotFoundError: naming the first missing image file.
     """
     base = scene_images_dir(root, index.source, index.scene_id)
-    wanted = None if frames is None else set(frames)
-    images: list[ImageRecord] = [
-        im for im in index.images if wanted is None or im.frame_id in wanted
-    ]
+    if frames is None:
+        wanted: dict[str, set[str]] = {"image_color": {im.frame_id for im in index.images}}
+    elif isinstance(frames, Mapping):
+        wanted = {d: set(ids) for d, ids in frames.items()}
+    else:
+        wanted = {"image_color": set(frames)}
+    unknown = sorted(set(wanted) - set(COLOR_DIRS))
+    if unknown:
+        raise ValueError(f"{index.scene_id}: unknown image folder(s) {unknown}")
     written: list[Path] = []
     scene_dir = Path(index.scene_dir)
-    for im in images:
-        dst = base / "image_color" / f"{im.frame_id}.jpg"
-        _write_as(scene_dir / im.color_path, dst, (".jpg", ".jpeg"), "JPEG")
-        written.append(dst)
-        if rgbd:
-            if not im.depth_path:
-                raise FileNotFoundError(f"{index.scene_id} frame {im.frame_id}: no depth image")
-            dst = base / "image_depth" / f"{im.frame_id}.png"
-            _write_as(scene_dir / im.depth_path, dst, (".png",), "PNG")
-            pose = base / "pose" / f"{im.frame_id}.txt"
-            _write_text(pose, _matrix_text(im.T_world_cam))
-            written += [dst, pose]
-    if rgbd and images:
-        written += _write_intrinsics(base / "intrinsic", images)
+    used: list[ImageRecord] = []
+    for color_dir, ids in sorted(wanted.items()):
+        for im in (im for im in index.images if im.frame_id in ids):
+            dst = base / color_dir / f"{im.frame_id}.jpg"
+            _write_as(scene_dir / im.color_path, dst, (".jpg", ".jpeg"), "JPEG")
+            written.append(dst)
+            if rgbd:
+                if not im.depth_path:
+                    raise FileNotFoundError(f"{index.scene_id} frame {im.frame_id}: no depth image")
+                dst = base / COLOR_DIRS[color_dir] / f"{im.frame_id}.png"
+                _write_as(scene_dir / im.depth_path, dst, (".png",), "PNG")
+                written.append(dst)
+            used.append(im)
+    if rgbd:
+        seen: set[str] = set()
+        for im in used:
+            if im.frame_id not in seen:
+                seen.add(im.frame_id)
+                pose = base / "pose" / f"{im.frame_id}.txt"
+                _write_text(pose, _matrix_text(im.T_world_cam))
+                written.append(pose)
+        if used:
+            written += _write_intrinsics(base / "intrinsic", used)
+    video = wanted.get("video_color")
+    listed = [im.frame_id for im in index.images if video is None or im.frame_id in video]
     idx = base / "video_idx.txt"
-    _write_text(idx, "".join(f"{im.frame_id}\n" for im in index.images))
+    _write_text(idx, "".join(f"{f}\n" for f in listed))
     written.append(idx)
     return written
 
@@ -183,12 +208,13 @@ def _write_intrinsics(folder: Path, images: list[ImageRecord]) -> list[Path]:
     return out
 
 
-def frames_used(samples: Iterable[dict[str, Any]], scene_id: str) -> set[str]:
-    """Frame ids of ``scene_id`` that the samples' ``image`` paths refer to."""
-    out = set()
+def frames_used(samples: Iterable[dict[str, Any]], scene_id: str) -> dict[str, set[str]]:
+    """Frame ids of ``scene_id`` that the samples' ``image`` paths use, per image folder
+    (``image_color`` or ``video_color``)."""
+    out: dict[str, set[str]] = {}
     for s in samples:
         for p in s["image"]:
-            scene, _, name = p.split("/", 2)
+            scene, folder, name = p.split("/", 2)
             if scene == scene_id:
-                out.add(name.rsplit(".", 1)[0])
+                out.setdefault(folder, set()).add(name.rsplit(".", 1)[0])
     return out

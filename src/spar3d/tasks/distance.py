@@ -150,26 +150,46 @@ class DistanceInferCenterOC(Task):
             raise Reject("ambiguous_label")  # named only: the label must pick one object
         d_a = float(np.linalg.norm(scene.center_cam(image, a)))
         d_b = float(np.linalg.norm(scene.center_cam(image, b)))
-        if abs(d_a - d_b) < self.params["min_distance_gap_m"]:
-            raise Reject("distance_too_similar")
-        winner = la if (d_a > d_b) == farther else lb
-        return Facts(
-            images=[image],
-            object_ids=[a, b],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "distance_A": metres(d_a),
-                "distance_B": metres(d_b),
-                **COMPARE[farther],
-            },  # fmt: skip
-            answer=ChoiceAnswer(winner, (lb if winner == la else la,)),
-            quantities={
-                "distance_m": {"A": d_a, "B": d_b},
-                "asked": "farther" if farther else "closer",
-                "objects": object_quantities(scene, image, (a, b)),
-            },
-        )
+        return closer_farther_facts(
+            [image], (a, la, d_a), (b, lb, d_b), farther, self.params["min_distance_gap_m"],
+            {"objects": object_quantities(scene, image, (a, b))},
+        )  # fmt: skip
+
+
+def closer_farther_facts(
+    images: list[int],
+    obj_a: tuple[int, str, float],
+    obj_b: tuple[int, str, float],
+    farther: bool,
+    min_gap_m: float,
+    quantities: dict[str, Any],
+) -> Facts:
+    """Facts of "which of two named objects is closer to / farther from the camera".
+
+    ``obj_a`` and ``obj_b`` are (object id, label, distance to the camera in metres); shared by
+    the single-view and multi-view ``distance_infer_center_oc`` tasks.
+    """
+    (a, la, d_a), (b, lb, d_b) = obj_a, obj_b
+    if abs(d_a - d_b) < min_gap_m:
+        raise Reject("distance_too_similar")
+    winner = la if (d_a > d_b) == farther else lb
+    return Facts(
+        images=images,
+        object_ids=[a, b],
+        values={
+            "label_A": la,
+            "label_B": lb,
+            "distance_A": metres(d_a),
+            "distance_B": metres(d_b),
+            **COMPARE[farther],
+        },  # fmt: skip
+        answer=ChoiceAnswer(winner, (lb if winner == la else la,)),
+        quantities={
+            "distance_m": {"A": d_a, "B": d_b},
+            "asked": "farther" if farther else "closer",
+            **quantities,
+        },
+    )
 
 
 @register_task

@@ -15,7 +15,7 @@ import numpy as np
 from spar3d.geometry.boxes import boxes_overlap_3d
 from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
-from spar3d.tasks.distance import COMPARE  # same closer/farther wording as single-view
+from spar3d.tasks.distance import COMPARE, closer_farther_facts  # shared with single-view
 from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
 
@@ -150,26 +150,10 @@ class DistanceInferCenterOCMV(MVTask):
             raise Reject("ambiguous_label")  # named only: the label must pick one object
         d_a = _camera_distance(scene, views[0], a)
         d_b = _camera_distance(scene, views[0], b)
-        if abs(d_a - d_b) < self.params["min_distance_gap_m"]:
-            raise Reject("distance_too_similar")
-        winner = la if (d_a > d_b) == farther else lb
-        return Facts(
-            images=list(views),
-            object_ids=[a, b],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "distance_A": metres(d_a),
-                "distance_B": metres(d_b),
-                **COMPARE[farther],
-            },  # fmt: skip
-            answer=ChoiceAnswer(winner, (lb if winner == la else la,)),
-            quantities={
-                "distance_m": {"A": d_a, "B": d_b},
-                "asked": "farther" if farther else "closer",
-                **mv_quantities(scene, views, (a, b), positions),
-            },
-        )
+        return closer_farther_facts(
+            list(views), (a, la, d_a), (b, lb, d_b), farther, self.params["min_distance_gap_m"],
+            mv_quantities(scene, views, (a, b), positions),
+        )  # fmt: skip
 
 
 @register_task

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,49 @@ class GenerateSummary:
         }
 
 
+def _scene_job(
+    scene_dir: str | Path,
+    *,
+    out_root: str | Path,
+    tasks: Sequence[Task],
+    per_task: int,
+    seed: int,
+    rgbd: bool,
+) -> tuple[str, str, list[dict[str, Any]], dict[str, TaskStats]] | str:
+    """Generate one scene and copy its images; an error comes back as its message."""
+    try:
+        index = load_index(scene_dir)
+        samples, stats = generate_scene(index, tasks, per_task, seed)
+        write_scene_images(out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return index.source, index.scene_id, samples, stats
+
+
+def _run_scenes(
+    job: Callable[[str | Path], Any], scene_dirs: Sequence[str | Path], workers: int, progress: bool
+) -> Iterator[tuple[str | Path, Any]]:
+    """``(scene_dir, job(scene_dir))`` in input order, in this process or a process pool."""
+    from rich.progress import Progress
+
+    with Progress(disable=not progress, transient=True) as bar:
+        task = bar.add_task("generating scenes", total=len(scene_dirs))
+        if workers <= 1:
+            results: Iterator[Any] = map(job, scene_dirs)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(job, scene_dirs)
+        try:
+            for scene_dir, result in zip(scene_dirs, results, strict=True):
+                bar.advance(task)
+                yield scene_dir, result
+        finally:
+            if workers > 1:
+                pool.shutdown()
+
+
 def generate_scene(
     index: SceneIndex, tasks: Sequence[Task], per_task: int, seed: int
 ) -> tuple[list[dict[str, Any]], dict[str, TaskStats]]:
@@ -96,6 +140,8 @@ def generate(
     seed: int = 0,
     rgbd: bool = False,
     keep_meta: bool = True,
+    workers: int = 1,
+    progress: bool = False,
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.
 
@@ -108,6 +154,9 @@ def generate(
         seed: Global seed; each (scene, task) derives its own stream from it.
         rgbd: Also write depth images, poses and intrinsics, and ``depth`` sample fields.
         keep_meta: Keep the ``meta`` provenance field in the written samples.
+        workers: Scenes generated in parallel processes; the output is the same for any value
+            (samples are merged in ``scene_dirs`` order).
+        progress: Show a progress bar over scenes.
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -117,18 +166,17 @@ def generate(
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for scene_dir in scene_dirs:
-        try:
-            index = load_index(scene_dir)
-            samples, stats = generate_scene(index, task_objs, per_task, seed)
-            write_scene_images(out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd)
-        except Exception as exc:  # one broken scene must not stop the others
-            summary.scenes_failed[str(scene_dir)] = f"{type(exc).__name__}: {exc}"
+    job = partial(_scene_job, out_root=out_root, tasks=task_objs, per_task=per_task, seed=seed,
+                  rgbd=rgbd)  # fmt: skip
+    for scene_dir, result in _run_scenes(job, scene_dirs, workers, progress):
+        if isinstance(result, str):  # one broken scene must not stop the others
+            summary.scenes_failed[str(scene_dir)] = result
             continue
+        source, scene_id, samples, stats = result
         for name, st in stats.items():
             summary.tasks[name].merge(st)
-        by_source[index.source] += samples
-        summary.scenes_ok.append(index.scene_id)
+        by_source[source] += samples
+        summary.scenes_ok.append(scene_id)
     for source, samples in sorted(by_source.items()):
         summary.files += write_qa_files(
             out_root, source, split, samples, rgbd=rgbd, keep_meta=keep_meta

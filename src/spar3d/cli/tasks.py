@@ -40,6 +40,7 @@ def generate_cmd(
         bool, typer.Option("--rgbd", help="Also write depth, pose, intrinsics.")
     ] = False,
     no_meta: Annotated[bool, typer.Option("--no-meta", help="Drop the meta field.")] = False,
+    workers: Annotated[int, typer.Option("--workers", help="Scenes in parallel (processes).")] = 1,
 ) -> None:
     """Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/..."""
     from spar3d.generate import generate
@@ -48,7 +49,7 @@ def generate_cmd(
         raise typer.BadParameter("must be train or val", param_hint="--split")
     summary = generate(
         scene_dirs, out, split=split, tasks=tasks, per_task=per_task, seed=seed, rgbd=rgbd,
-        keep_meta=not no_meta,
+        keep_meta=not no_meta, workers=workers, progress=True,
     )  # fmt: skip
     console = Console()
     console.print(summary.table())

@@ -246,3 +246,23 @@ def test_malformed_box_file_is_named(votenet: Path) -> None:
     np.save(votenet.parent / "scene0001_00_bbox.npy", np.zeros((2, 3)))
     with pytest.raises(SceneLoadError, match=r"_bbox\.npy: expected \(K, 7\) boxes"):
         load_scene(votenet, infos=False)
+
+
+def test_index_of_a_shared_data_folder_scene_lives_in_its_own_folder(votenet: Path) -> None:
+    """Many preprocessed scenes share one folder: the index goes to <dir>/<scene>/ and its image
+    paths still resolve from there."""
+    from spar3d.index import load_index
+    from spar3d.index.builder import IndexParams
+    from spar3d.index.run import index_scene_dir
+
+    out = index_scene_dir(votenet, IndexParams(all_frames=True, render_width=8))
+    assert out.scene_dir == votenet.parent / "scene0001_00"
+    index = load_index(out.scene_dir)
+    first = index.images[0]
+    assert (index.scene_dir / first.color_path).resolve() == (
+        votenet.parents[1] / "posed_images" / "scene0001_00" / "00000.jpg"
+    ).resolve()
+    again = index_scene_dir(votenet.parent / "scene0001_00")
+    assert again.status == "cached"
+    rebuilt = index_scene_dir(votenet.parent / "scene0001_00", force=True)
+    assert rebuilt.status == "built" and rebuilt.scene_dir == votenet.parent / "scene0001_00"

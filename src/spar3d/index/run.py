@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from collections.abc import Sequence
@@ -43,12 +44,40 @@ def index_scene_dir(
 
     scene_dir = Path(scene_dir)
     t0 = time.perf_counter()
-    if not force and (scene_dir / INDEX_FILENAME).is_file():
-        return IndexOutcome(scene_dir, "cached", load_index(scene_dir), time.perf_counter() - t0)
+    cached = scene_dir if scene_dir.is_dir() else index_dir_for(scene_dir, _scene_id_of(scene_dir))
+    if not force and (cached / INDEX_FILENAME).is_file():
+        return IndexOutcome(cached, "cached", load_index(cached), time.perf_counter() - t0)
     scene = load_scene(scene_dir, loader=loader)
     index = build_index(scene, params)
-    save_index(index, scene_dir / INDEX_FILENAME)
-    return IndexOutcome(scene_dir, "built", index, time.perf_counter() - t0)
+    target = index_dir_for(scene_dir, scene.scene_id)
+    if target.resolve() != Path(scene.root).resolve():
+        _rebase_paths(index, Path(scene.root), target)
+    save_index(index, target / INDEX_FILENAME)
+    return IndexOutcome(target, "built", index, time.perf_counter() - t0)
+
+
+def _scene_id_of(path: Path) -> str:
+    name = path.name
+    return name[: -len("_vert.npy")] if name.endswith("_vert.npy") else name
+
+
+def index_dir_for(scene_path: Path, scene_id: str) -> Path:
+    """Folder the index of ``scene_path`` lives in: the scene folder itself, or, for layouts that
+    keep many scenes in one folder (preprocessed ScanNet: a ``<dir>/<scene>`` prefix or a
+    ``<dir>/<scene>_vert.npy`` file), ``<dir>/<scene>/``."""
+    if scene_path.is_dir():
+        return scene_path
+    return scene_path.parent / scene_id
+
+
+def _rebase_paths(index: SceneIndex, old_root: Path, new_root: Path) -> None:
+    """Image paths stay valid when the index is saved away from the scene's data folder."""
+    index.scene_dir = new_root
+    for im in index.images:
+        for attr in ("color_path", "depth_path"):
+            rel = getattr(im, attr)
+            if rel:
+                setattr(im, attr, Path(os.path.relpath(old_root / rel, new_root)).as_posix())
 
 
 def _index_one(

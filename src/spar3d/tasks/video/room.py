@@ -36,7 +36,7 @@ def voxel_downsample(
     cells = np.unique(np.floor(np.asarray(points_xy, float) / voxel_m).astype(np.int64), axis=0)
     if len(cells) < MIN_VOXELS:
         return np.asarray(points_xy, float), cell_m
-    return (cells + 0.5) * voxel_m, voxel_m
+    return np.asarray((cells + 0.5) * voxel_m, dtype=np.float64), voxel_m
 
 
 def room_area(points_xy: NDArray[np.float64], cell_m: float, alpha: float) -> float:

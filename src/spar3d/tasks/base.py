@@ -295,6 +295,8 @@ class Task:
         requires: Inputs beyond a plain scene index the task needs (e.g. ``("rxr",)`` for
             navigation instructions). The registry-wide contract test, whose fixture is a plain
             index, skips tasks that declare a requirement; such tasks bring their own tests.
+        templates_package: Package whose ``templates/<task>.yaml`` holds the template bank
+            (a third-party task names its own package).
 
     Args:
         params: Overrides of ``defaults`` (unknown keys raise ValueError).
@@ -306,6 +308,7 @@ class Task:
     center_note: ClassVar[bool] = True
     max_duplicate_streak: ClassVar[int] = 300
     requires: ClassVar[tuple[str, ...]] = ()
+    templates_package: ClassVar[str] = "spar3d.tasks"  # its templates/<name>.yaml holds the bank
 
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
@@ -314,7 +317,7 @@ class Task:
         self.params: dict[str, float] = {**self.defaults, **(params or {})}
         self.max_attempts_per_sample = max_attempts_per_sample
         self.templates: TemplateBank = load_templates(
-            self.spec.name, self.spec.formats, self.spec.placeholders
+            self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package
         )
 
     # -- to implement -------------------------------------------------------------------------

@@ -76,10 +76,10 @@ def _templates(raw: Any, where: str) -> list[Template]:
     return out
 
 
-def _read_yaml(name: str) -> dict[str, Any]:
-    path = resources.files("spar3d.tasks").joinpath("templates").joinpath(name)
+def _read_yaml(name: str, package: str = "spar3d.tasks") -> dict[str, Any]:
+    path = resources.files(package).joinpath("templates").joinpath(name)
     if not path.is_file():
-        raise TemplateError(f"no template file spar3d/tasks/templates/{name}")
+        raise TemplateError(f"no template file {package.replace('.', '/')}/templates/{name}")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(data, dict):
         raise TemplateError(f"templates/{name}: expected a mapping at top level")
@@ -127,10 +127,16 @@ def load_common() -> CommonTemplates:
 class TemplateBank:
     """The templates of one task, validated against the task's formats and placeholders."""
 
-    def __init__(self, task: str, formats: tuple[str, ...], placeholders: tuple[str, ...]):
+    def __init__(
+        self,
+        task: str,
+        formats: tuple[str, ...],
+        placeholders: tuple[str, ...],
+        package: str = "spar3d.tasks",
+    ):
         self.task = task
         self.common = load_common()
-        data = _read_yaml(f"{task}.yaml")
+        data = _read_yaml(f"{task}.yaml", package)
         if data.get("task") != task:
             raise TemplateError(f"templates/{task}.yaml: 'task' is {data.get('task')!r}")
         allowed = set(placeholders) | {"answer"}
@@ -204,7 +210,13 @@ class TemplateBank:
 
 @cache
 def load_templates(
-    task: str, formats: tuple[str, ...], placeholders: tuple[str, ...]
+    task: str,
+    formats: tuple[str, ...],
+    placeholders: tuple[str, ...],
+    package: str = "spar3d.tasks",
 ) -> TemplateBank:
-    """The validated template bank of a task (cached: files are read once per process)."""
-    return TemplateBank(task, formats, placeholders)
+    """The validated template bank of a task (cached: files are read once per process).
+
+    ``package`` holds a ``templates/<task>.yaml`` folder: a third-party task ships its own.
+    """
+    return TemplateBank(task, formats, placeholders, package)

@@ -1,15 +1,22 @@
 """Library entry point of QA generation: scene folders in, a SPAR-7M tree out.
 
 ``generate`` loads each scene's index (``spar3d.index.load_index``), runs the chosen tasks with a
-seed derived from (seed, scene, task), writes the QA files and the images the samples use, and
-returns a :class:`GenerateSummary`. A scene that fails (missing index, missing image, ...) is
-reported in the summary and does not stop the others.
+seed derived from (seed, scene, task), writes the images the samples use and the scene's QA rows
+to a shard in a work folder, then assembles the QA files from the shards and returns a
+:class:`GenerateSummary`. Shards carry a marker with the settings, so an interrupted run resumes
+where it stopped. A scene that fails (missing index, missing image, ...) is reported in the
+summary and does not stop the others.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import re
+import shutil
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -18,9 +25,16 @@ from typing import Any
 
 from rich.table import Table
 
-from spar3d.index.records import SceneIndex, load_index
+from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
+from spar3d.io import write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
-from spar3d.writers.spar7m import frames_used, write_qa_files, write_scene_images
+from spar3d.writers.spar7m import (
+    ShardGroups,
+    assemble_qa_files,
+    frames_used,
+    write_scene_images,
+    write_scene_shard,
+)
 
 
 @dataclass
@@ -31,6 +45,7 @@ class GenerateSummary:
         tasks: Counters per task (generated per format, rejected per reason).
         scenes_ok: Scene ids that produced samples.
         scenes_failed: Scene folder -> error message.
+        scenes_resumed: Scene ids whose shard an earlier run had finished (not regenerated).
         files: QA files written.
         seconds: Wall time.
     """
@@ -38,6 +53,7 @@ class GenerateSummary:
     tasks: dict[str, TaskStats] = field(default_factory=dict)
     scenes_ok: list[str] = field(default_factory=list)
     scenes_failed: dict[str, str] = field(default_factory=dict)
+    scenes_resumed: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -65,6 +81,7 @@ class GenerateSummary:
             "seconds": round(self.seconds, 3),
             "scenes_ok": self.scenes_ok,
             "scenes_failed": self.scenes_failed,
+            "scenes_resumed": self.scenes_resumed,
             "files": [str(p) for p in self.files],
             "tasks": {
                 n: {"generated": dict(s.generated), "rejected": dict(s.rejected)}
@@ -73,23 +90,118 @@ class GenerateSummary:
         }
 
 
+WORK_DIR = ".spar3d_work"
+SHARD_FORMAT = 1  # bump when the shard or marker layout changes: old shards are then regenerated
+
+
+def settings_digest(
+    tasks: Sequence[Task], per_task: int, seed: int, rgbd: bool, keep_meta: bool
+) -> str:
+    """Hash of everything besides the scene index that decides a scene's shard."""
+    settings = {
+        "shard_format": SHARD_FORMAT,
+        "tasks": [[t.spec.name, t.spec.version] for t in tasks],
+        "per_task": per_task,
+        "seed": seed,
+        "rgbd": rgbd,
+        "keep_meta": keep_meta,
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
+def _index_path(scene_dir: str | Path) -> Path:
+    p = Path(scene_dir)
+    return p / INDEX_FILENAME if p.is_dir() else p
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(partial(fh.read, 1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def shard_name(scene_dir: str | Path) -> str:
+    """Work-folder name of a scene: its folder name plus a hash of its absolute path."""
+    p = Path(scene_dir).resolve()
+    tag = hashlib.sha1(str(p).encode()).hexdigest()[:12]
+    name = p.name if p.name != INDEX_FILENAME else p.parent.name
+    return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', name)}-{tag}"
+
+
+def _stats_to_json(stats: dict[str, TaskStats]) -> dict[str, Any]:
+    return {
+        n: {"generated": dict(s.generated), "rejected": dict(s.rejected), "attempts": s.attempts}
+        for n, s in stats.items()
+    }
+
+
+def _stats_from_json(d: dict[str, Any]) -> dict[str, TaskStats]:
+    return {
+        n: TaskStats(Counter(s["generated"]), Counter(s["rejected"]), int(s["attempts"]))
+        for n, s in d.items()
+    }
+
+
+def _finished_marker(marker: Path, shard: Path, settings: str, index_sha: str) -> dict | None:
+    """The marker of a complete shard made from the same index and settings, else None."""
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        size = sum(length for _, length, _ in done["groups"].values())
+        ok = (
+            done["settings"] == settings
+            and done["index_sha256"] == index_sha
+            and shard.stat().st_size == size
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # absent, torn or foreign: regenerate
+        return None
+    return done if ok else None
+
+
 def _scene_job(
     scene_dir: str | Path,
     *,
     out_root: str | Path,
+    work: Path,
     tasks: Sequence[Task],
     per_task: int,
     seed: int,
     rgbd: bool,
-) -> tuple[str, str, list[dict[str, Any]], dict[str, TaskStats]] | str:
-    """Generate one scene and copy its images; an error comes back as its message."""
+    keep_meta: bool,
+    settings: str,
+) -> dict[str, Any] | str:
+    """Generate one scene into its shard and copy its images, unless an earlier run already did.
+
+    Returns the scene's marker (source, scene id, shard groups, stats; ``resumed`` says whether
+    it was reused), or an error message. The marker is written after the shard and images, so
+    a run killed mid-scene leaves no marker and the scene is regenerated.
+    """
+    name = shard_name(scene_dir)
+    shard, marker = work / f"{name}.jsonl", work / f"{name}.done.json"
     try:
+        index_sha = _file_sha256(_index_path(scene_dir))
+        done = _finished_marker(marker, shard, settings, index_sha)
+        if done is not None:
+            return {**done, "resumed": True}
         index = load_index(scene_dir)
         samples, stats = generate_scene(index, tasks, per_task, seed)
         write_scene_images(out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd)
+        groups = write_scene_shard(shard, samples, rgbd=rgbd, keep_meta=keep_meta)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
-    return index.source, index.scene_id, samples, stats
+    done = {
+        "scene_dir": str(scene_dir),
+        "source": index.source,
+        "scene_id": index.scene_id,
+        "settings": settings,
+        "index_sha256": index_sha,
+        "shard": shard.name,
+        "groups": groups,
+        "stats": _stats_to_json(stats),
+    }
+    write_json(marker, done)
+    return {**done, "resumed": False}
 
 
 def _run_scenes(
@@ -142,8 +254,15 @@ def generate(
     keep_meta: bool = True,
     workers: int = 1,
     progress: bool = False,
+    keep_work: bool = False,
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.
+
+    Each scene's rows go to a shard ``<out_root>/.spar3d_work/<split>/<scene>-<hash>.jsonl``
+    with a ``.done.json`` marker (settings hash, index hash, stats); the QA files are then
+    assembled by streaming over the shards in ``scene_dirs`` order, so memory does not grow with
+    the number of scenes. A rerun after an interruption or a failed scene reuses every shard made
+    from the same index file and settings; the files are byte-identical to an uninterrupted run.
 
     Args:
         scene_dirs: Scene folders (each holding ``spar3d_index.json``) or index files.
@@ -157,6 +276,8 @@ def generate(
         workers: Scenes generated in parallel processes; the output is the same for any value
             (samples are merged in ``scene_dirs`` order).
         progress: Show a progress bar over scenes.
+        keep_work: Keep the work folder after a run where every scene succeeded (it is always
+            kept when a scene failed, so that the rerun resumes).
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
@@ -165,21 +286,28 @@ def generate(
     t0 = time.perf_counter()
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
-    by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    job = partial(_scene_job, out_root=out_root, tasks=task_objs, per_task=per_task, seed=seed,
-                  rgbd=rgbd)  # fmt: skip
-    for scene_dir, result in _run_scenes(job, scene_dirs, workers, progress):
-        if isinstance(result, str):  # one broken scene must not stop the others
-            summary.scenes_failed[str(scene_dir)] = result
+    work = Path(out_root) / WORK_DIR / split
+    job = partial(
+        _scene_job, out_root=out_root, work=work, tasks=task_objs, per_task=per_task, seed=seed,
+        rgbd=rgbd, keep_meta=keep_meta,
+        settings=settings_digest(task_objs, per_task, seed, rgbd, keep_meta),
+    )  # fmt: skip
+    by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
+    for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress):
+        if isinstance(done, str):  # one broken scene must not stop the others
+            summary.scenes_failed[str(scene_dir)] = done
             continue
-        source, scene_id, samples, stats = result
-        for name, st in stats.items():
+        for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
-        by_source[source] += samples
-        summary.scenes_ok.append(scene_id)
-    for source, samples in sorted(by_source.items()):
-        summary.files += write_qa_files(
-            out_root, source, split, samples, rgbd=rgbd, keep_meta=keep_meta
-        )
+        by_source[done["source"]].append((work / done["shard"], done["groups"]))
+        summary.scenes_ok.append(done["scene_id"])
+        if done["resumed"]:
+            summary.scenes_resumed.append(done["scene_id"])
+    for source, shards in sorted(by_source.items()):
+        summary.files += assemble_qa_files(out_root, source, split, shards)
+    if not keep_work and not summary.scenes_failed and work.is_dir():
+        shutil.rmtree(work)
+        with contextlib.suppress(OSError):  # other splits may still have work in progress
+            work.parent.rmdir()
     summary.seconds = time.perf_counter() - t0
     return summary

@@ -41,18 +41,26 @@ def generate_cmd(
     ] = False,
     no_meta: Annotated[bool, typer.Option("--no-meta", help="Drop the meta field.")] = False,
     workers: Annotated[int, typer.Option("--workers", help="Scenes in parallel (processes).")] = 1,
+    keep_work: Annotated[
+        bool, typer.Option("--keep-work", help="Keep <out>/.spar3d_work (per-scene shards).")
+    ] = False,
 ) -> None:
-    """Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/..."""
+    """Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/...
+
+    Scenes finished by an earlier, interrupted run with the same settings are not regenerated.
+    """
     from spar3d.generate import generate
 
     if split not in ("train", "val"):
         raise typer.BadParameter("must be train or val", param_hint="--split")
     summary = generate(
         scene_dirs, out, split=split, tasks=tasks, per_task=per_task, seed=seed, rgbd=rgbd,
-        keep_meta=not no_meta, workers=workers, progress=True,
+        keep_meta=not no_meta, workers=workers, progress=True, keep_work=keep_work,
     )  # fmt: skip
     console = Console()
     console.print(summary.table())
+    if summary.scenes_resumed:
+        console.print(f"{len(summary.scenes_resumed)} scene(s) reused from an earlier run")
     for scene, err in summary.scenes_failed.items():
         console.print(f"[red]failed[/red] {scene}: {err}")
     if not summary.scenes_ok:

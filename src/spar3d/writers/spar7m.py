@@ -18,11 +18,12 @@ Writing a task/format again replaces its ``<format>_<count>.jsonl`` (older count
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from PIL import Image
@@ -57,6 +58,30 @@ def with_depth_paths(sample: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def qa_row(
+    sample: dict[str, Any], *, rgbd: bool = False, keep_meta: bool = True
+) -> tuple[tuple[str, str], dict[str, Any]]:
+    """``((task, format), row)``: the sample's QA file and the row written for it.
+
+    The format is read from ``meta.format``; ``rgbd`` adds the ``depth`` field and
+    ``keep_meta=False`` drops ``meta``.
+    """
+    try:
+        key = (sample["type"], sample["meta"]["format"])
+    except (KeyError, TypeError):
+        raise ValueError(f"sample {sample.get('id')!r}: needs 'type' and 'meta.format'") from None
+    row = with_depth_paths(sample) if rgbd else dict(sample)
+    if not keep_meta:
+        row.pop("meta", None)
+    return key, row
+
+
+def _replace_older_counts(path: Path, fmt: str) -> None:
+    for old in path.parent.glob(f"{fmt}_*.jsonl"):
+        if old != path:
+            old.unlink()
+
+
 def write_qa_files(
     root: str | Path,
     source: str,
@@ -68,28 +93,99 @@ def write_qa_files(
 ) -> list[Path]:
     """Group samples by (task, format) and write one JSON Lines file each; returns the paths.
 
-    The format is read from ``meta.format``; the order of samples is kept.
+    The format is read from ``meta.format``; the order of samples is kept. This holds every
+    sample in memory; :func:`write_scene_shard` and :func:`assemble_qa_files` write the same
+    files by streaming over per-scene shards.
     """
     groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for s in samples:
-        try:
-            key = (s["type"], s["meta"]["format"])
-        except (KeyError, TypeError):
-            raise ValueError(f"sample {s.get('id')!r}: needs 'type' and 'meta.format'") from None
-        row = with_depth_paths(s) if rgbd else dict(s)
-        if not keep_meta:
-            row.pop("meta", None)
+        key, row = qa_row(s, rgbd=rgbd, keep_meta=keep_meta)
         groups[key].append(row)
     paths = []
     for (task, fmt), rows in sorted(groups.items()):
-        d = qa_dir(root, source, split, task, fmt)
-        path = d / f"{fmt}_{len(rows)}.jsonl"
+        path = qa_dir(root, source, split, task, fmt) / f"{fmt}_{len(rows)}.jsonl"
         write_jsonl(path, rows)
-        for old in d.glob(f"{fmt}_*.jsonl"):
-            if old != path:
-                old.unlink()
+        _replace_older_counts(path, fmt)
         paths.append(path)
     return paths
+
+
+# A shard's table of contents: "task/format" -> [byte offset, byte length, row count].
+ShardGroups = dict[str, list[int]]
+
+
+def write_scene_shard(
+    path: str | Path,
+    samples: Iterable[dict[str, Any]],
+    *,
+    rgbd: bool = False,
+    keep_meta: bool = True,
+) -> ShardGroups:
+    """Write one scene's QA rows to ``path`` (atomically), grouped by (task, format).
+
+    Rows are the bytes :func:`write_qa_files` would write, each group contiguous and in sample
+    order, so :func:`assemble_qa_files` builds the final files by copying byte ranges.
+
+    Returns:
+        ``{"task/format": [offset, length, count]}`` in sorted key order.
+    """
+    groups: dict[tuple[str, str], list[bytes]] = defaultdict(list)
+    for s in samples:
+        key, row = qa_row(s, rgbd=rgbd, keep_meta=keep_meta)
+        # the same serialisation as spar3d.io.write_jsonl, so copied bytes match its files
+        line = json.dumps(row, ensure_ascii=False, separators=(", ", ": ")) + "\n"
+        groups[key].append(line.encode("utf-8"))
+    toc: ShardGroups = {}
+    offset = 0
+    with atomic_open(path, "wb") as fh:
+        for (task, fmt), lines in sorted(groups.items()):
+            data = b"".join(lines)
+            fh.write(data)
+            toc[f"{task}/{fmt}"] = [offset, len(data), len(lines)]
+            offset += len(data)
+    return toc
+
+
+def assemble_qa_files(
+    root: str | Path, source: str, split: str, shards: Sequence[tuple[str | Path, ShardGroups]]
+) -> list[Path]:
+    """Concatenate scene shards into ``<format>_<count>.jsonl`` files; returns the paths.
+
+    Args:
+        root: Output root.
+        source: Dataset name (``<root>/<source>/qa_jsonl/...``).
+        split: ``train`` or ``val``.
+        shards: ``(shard path, groups)`` per scene, in output order; ``groups`` as returned by
+            :func:`write_scene_shard`. Only one chunk is held in memory at a time.
+
+    Raises:
+        ValueError: a shard shorter than its table of contents says.
+    """
+    keys = sorted({k for _, toc in shards for k in toc}, key=lambda k: tuple(k.split("/", 1)))
+    paths = []
+    for key in keys:
+        task, fmt = key.split("/", 1)
+        count = sum(toc[key][2] for _, toc in shards if key in toc)
+        path = qa_dir(root, source, split, task, fmt) / f"{fmt}_{count}.jsonl"
+        with atomic_open(path, "wb") as out:
+            for shard, toc in shards:
+                if key in toc:
+                    _copy_range(Path(shard), out, *toc[key][:2])
+        _replace_older_counts(path, fmt)
+        paths.append(path)
+    return paths
+
+
+def _copy_range(src: Path, out: IO[bytes], offset: int, length: int, chunk: int = 1 << 20) -> None:
+    with open(src, "rb") as fh:
+        fh.seek(offset)
+        left = length
+        while left:
+            data = fh.read(min(chunk, left))
+            if not data:
+                raise ValueError(f"{src}: shard truncated ({left} of {length} bytes missing)")
+            out.write(data)
+            left -= len(data)
 
 
 def _copy_file(src: Path, dst: Path) -> None:

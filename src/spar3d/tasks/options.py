@@ -2,7 +2,9 @@
 
 Numeric distractors sit on an evenly spaced grid around the answer with the answer's rounding, and
 the answer's rank inside that grid is drawn at random as well, so neither the letter position nor
-"pick the middle value" beats chance.
+"pick the middle value" beats chance. The grid step is a fraction of the grid's CENTRE, not of the
+answer: a step proportional to the answer would let "the option x with step / x in the step range"
+single out the answer (about 40 % right instead of 25 %).
 """
 
 from __future__ import annotations
@@ -53,14 +55,16 @@ def numeric_options(
     decimals: int = 1,
     n_options: int = 4,
     minimum: float | None = None,
-    rel_step: tuple[float, float] = (0.08, 0.2),
+    rel_step: tuple[float, float] = (0.09, 0.15),
 ) -> OptionSet:
     """Options for a numeric answer.
 
     The answer ``a`` (rounded to ``decimals``) sits on a grid ``a + k * step`` with ``k`` distinct
-    non-zero integers; ``step`` is ``a`` times a random fraction in ``rel_step``, rounded to the
-    answer's precision and at least one unit of it. The number of options below the answer is
-    drawn uniformly among the counts that keep every option ``>= minimum``.
+    non-zero integers. The number of options below the answer is drawn uniformly among the counts
+    that keep every option ``>= minimum``; ``step`` is then a random fraction in ``rel_step`` of the
+    magnitude of the grid's centre (rounded to the answer's precision, at least one unit of it), so
+    the ratio step / centre, which anyone can read off the options, is the same whichever option is
+    right. The default range keeps the step within 8-20 % of the answer.
 
     Args:
         value: The exact answer.
@@ -68,20 +72,31 @@ def numeric_options(
         decimals: Decimals of every option.
         n_options: Number of options (2-4).
         minimum: Smallest allowed option (None: no bound, negative values allowed).
-        rel_step: Range of the grid step relative to the answer.
+        rel_step: Range of the grid step relative to the grid's centre.
     """
     if not 2 <= n_options <= len(LETTERS):
         raise ValueError(f"n_options must be 2..{len(LETTERS)}, got {n_options}")
     unit = 10.0 ** (-decimals)
     a_units = int(round(round(value, decimals) / unit))
-    step_units = max(1, int(round(abs(value) * rng.uniform(*rel_step) / unit)))
     n_d = n_options - 1
+    frac = rng.uniform(*rel_step)
+
+    def step_for(below: int) -> int:
+        # centre = a + (n_d / 2 - below) * step and step = frac * |centre|, solved for step
+        offset = n_d / 2 - below
+        sign = 1.0 if a_units >= 0 else -1.0
+        step = frac * abs(a_units) / max(1e-9, 1.0 - frac * offset * sign)
+        return max(1, int(round(step)))
+
     feasible = [
         below
         for below in range(n_d + 1)
-        if minimum is None or (a_units - below * step_units) * unit >= minimum - 1e-9
+        if minimum is None or (a_units - below * step_for(below)) * unit >= minimum - 1e-9
     ]
+    if not feasible:  # the answer itself is below the minimum: put every distractor above it
+        feasible = [0]
     below = int(feasible[int(rng.integers(len(feasible)))])
+    step_units = step_for(below)
     ks = [-k for k in range(1, below + 1)] + list(range(1, n_d - below + 1))
     distractors = [f"{(a_units + k * step_units) * unit:.{decimals}f}" for k in ks]
     return _place(f"{a_units * unit:.{decimals}f}", distractors, rng)

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from spar3d.geometry.boxes import boxes2d_overlap
-from spar3d.tasks.base import Reject, SceneView
+from spar3d.geometry.relations import Relation
+from spar3d.tasks.base import ChoiceAnswer, Reject, SceneView
 from spar3d.tasks.markers import COLORS, MarkerError, Markers, bbox_norm1000, point_norm1000
 
 
@@ -130,3 +131,20 @@ def relation_distractors(words: list[str]) -> list[str]:
                 flipped[i] = OPPOSITE[flipped[i]]
         out.append(", ".join(flipped))
     return out
+
+
+def relation_answer(rel: Relation, keep_front_behind: bool = False) -> ChoiceAnswer:
+    """The relation triple as the answer, with every flip of its non-empty words as distractors.
+
+    Args:
+        keep_front_behind: Keep the answer's front/behind word in every distractor (when another
+            word is non-empty). Objects seen from the observer are mostly in front of it, so
+            otherwise "pick an option saying front" would beat chance by far.
+    """
+    if rel.is_empty:
+        raise Reject("relation_indistinguishable")
+    words = rel.words()
+    wrong = relation_distractors(words)
+    if keep_front_behind and any(words[:2]):
+        wrong = [w for w in wrong if w.split(", ")[2] == words[2]]
+    return ChoiceAnswer(rel.text(), tuple(wrong))

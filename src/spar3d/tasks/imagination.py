@@ -23,6 +23,7 @@ from spar3d.tasks.common import (
     draw_image_objects,
     labels,
     object_quantities,
+    relation_answer,
     relation_distractors,
     vec,
 )
@@ -81,7 +82,7 @@ class SpatialImaginationOC(_Imagination):
 
     spec = TaskSpec(
         name="spatial_imagination_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("sentence", "select"),
@@ -123,7 +124,9 @@ class SpatialImaginationOC(_Imagination):
                 "relation_after": describe(after.words(), PHRASE_OBSERVER),
                 "options_note": RELATION_OPTIONS_NOTE,
             },  # fmt: skip
-            answer=ChoiceAnswer(after.text(), tuple(relation_distractors(after.words()))),
+            # the observer faces the blue object and most targets lie ahead: every option keeps
+            # the answer's front/behind word, or "pick an option saying front" beats chance
+            answer=relation_answer(after, keep_front_behind=True),
             markers=markers,
             quantities={
                 "relation_before": before.words(),

@@ -29,9 +29,9 @@ from spar3d.tasks.common import (
     RELATION_OPTIONS_NOTE,
     describe,
     labels,
+    relation_answer,
 )
 from spar3d.tasks.imagination import moved_observer  # shared with the single-view tasks
-from spar3d.tasks.multiview.relation_mv import relation_answer
 from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
 

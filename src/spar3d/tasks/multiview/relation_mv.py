@@ -17,7 +17,7 @@ from spar3d.geometry.relations import (
     relation_in_frame,
     relation_to_observer,
 )
-from spar3d.tasks.base import ChoiceAnswer, Facts, JudgeFacts, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import Facts, JudgeFacts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import (
     OPPOSITE,
     PHRASE_OBSERVER,
@@ -25,29 +25,12 @@ from spar3d.tasks.common import (
     RELATION_OPTIONS_NOTE,
     describe,
     labels,
-    relation_distractors,
+    relation_answer,
 )
 from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
 
 OC_COLORS = ("red", "blue", "green")
-
-
-def relation_answer(rel: Relation, keep_front_behind: bool = False) -> ChoiceAnswer:
-    """The relation triple as the answer, with every flip of its non-empty words as distractors.
-
-    Args:
-        keep_front_behind: Keep the answer's front/behind word in every distractor (when another
-            word is non-empty). Objects seen from the observer are mostly in front of it, so
-            otherwise "pick an option saying front" would beat chance by far.
-    """
-    if rel.is_empty:
-        raise Reject("relation_indistinguishable")
-    words = rel.words()
-    wrong = relation_distractors(words)
-    if keep_front_behind and any(words[:2]):
-        wrong = [w for w in wrong if w.split(", ")[2] == words[2]]
-    return ChoiceAnswer(rel.text(), tuple(wrong))
 
 
 def relation_judges(words: list[str]) -> list[JudgeFacts]:
@@ -65,7 +48,7 @@ class ObjSpatialRelationOCMV(MVTask):
 
     spec = TaskSpec(
         name="obj_spatial_relation_oc_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("sentence", "select"),
@@ -76,21 +59,40 @@ class ObjSpatialRelationOCMV(MVTask):
         description=(
             "left/right (x), above/below (-y), front/behind (z) of an object boxed in another view "
             "relative to the observer at the first image's camera; 0.1 m threshold; the box "
-            "colour is drawn from red/blue/green"
+            "colour is drawn from red/blue/green; above and below answers balanced"
         ),
     )
-    defaults = {**MVTask.defaults, "threshold_m": RELATION_THRESHOLD_M}
+    defaults = {**MVTask.defaults, "threshold_m": RELATION_THRESHOLD_M, "balance_tries": 20}
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        key = self.draw(scene, rng, 1, primary_ok=False)
-        return None if key is None else (*key, OC_COLORS[int(rng.integers(len(OC_COLORS)))])
+        # The camera is above most objects (~80 % "below") and the options are every
+        # left/right x above/below pair, so the above/below word is drawn first (a fair coin)
+        # and candidates are drawn until one matches it; compute rejects a mismatch.
+        want_above = bool(rng.integers(2))
+        key = None
+        for _ in range(int(self.params["balance_tries"])):
+            key = self.draw(scene, rng, 1, primary_ok=False)
+            if key is None:
+                return None
+            if key[1] and self._vertical_ok(scene, key[0][0], key[1][0], want_above):
+                break
+        return (*key, OC_COLORS[int(rng.integers(len(OC_COLORS)))], want_above)
+
+    def _relation(self, scene: SceneView, primary: int, obj: int) -> Relation:
+        return relation_to_observer(
+            scene.center_cam(primary, obj), threshold_m=self.params["threshold_m"]
+        )
+
+    def _vertical_ok(self, scene: SceneView, primary: int, obj: int, want_above: bool) -> bool:
+        word = self._relation(scene, primary, obj).above_below
+        return not word or (word == "above") == want_above
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a,), (pa,) = unpack(key)
-        color = key[3]
-        rel = relation_to_observer(
-            scene.center_cam(views[0], a), threshold_m=self.params["threshold_m"]
-        )
+        color, want_above = key[3], key[4]
+        if not self._vertical_ok(scene, views[0], a, want_above):
+            raise Reject("above_below_balance")
+        rel = self._relation(scene, views[0], a)
         answer = relation_answer(rel, keep_front_behind=True)
         (la,) = labels(scene, (a,))
         return Facts(

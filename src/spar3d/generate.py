@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import re
 import shutil
@@ -32,6 +33,7 @@ from spar3d.writers.spar7m import (
     ShardGroups,
     assemble_qa_files,
     frames_used,
+    scene_images_dir,
     write_scene_images,
     write_scene_shard,
 )
@@ -144,7 +146,9 @@ def _stats_from_json(d: dict[str, Any]) -> dict[str, TaskStats]:
     }
 
 
-def _finished_marker(marker: Path, shard: Path, settings: str, index_sha: str) -> dict | None:
+def _finished_marker(
+    marker: Path, shard: Path, settings: str, index_sha: str, out_root: str | Path
+) -> dict | None:
     """The marker of a complete shard made from the same index and settings, else None."""
     try:
         done = json.loads(marker.read_text(encoding="utf-8"))
@@ -153,6 +157,7 @@ def _finished_marker(marker: Path, shard: Path, settings: str, index_sha: str) -
             done["settings"] == settings
             and done["index_sha256"] == index_sha
             and shard.stat().st_size == size
+            and scene_images_dir(out_root, done["source"], done["scene_id"]).is_dir()
         )
     except (OSError, ValueError, KeyError, TypeError):  # absent, torn or foreign: regenerate
         return None
@@ -180,8 +185,11 @@ def _scene_job(
     name = shard_name(scene_dir)
     shard, marker = work / f"{name}.jsonl", work / f"{name}.done.json"
     try:
-        index_sha = _file_sha256(_index_path(scene_dir))
-        done = _finished_marker(marker, shard, settings, index_sha)
+        index_file = _index_path(scene_dir)
+        if not index_file.is_file():
+            load_index(scene_dir)  # raises its "no scene index; build it with ..." error
+        index_sha = _file_sha256(index_file)
+        done = _finished_marker(marker, shard, settings, index_sha, out_root)
         if done is not None:
             return {**done, "resumed": True}
         index = load_index(scene_dir)
@@ -204,28 +212,65 @@ def _scene_job(
     return {**done, "resumed": False}
 
 
+EXECUTORS = ("process", "ray")
+
+
+def _call(job: Callable[[str | Path], Any], scene_dir: str | Path) -> Any:
+    return job(scene_dir)
+
+
+def _ray_results(
+    job: Callable[[str | Path], Any], scene_dirs: Sequence[str | Path], workers: int
+) -> Iterator[Any]:
+    """``job`` on every scene as ray tasks (all submitted at once), results in input order.
+
+    Uses the running ray cluster when ``ray.init`` was called already, else starts a local one
+    with ``workers`` CPUs (all CPUs when ``workers <= 1``) and shuts it down at the end.
+    """
+    import ray
+
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=workers if workers > 1 else None, include_dashboard=False,
+                 log_to_driver=False)  # fmt: skip
+    try:
+        remote = ray.remote(_call)
+        job_ref = ray.put(job)
+        refs = [remote.remote(job_ref, d) for d in scene_dirs]
+        for ref in refs:
+            yield ray.get(ref)
+    finally:
+        if started:
+            ray.shutdown()
+
+
 def _run_scenes(
-    job: Callable[[str | Path], Any], scene_dirs: Sequence[str | Path], workers: int, progress: bool
+    job: Callable[[str | Path], Any],
+    scene_dirs: Sequence[str | Path],
+    workers: int,
+    progress: bool,
+    executor: str = "process",
 ) -> Iterator[tuple[str | Path, Any]]:
-    """``(scene_dir, job(scene_dir))`` in input order, in this process or a process pool."""
+    """``(scene_dir, job(scene_dir))`` in input order: in this process, a process pool or ray."""
     from rich.progress import Progress
 
-    with Progress(disable=not progress, transient=True) as bar:
+    with Progress(disable=not progress, transient=True) as bar, contextlib.ExitStack() as stack:
         task = bar.add_task("generating scenes", total=len(scene_dirs))
-        if workers <= 1:
-            results: Iterator[Any] = map(job, scene_dirs)
+        if executor == "ray":
+            results: Iterator[Any] = stack.enter_context(
+                contextlib.closing(_ray_results(job, scene_dirs, workers))
+            )
+        elif workers <= 1:
+            results = map(job, scene_dirs)
         else:
             from concurrent.futures import ProcessPoolExecutor
 
-            pool = ProcessPoolExecutor(max_workers=workers)
-            results = pool.map(job, scene_dirs)
-        try:
-            for scene_dir, result in zip(scene_dirs, results, strict=True):
-                bar.advance(task)
-                yield scene_dir, result
-        finally:
-            if workers > 1:
-                pool.shutdown()
+            results = stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(
+                job, scene_dirs
+            )
+        for scene_dir, result in zip(scene_dirs, results, strict=True):
+            bar.advance(task)
+            yield scene_dir, result
 
 
 def generate_scene(
@@ -255,6 +300,7 @@ def generate(
     workers: int = 1,
     progress: bool = False,
     keep_work: bool = False,
+    executor: str = "process",
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.
 
@@ -278,11 +324,18 @@ def generate(
         progress: Show a progress bar over scenes.
         keep_work: Keep the work folder after a run where every scene succeeded (it is always
             kept when a scene failed, so that the rerun resumes).
+        executor: ``process`` (this process, or a process pool when ``workers > 1``) or
+            ``ray`` (ray tasks on the running cluster, or a local one with ``workers`` CPUs;
+            ``out_root`` must be reachable from every node). The output is the same.
     """
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     if per_task < 1:
         raise ValueError(f"per_task must be >= 1, got {per_task}")
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    if executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ImportError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
     t0 = time.perf_counter()
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
@@ -293,7 +346,7 @@ def generate(
         settings=settings_digest(task_objs, per_task, seed, rgbd, keep_meta),
     )  # fmt: skip
     by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
-    for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress):
+    for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress, executor):
         if isinstance(done, str):  # one broken scene must not stop the others
             summary.scenes_failed[str(scene_dir)] = done
             continue

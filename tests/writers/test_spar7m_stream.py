@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sys
 from pathlib import Path
 
@@ -135,6 +136,13 @@ def test_resume_needs_same_settings_index_and_marker(tmp_path, scenes, generated
     assert generated_scenes == ["room0002_00"]
     generated_scenes.clear()
 
+    # so does a scene whose copied images were deleted from the output
+    shutil.rmtree(out / "toy" / "images" / "room0001_00")
+    generate(scenes, out, tasks=TASKS, per_task=5, seed=1, keep_work=True)
+    assert generated_scenes == ["room0001_00"]
+    assert (out / "toy" / "images" / "room0001_00" / "video_idx.txt").is_file()
+    generated_scenes.clear()
+
     # other settings regenerate every scene, and match a fresh run with those settings
     for kwargs in ({"seed": 2}, {"per_task": 4}, {"keep_meta": False}, {"tasks": TASKS3}):
         args = {"tasks": TASKS, "per_task": 5, "seed": 1, **kwargs}
@@ -171,3 +179,27 @@ def test_cli_keep_work_and_resume(tmp_path, scenes):
     res = runner.invoke(app, [*args, "--per-task", "3"])
     assert res.exit_code == 0 and "3 scene(s) reused" in res.output
     assert not (tmp_path / "o" / WORK_DIR).exists()
+
+
+def test_executor_ray_missing_or_unknown(tmp_path, scenes, monkeypatch):
+    from typer.testing import CliRunner
+
+    from spar3d.cli.main import app
+
+    with pytest.raises(ValueError, match="executor must be one of"):
+        generate(scenes, tmp_path / "o", tasks=TASKS, executor="dask")
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    with pytest.raises(ImportError, match=r"spar3d\[ray\]"):
+        generate(scenes, tmp_path / "o", tasks=TASKS, executor="ray")
+    args = ["generate", str(scenes[0]), "--out", str(tmp_path / "o"), "--executor", "ray"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "ray" in res.output
+
+
+def test_executor_ray_writes_the_same_tree(tmp_path, scenes):
+    pytest.importorskip("ray")
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate(scenes, a, tasks=TASKS, per_task=4, seed=6)
+    summary = generate(scenes, b, tasks=TASKS, per_task=4, seed=6, workers=2, executor="ray")
+    assert summary.scenes_ok == ["room0000_00", "room0001_00", "room0002_00"]
+    assert _tree(a) == _tree(b)

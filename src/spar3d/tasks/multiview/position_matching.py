@@ -1,12 +1,14 @@
 """Position matching (SPAR appx 7.5): the box of an object in a second view, given its box in the first.
 
 An object seen in at least two images is boxed in red in image 0; the answer is its visible 2D
-box in image 1 as ``[x1, y1, x2, y2]`` in 0-1000. The three wrong options are real boxes: the
-object's own box in image 0 (what a model that ignores the camera motion would answer) and the
-boxes of the other objects in image 1 that lie nearest to the red box's place, so "the option
-near the red box" is no shortcut; only when fewer than three exist are boxes of the object
-shifted by its own size added. Candidates overlapping the answer by IoU >= ``max_distractor_iou``
-are dropped, so no option is a near copy of the right one.
+box in image 1 as ``[x1, y1, x2, y2]`` in 0-1000. The three wrong options are: the object's own
+box in image 0 (what a model that ignores the camera motion would answer) and boxes placed on the
+other objects of image 1 that lie nearest to the red box's place, so "the option near the red
+box" is no shortcut; only when fewer than three exist are boxes of the object shifted by its own
+size added. The boxes placed on other objects take the ANSWER's width and height (centred on the
+object's box, moved inside the image): with the other objects' own boxes, "the option shaped most
+like the red box" picked the answer about half the time. Candidates overlapping the answer by
+IoU >= ``max_distractor_iou`` are dropped, so no option is a near copy of the right one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ def _centre_gap(a: list[int], b: list[int]) -> float:
     return float(abs(a[0] + a[2] - b[0] - b[2]) + abs(a[1] + a[3] - b[1] - b[3]))
 
 
+def box_like_at(like: list[int], at: list[int]) -> list[int]:
+    """A box of ``like``'s width and height centred on ``at``'s centre, moved inside 0-1000."""
+    w, h = like[2] - like[0], like[3] - like[1]
+    x1 = min(max(0, round((at[0] + at[2] - w) / 2)), 1000 - w)
+    y1 = min(max(0, round((at[1] + at[3] - h) / 2)), 1000 - h)
+    return [x1, y1, x1 + w, y1 + h]
+
+
 def shifted_boxes(box: list[int]) -> list[list[int]]:
     """The box moved by its own width / height in each direction, kept when fully inside 0-1000."""
     x1, y1, x2, y2 = box
@@ -47,7 +57,7 @@ class PositionMatching(Task):
 
     spec = TaskSpec(
         name="position_matching",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
@@ -57,7 +67,8 @@ class PositionMatching(Task):
         placeholders=("label_A", "box_A", "box_B", "box_B_plain"),
         description=(
             "the 2D box [x1, y1, x2, y2] (0-1000) in the second image of the object boxed in red "
-            "in the first; distractors are other objects' boxes and the object's first-image box"
+            "in the first; distractors are the answer's box placed on other objects and the "
+            "object's first-image box"
         ),
     )
     defaults = {"max_distractor_iou": 0.5}
@@ -77,7 +88,9 @@ class PositionMatching(Task):
         i, j, obj = key
         ref, box = bbox_marker(scene, i, obj), bbox_marker(scene, j, obj)
         max_iou = self.params["max_distractor_iou"]
-        others = [bbox_marker(scene, j, o) for o in scene.visible_ids(j) if o != obj]
+        others = [
+            box_like_at(box, bbox_marker(scene, j, o)) for o in scene.visible_ids(j) if o != obj
+        ]
         # the other objects nearest to where the red box is: "the box near the red one" must
         # not single out the answer
         others = sorted(

@@ -6,8 +6,8 @@ and is projected with the first image's intrinsics; it is kept when it lies in f
 its depth (z in the first camera's frame, metres, one decimal).
 
 Wrong options for ``select`` are where OTHER keyframes' cameras appear in the first image (in
-front, inside, at least ``min_option_gap`` 0-1000 units from the answer), so they follow the
-answers' own distribution and no position or depth prior singles out the right one. When fewer
+front, inside, at least ``min_option_gap`` 0-1000 units from the answer, sharing an object with
+the first view as the answer's keyframe does), so they follow the answers' own distribution and no position or depth prior singles out the right one. When fewer
 than three exist, synthetic ones are added, drawn with a generator seeded by the key (the
 engine's generator is not available to ``compute``): positions anywhere in the image away from
 the answer, depths on a geometric grid whose rank among the four options is uniform.
@@ -23,7 +23,7 @@ from spar3d.geometry.camera import project, uv_to_norm1000
 from spar3d.geometry.transforms import world_to_cam
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import metres
-from spar3d.tasks.multiview.views import draw_pair
+from spar3d.tasks.multiview.views import covisible, draw_pair
 from spar3d.tasks.registry import register_task
 
 N_DISTRACTORS = 3
@@ -76,7 +76,7 @@ class CameraMotionInfer(Task):
 
     spec = TaskSpec(
         name="camera_motion_infer",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -109,10 +109,13 @@ class CameraMotionInfer(Task):
         x, y = (int(v) for v in uv_to_norm1000(uv, im1.width, im1.height))
         gap = self.params["min_option_gap"]
         correct = option_text((x, y), depth)
+        # wrong options come from the answers' own population: keyframes that share an object
+        # with the first view (others are farther off and show as the nearer options)
+        shares = set(covisible(scene, i))
         wrong = [
             (xy, d)
             for k, (xy, d) in sorted(cameras_in_view(scene, i, self.params["min_depth_m"]).items())
-            if k != j and np.hypot(xy[0] - x, xy[1] - y) >= gap
+            if k != j and k in shares and np.hypot(xy[0] - x, xy[1] - y) >= gap
         ]
         if len(wrong) < N_DISTRACTORS:
             wrong += distractors(key, (x, y), depth, gap)[: N_DISTRACTORS - len(wrong)]

@@ -38,6 +38,7 @@ class ObjFrameLocate(VideoTask):
             "the object boxed in red in a reference frame: the other frames of the video in "
             "which it is visible (1-based frame numbers)"
         ),
+        version=2,
     )
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[int, int] | None:

@@ -76,6 +76,8 @@ class ObjSpatialRelationOCMV(MVTask):
                 return None
             if key[1] and self._vertical_ok(scene, key[0][0], key[1][0], want_above):
                 break
+        if key is None:  # balance_tries == 0
+            return None
         return (*key, OC_COLORS[int(rng.integers(len(OC_COLORS)))], want_above)
 
     def _relation(self, scene: SceneView, primary: int, obj: int) -> Relation:

@@ -18,7 +18,7 @@ import re
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -221,7 +221,7 @@ def _call(job: Callable[[str | Path], Any], scene_dir: str | Path) -> Any:
 
 def _ray_results(
     job: Callable[[str | Path], Any], scene_dirs: Sequence[str | Path], workers: int
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """``job`` on every scene as ray tasks (all submitted at once), results in input order.
 
     Uses the running ray cluster when ``ray.init`` was called already, else starts a local one

@@ -109,29 +109,44 @@ class DepthPredictionOO(_DepthTask):
         d_a, d_b, d_c = self._depths(scene, image, (a, b, c))
         if abs(d_b - d_c) < self.params["min_depth_gap_m"]:
             raise Reject("depth_too_close")
-        markers = point_markers(scene, image, (a, b, c))
-        la, lb, lc = labels(scene, (a, b, c))
-        diff = abs(d_b - d_c)
-        far, near = (lb, lc) if d_b > d_c else (lc, lb)
-        return Facts(
-            images=[image],
-            object_ids=[a, b, c],
-            values={
-                "label_A": la,
-                "depth_A": metres(d_a),
-                "label_B": lb,
-                "depth_B": metres(d_b),
-                "label_C": lc,
-                "depth_C": metres(d_c),
-                "depth_diff": metres(diff),
-                "farther": far,
-                "nearer": near,
-            },  # fmt: skip
-            answer=NumericAnswer(diff, decimals=1, minimum=0.1),
-            markers=markers,
-            quantities={
-                "depth_m": {"A": d_a, "B": d_b, "C": d_c},
-                "depth_diff_m": diff,
-                "objects": object_quantities(scene, image, (a, b, c)),
-            },
-        )
+        return depth_difference_facts(
+            [image], (a, b, c), labels(scene, (a, b, c)), (d_a, d_b, d_c),
+            point_markers(scene, image, (a, b, c)),
+            {"objects": object_quantities(scene, image, (a, b, c))},
+        )  # fmt: skip
+
+
+def depth_difference_facts(
+    images: list[int],
+    object_ids: tuple[int, int, int],
+    object_labels: tuple[str, str, str] | list[str],
+    depths_m: tuple[float, float, float],
+    markers: Any,
+    quantities: dict[str, Any],
+) -> Facts:
+    """Facts of "how much deeper is blue than green, red's depth given" (single- and multi-view).
+
+    ``depths_m`` are the camera-frame z of red, blue and green in the primary camera.
+    """
+    la, lb, lc = object_labels
+    d_a, d_b, d_c = depths_m
+    diff = abs(d_b - d_c)
+    far, near = (lb, lc) if d_b > d_c else (lc, lb)
+    return Facts(
+        images=images,
+        object_ids=list(object_ids),
+        values={
+            "label_A": la,
+            "depth_A": metres(d_a),
+            "label_B": lb,
+            "depth_B": metres(d_b),
+            "label_C": lc,
+            "depth_C": metres(d_c),
+            "depth_diff": metres(diff),
+            "farther": far,
+            "nearer": near,
+        },  # fmt: skip
+        answer=NumericAnswer(diff, decimals=1, minimum=0.1),
+        markers=markers,
+        quantities={"depth_m": {"A": d_a, "B": d_b, "C": d_c}, "depth_diff_m": diff, **quantities},
+    )

@@ -13,6 +13,7 @@ from typing import Any
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
+from spar3d.tasks.depth import depth_difference_facts
 from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
 
@@ -109,29 +110,8 @@ class DepthPredictionOOMV(_DepthMV):
         diff = abs(d_b - d_c)
         if diff < self.params["min_depth_gap_m"]:
             raise Reject("depth_too_close")
-        la, lb, lc = labels(scene, (a, b, c))
-        far, near = (lb, lc) if d_b > d_c else (lc, lb)
-        return Facts(
-            images=list(views),
-            object_ids=[a, b, c],
-            values={
-                "label_A": la,
-                "depth_A": metres(d_a),
-                "label_B": lb,
-                "depth_B": metres(d_b),
-                "label_C": lc,
-                "depth_C": metres(d_c),
-                "depth_diff": metres(diff),
-                "farther": far,
-                "nearer": near,
-            },  # fmt: skip
-            answer=NumericAnswer(diff, decimals=1, minimum=0.1),
-            markers=point_markers(
-                scene, views, [("red", a, pa), ("blue", b, pb), ("green", c, pc)]
-            ),
-            quantities={
-                "depth_m": {"A": d_a, "B": d_b, "C": d_c},
-                "depth_diff_m": diff,
-                **mv_quantities(scene, views, (a, b, c), (pa, pb, pc)),
-            },
-        )
+        return depth_difference_facts(
+            list(views), (a, b, c), labels(scene, (a, b, c)), (d_a, d_b, d_c),
+            point_markers(scene, views, [("red", a, pa), ("blue", b, pb), ("green", c, pc)]),
+            mv_quantities(scene, views, (a, b, c), (pa, pb, pc)),
+        )  # fmt: skip

@@ -21,7 +21,7 @@ from spar3d.markers.draw import draw_markers, load_images
 try:  # torch is optional: only its Dataset base class is wanted
     from torch.utils.data import Dataset as _Base
 except ImportError:  # pragma: no cover - depends on the environment
-    _Base = object  # type: ignore[assignment,misc]
+    _Base = object  # type: ignore[assignment,misc,unused-ignore]
 
 
 class SparDataset(_Base):  # type: ignore[misc,valid-type,unused-ignore]

@@ -239,24 +239,43 @@ class DistanceInferCenterOO(Task):
         d_c = float(np.linalg.norm(scene.objects[c].center - center))
         if abs(d_b - d_c) < self.params["min_distance_gap_m"]:
             raise Reject("distance_too_similar")
-        markers = point_markers(scene, image, (a, b, c))
-        winner = lb if (d_b > d_c) == farther else lc
-        return Facts(
-            images=[image],
-            object_ids=[a, b, c],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "label_C": lc,
-                "distance_AB": metres(d_b),
-                "distance_AC": metres(d_c),
-                **COMPARE[farther],
-            },  # fmt: skip
-            answer=ChoiceAnswer(winner, (lc if winner == lb else lb,)),
-            markers=markers,
-            quantities={
-                "distance_m": {"AB": d_b, "AC": d_c},
-                "asked": "farther" if farther else "closer",
-                "objects": object_quantities(scene, image, (a, b, c)),
-            },
-        )
+        return which_is_closer_facts(
+            [image], (a, b, c), (la, lb, lc), (d_b, d_c), farther,
+            point_markers(scene, image, (a, b, c)),
+            {"objects": object_quantities(scene, image, (a, b, c))},
+        )  # fmt: skip
+
+
+def which_is_closer_facts(
+    images: list[int],
+    object_ids: tuple[int, int, int],
+    object_labels: tuple[str, str, str],
+    distances_m: tuple[float, float],
+    farther: bool,
+    markers: Any,
+    quantities: dict[str, Any],
+) -> Facts:
+    """Facts of "which of blue and green is closer to (farther from) red" (single- and
+    multi-view). ``distances_m`` are red-blue and red-green centre distances."""
+    la, lb, lc = object_labels
+    d_b, d_c = distances_m
+    winner = lb if (d_b > d_c) == farther else lc
+    return Facts(
+        images=images,
+        object_ids=list(object_ids),
+        values={
+            "label_A": la,
+            "label_B": lb,
+            "label_C": lc,
+            "distance_AB": metres(d_b),
+            "distance_AC": metres(d_c),
+            **COMPARE[farther],
+        },  # fmt: skip
+        answer=ChoiceAnswer(winner, (lc if winner == lb else lb,)),
+        markers=markers,
+        quantities={
+            "distance_m": {"AB": d_b, "AC": d_c},
+            "asked": "farther" if farther else "closer",
+            **quantities,
+        },
+    )

@@ -13,9 +13,12 @@ from typing import Any
 import numpy as np
 
 from spar3d.geometry.boxes import boxes_overlap_3d
-from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
+from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
-from spar3d.tasks.distance import COMPARE, closer_farther_facts  # shared with single-view
+from spar3d.tasks.distance import (  # shared with single-view
+    closer_farther_facts,
+    which_is_closer_facts,
+)
 from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
 
@@ -200,26 +203,9 @@ class DistanceInferCenterOOMV(MVTask):
             raise Reject("distance_too_similar")
         _reject_overlap(scene, a, b)  # after the cheap test: the box test costs more
         _reject_overlap(scene, a, c)
-        winner = lb if (d_b > d_c) == farther else lc
-        return Facts(
-            images=list(views),
-            object_ids=[a, b, c],
-            values={
-                "label_A": la,
-                "label_B": lb,
-                "label_C": lc,
-                "distance_AB": metres(d_b),
-                "distance_AC": metres(d_c),
-                **COMPARE[farther],
-            },  # fmt: skip
-            answer=ChoiceAnswer(winner, (lc if winner == lb else lb,)),
+        return which_is_closer_facts(
+            list(views), (a, b, c), (la, lb, lc), (d_b, d_c), farther,
             # SPAR's loader reads point_img_idx of this task as red, green, blue
-            markers=point_markers(
-                scene, views, [("red", a, pa), ("green", c, pc), ("blue", b, pb)]
-            ),
-            quantities={
-                "distance_m": {"AB": d_b, "AC": d_c},
-                "asked": "farther" if farther else "closer",
-                **mv_quantities(scene, views, (a, b, c), (pa, pb, pc)),
-            },
-        )
+            point_markers(scene, views, [("red", a, pa), ("green", c, pc), ("blue", b, pb)]),
+            mv_quantities(scene, views, (a, b, c), (pa, pb, pc)),
+        )  # fmt: skip

@@ -10,11 +10,18 @@ from collections.abc import Callable, Iterator
 from importlib import metadata
 from typing import Generic, TypeVar
 
+from spar3d.errors import Spar3dError
+
 T = TypeVar("T")
 
 
-class RegistryError(KeyError):
-    """Raised for an unknown or duplicate registry name."""
+class RegistryError(Spar3dError, KeyError):
+    """Raised for an unknown or duplicate registry name (a ``LookupError``)."""
+
+    exit_code = 2
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class Registry(Generic[T]):

@@ -22,11 +22,12 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import InputError
 from spar3d.registry import Registry
 from spar3d.scenes.model import Scene
 
 
-class SceneLoadError(ValueError):
+class SceneLoadError(InputError):
     """A scene folder is missing a file, or a file is malformed; the message names the file."""
 
 

@@ -31,12 +31,14 @@ from typing import Any
 import numpy as np
 import yaml
 
+from spar3d.errors import InputError
+
 PLACEHOLDER = re.compile(r"\[([A-Za-z_][A-Za-z0-9_]*)\]")
 MIN_PARAPHRASES = 5
 SELECT_PLACEHOLDERS = ("options", "letters")
 
 
-class TemplateError(ValueError):
+class TemplateError(InputError):
     """A malformed template file or an unfilled placeholder (the message names the template)."""
 
 

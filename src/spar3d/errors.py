@@ -1,0 +1,58 @@
+"""One error hierarchy for spar3d, mapped to exit codes in one place (``spar3d.cli.main``).
+
+Every error a user can cause (a bad argument, a malformed or hostile file, a model server that
+refuses) is a :class:`Spar3dError` whose message names the file, the line or sample and the
+field. The command line prints that message on one line and exits with the class's
+``exit_code``; ``--debug`` (or ``SPAR3D_DEBUG=1``) shows the traceback instead.
+
+The classes also derive from the built-in exception a caller would naturally catch
+(``ValueError``, ``LookupError``, ``OSError``), so library users keep working with plain Python.
+"""
+
+from __future__ import annotations
+
+
+class Spar3dError(Exception):
+    """Base class of every error spar3d raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(Spar3dError, ValueError):
+    """A bad command-line argument, option value, recipe or parameter (names the option)."""
+
+    exit_code = 2
+
+
+class InputError(Spar3dError, ValueError):
+    """A malformed input file or sample; the message names the file, line or sample and field."""
+
+    exit_code = 3
+
+
+class UnsafeInputError(InputError):
+    """An input that tries to run code, exhaust memory or reach outside the folders named."""
+
+    exit_code = 4
+
+
+class BackendError(Spar3dError, RuntimeError):
+    """A model backend or server failed (connection, authentication, refused request)."""
+
+    exit_code = 5
+
+
+class ResourceBusyError(Spar3dError, RuntimeError):
+    """Another spar3d process holds the lock of the output folder."""
+
+    exit_code = 6
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an ``OSError`` that names the file (``exc.args[0]`` alone prints '2')."""
+    what = exc.strerror or type(exc).__name__
+    if exc.filename is not None and exc.filename2 is not None:
+        return f"{exc.filename} -> {exc.filename2}: {what}"
+    if exc.filename is not None:
+        return f"{exc.filename}: {what}"
+    return str(exc) or what

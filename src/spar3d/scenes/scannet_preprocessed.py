@@ -22,7 +22,6 @@ are present; pass True/False to override. The result is a labelled point cloud
 from __future__ import annotations
 
 import logging
-import pickle
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import transform_points
+from spar3d.safe_pickle import load_plain_pickle
 from spar3d.scenes.labels import nyu40_name
 from spar3d.scenes.loaders import (
     LOADERS,
@@ -49,32 +49,6 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 INFOS_GLOB = "*infos*.pkl"
-
-
-# --- a pickle reader that only builds plain data --------------------------------------------
-
-_SAFE_GLOBALS = {
-    "builtins": {"list", "dict", "tuple", "set", "frozenset", "int", "float", "complex", "str"}
-    | {"bytes", "bytearray", "bool", "slice", "range"},
-    "collections": {"OrderedDict", "defaultdict"},
-    "pathlib": {"Path", "PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"},
-    "numpy": {"ndarray", "dtype"},
-    "numpy.core.multiarray": {"_reconstruct", "scalar"},
-    "numpy._core.multiarray": {"_reconstruct", "scalar"},
-    "numpy.core.numeric": {"_frombuffer"},
-    "numpy._core.numeric": {"_frombuffer"},
-}
-
-
-class _PlainDataUnpickler(pickle.Unpickler):
-    # Info files come from elsewhere; refusing arbitrary globals keeps a pickle from running
-    # code while still admitting numpy arrays, dicts, lists and paths.
-    def find_class(self, module: str, name: str) -> Any:
-        if name in _SAFE_GLOBALS.get(module, set()) or (
-            module == "numpy" and name.endswith("DType")
-        ):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
 
 
 def entry_scene_id(entry: Any) -> str | None:
@@ -96,11 +70,7 @@ def entry_scene_id(entry: Any) -> str | None:
 
 @lru_cache(maxsize=4)
 def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
-    try:
-        with open(path, "rb") as fh:
-            data = _PlainDataUnpickler(fh).load()
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
-        raise SceneLoadError(f"{path}: cannot read infos pickle ({exc})") from exc
+    data = load_plain_pickle(path)  # refuses code; UnsafeInputError / InputError name the file
     if isinstance(data, dict) and isinstance(data.get("data_list"), list):
         entries = data["data_list"]  # mmdet3d v2 / EmbodiedScan: {"metainfo", "data_list"}
     elif isinstance(data, dict) and isinstance(data.get("infos"), list):
@@ -108,7 +78,10 @@ def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
     elif isinstance(data, list):
         entries = data  # mmdet3d v1: a list of per-scene dicts
     else:
-        raise SceneLoadError(f"{path}: expected a list of scene dicts or a 'data_list' dict")
+        raise SceneLoadError(
+            f"{path}: expected a list of scene dicts (mmdet3d v1), an 'infos' list or a "
+            f"'data_list' dict (mmdet3d v2, EmbodiedScan), got {type(data).__name__}"
+        )
     out: dict[str, dict[str, Any]] = {}
     for entry in entries:
         sid = entry_scene_id(entry)

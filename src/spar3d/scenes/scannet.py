@@ -359,6 +359,7 @@ class ScanNetLoader:
             frames=read_frames(files, A),
             mesh=mesh if load_mesh else None,
             T_aligned_raw=A,
+            label_set=("scannet_" + label_column) if tsv else "scannet_raw",
         )
 
 

@@ -22,6 +22,7 @@ are present; pass True/False to override. The result is a labelled point cloud
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import transform_points
 from spar3d.safe_pickle import load_plain_pickle
-from spar3d.scenes.labels import nyu40_name
+from spar3d.scenes.labels import find_label_map, nyu40_name, read_label_map
 from spar3d.scenes.loaders import (
     LOADERS,
     SceneLoadError,
@@ -316,6 +317,8 @@ class ScanNetPreprocessedLoader:
         infos: str | Path | bool | None = None,
         points_aligned: bool | None = None,
         image_root: str | Path | None = None,
+        sem_labels: str = "nyu40",
+        label_map: str | Path | None = None,
         **opts: Any,
     ) -> Scene:
         """Load one preprocessed scene.
@@ -332,6 +335,11 @@ class ScanNetPreprocessedLoader:
                 raw points, otherwise VoteNet's aligned points).
             image_root: Folder that image paths in the infos are relative to (default: the
                 pickle's folder, its parent, then the data folder, first that has the file).
+            sem_labels: What ``_sem_label.npy`` holds: ``"nyu40"`` (NYU40 ids, the default
+                export) or ``"scannet200"`` (ScanNet label ids, mmdetection3d's
+                ``--scannet200`` export), named by the TSV's ``category`` column.
+            label_map: The ``scannetv2-labels.combined.tsv`` for ``sem_labels="scannet200"``
+                (default: looked for in the data folder and the two above it).
         """
         if opts:
             raise TypeError(f"{self.name} loader: unknown option(s) {', '.join(sorted(opts))}")
@@ -364,8 +372,24 @@ class ScanNetPreprocessedLoader:
             root = Path(image_root) if image_root is not None else None
             frames = frames_from_entry(entry, pkl, folder, A, root)
         mesh = SceneMesh(xyz, None, _colors(vert)) if load_mesh else None
-        objects = _objects(xyz, ins, sem, _read_boxes(stem))
-        return Scene(sid, "scannet", folder, objects, frames, mesh, A)
+        names: Callable[[int], str] = nyu40_name
+        if sem_labels == "nyu40":
+            pass
+        elif sem_labels == "scannet200":
+            tsv = label_map or find_label_map([folder, folder.parent, folder.parent.parent])
+            if tsv is None:
+                raise SceneLoadError(
+                    f"{folder}: sem_labels=scannet200 needs scannetv2-labels.combined.tsv "
+                    f"(here or two folders up, or label_map=<path>)"
+                )
+            by_id = read_label_map(require_file(Path(tsv), "label map"), "category", key="id")
+
+            def names(i: int) -> str:
+                return by_id.get(str(int(i)), f"scannet_{int(i)}")
+        else:
+            raise SceneLoadError(f"sem_labels must be 'nyu40' or 'scannet200', got {sem_labels!r}")
+        objects = _objects(xyz, ins, sem, _read_boxes(stem), names)
+        return Scene(sid, "scannet", folder, objects, frames, mesh, A, label_set=sem_labels)
 
 
 def _read_arrays(stem: Path) -> tuple[NDArray[Any], I64, I64]:
@@ -396,7 +420,9 @@ def _read_boxes(stem: Path) -> F64 | None:
     return None
 
 
-def _objects(xyz: F64, ins: I64, sem: I64, boxes: F64 | None) -> list[SceneObject]:
+def _objects(
+    xyz: F64, ins: I64, sem: I64, boxes: F64 | None, names: Any = nyu40_name
+) -> list[SceneObject]:
     """One object per instance id > 0, labelled by its majority NYU40 id, boxed by the box
     file where a row matches and by the AABB of its aligned points otherwise."""
     instances = _points_by_instance(ins)
@@ -410,10 +436,10 @@ def _objects(xyz: F64, ins: I64, sem: I64, boxes: F64 | None) -> list[SceneObjec
     return [
         SceneObject(
             object_id=i,
-            label=nyu40_name(classes[i]),
+            label=names(classes[i]),
             box=matched.get(i, aabbs[i]),
             vertex_ids=idx,
-            raw_label=nyu40_name(classes[i]),
+            raw_label=names(classes[i]),
         )
         for i, idx in instances.items()
     ]

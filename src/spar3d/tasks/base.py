@@ -17,6 +17,12 @@ relation, formats, bench level and metric, markers, placeholders) and implements
   ``"3d_boxes_overlap"``, ``"pitch_too_steep"``, ``"relation_indistinguishable"``). Rejections are
   counted per reason in :class:`TaskStats`.
 
+The naming rules hold for every task because the loop checks every accepted candidate
+(:func:`check_named_objects`): no catch-all label is named, and an object named without a marker
+is the only one of its label among the objects noticeable in the sample's images. Point markers
+come from ``spar3d.tasks.common.point_marker``, which puts them on the object's visible surface
+(``Reject("marker_not_visible")`` otherwise). Markers say which object they mark (``obj=``).
+
 Everything else -- seeding, the attempt budget, de-duplication, assigning formats round-robin,
 choosing template paraphrases, multiple-choice options, judge true/false balance, sample ids,
 marker fields and the ``meta`` provenance block -- is done here, identically for every task.
@@ -230,8 +236,13 @@ class SceneView:
     """
 
     def __init__(self, index: SceneIndex) -> None:
+        from spar3d.index.builder import CATCH_ALL_LABELS
+
         self.index = index
         self.objects: dict[int, ObjectRecord] = index.objects_by_id()
+        catch_all = index.params.get("catch_all_labels", CATCH_ALL_LABELS)
+        self.catch_all: frozenset[str] = frozenset(str(x).lower() for x in catch_all)
+        self._nameable = {o: r.label.lower() not in self.catch_all for o, r in self.objects.items()}
         self._ids = np.array(sorted(self.objects), dtype=np.int64)
         self._row = {int(o): i for i, o in enumerate(self._ids)}
         self._centers_world = (
@@ -240,7 +251,12 @@ class SceneView:
             else np.zeros((0, 3))
         )
         self._visible = [im.visible_by_id() for im in index.images]
-        self._visible_ids = [sorted(v) for v in self._visible]
+        # question subjects: visible and nameable (catch-all objects are seen but never named)
+        self._visible_ids = [sorted(o for o in v if self._nameable.get(o, False))
+                             for v in self._visible]  # fmt: skip
+        # every visible object is noticeable too (hand-built indexes may list only those)
+        self._noticeable = [frozenset(im.noticeable).union(v) for im, v in
+                            zip(index.images, self._visible, strict=True)]  # fmt: skip
         self._centers_cam: dict[int, np.ndarray] = {}
         self._T_cam_world: dict[int, np.ndarray] = {}
 
@@ -252,8 +268,18 @@ class SceneView:
         return self.index.images[i]
 
     def visible_ids(self, i: int) -> list[int]:
-        """Ids of the objects visible in image ``i``, ascending."""
+        """Ids of the nameable objects visible in image ``i`` (question subjects), ascending."""
         return self._visible_ids[i]
+
+    def nameable(self, object_id: int) -> bool:
+        """Whether the object's label may be named (it is not a catch-all label)."""
+        return self._nameable.get(object_id, False)
+
+    def noticeable_ids(self, images: list[int] | tuple[int, ...]) -> frozenset[int]:
+        """Ids of every object with a noticeable visible part in any of ``images``."""
+        if len(images) == 1:
+            return self._noticeable[images[0]]
+        return frozenset().union(*(self._noticeable[i] for i in images))
 
     def visible(self, i: int, object_id: int) -> VisibleObject:
         return self._visible[i][object_id]
@@ -282,6 +308,41 @@ class SceneView:
         return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
 
 
+def check_named_objects(scene: SceneView, facts: Facts, *, label_is_subject: bool = False) -> None:
+    """The naming rules every sample obeys, checked once for every task (``Task.generate``).
+
+    * No object with a catch-all label (``otherprop``, ``object``, ...: the index's
+      ``catch_all_labels``) is named: ``Reject("catch_all_label")``.
+    * An object named without a marker is the only object with its label among every object
+      with a noticeable visible part in the sample's images (``ImageRecord.noticeable``), and no
+      other object of the sample shares its label: ``Reject("ambiguous_label")``.
+
+    ``label_is_subject`` (counting questions: the label itself is asked about) skips the second
+    rule.
+    """
+    ids = facts.object_ids
+    if not ids:
+        return
+    objs = scene.objects
+    if any(not scene.nameable(o) for o in ids):
+        raise Reject("catch_all_label")
+    if label_is_subject:
+        return
+    marked = facts.markers.objects
+    if facts.markers.unattributed:  # markers without ids: assume they mark the first objects
+        marked = {**marked, **{o: "" for o in ids[: facts.markers.unattributed]}}
+    named_only = [o for o in ids if o not in marked]
+    if not named_only:
+        return
+    seen = scene.noticeable_ids(facts.images)
+    for o in named_only:
+        label = objs[o].label
+        if any(objs[x].label == label for x in ids if x != o):
+            raise Reject("ambiguous_label")
+        if any(x != o and x in objs and objs[x].label == label for x in seen):
+            raise Reject("ambiguous_label")
+
+
 class Task:
     """Base class of every task (see the module docstring for the contract).
 
@@ -297,6 +358,8 @@ class Task:
             index, skips tasks that declare a requirement; such tasks bring their own tests.
         templates_package: Package whose ``templates/<task>.yaml`` holds the template bank
             (a third-party task names its own package).
+        label_is_subject: The question asks about a label itself (counting), not about one
+            object of it: the uniqueness rule of :func:`check_named_objects` does not apply.
 
     Args:
         params: Overrides of ``defaults`` (unknown keys raise ValueError).
@@ -309,6 +372,7 @@ class Task:
     max_duplicate_streak: ClassVar[int] = 300
     requires: ClassVar[tuple[str, ...]] = ()
     templates_package: ClassVar[str] = "spar3d.tasks"  # its templates/<name>.yaml holds the bank
+    label_is_subject: ClassVar[bool] = False
 
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
@@ -360,6 +424,7 @@ class Task:
             seen.add(key)
             try:
                 facts = self.compute(scene, key)
+                check_named_objects(scene, facts, label_is_subject=self.label_is_subject)
             except Reject as rej:
                 stats.rejected[rej.reason] += 1
                 continue
@@ -433,6 +498,16 @@ class Task:
             "quantities": jsonable(facts.quantities),
             **meta_extra,
         }
+        if facts.markers.point_objects:  # where each point was drawn, beside the true centre
+            placed = {}
+            for obj, pos in facts.markers.point_objects:
+                vis = scene.visible(facts.images[pos], obj)
+                placed[str(obj)] = {
+                    "image": pos,
+                    "center_uv": [round(float(x), 1) for x in vis.center_uv],
+                    "drawn_uv": [round(float(x), 1) for x in vis.marker_uv or vis.center_uv],
+                }
+            sample["meta"]["point_markers"] = placed
         return sample
 
     def _options(self, facts: Facts, rng: np.random.Generator) -> OptionSet:

@@ -71,7 +71,7 @@ class DistancePredictionOC(Task):
             object_ids=[a],
             values={"label_A": la, "distance_A": metres(dist)},
             answer=NumericAnswer(dist, decimals=1, minimum=0.1),
-            markers=Markers().point("red", point_marker(scene, image, a)),
+            markers=Markers().point("red", point_marker(scene, image, a), obj=a),
             quantities={"distance_m": dist, "objects": object_quantities(scene, image, (a,))},
         )
 

@@ -68,6 +68,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from spar3d.errors import ConfigError
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
@@ -377,8 +378,15 @@ class Task:
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
         if unknown:
-            raise ValueError(f"task {self.spec.name}: unknown parameters {sorted(unknown)}")
+            raise ConfigError(
+                f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
+                f"{sorted(self.defaults) or 'none'}"
+            )
         self.params: dict[str, float] = {**self.defaults, **(params or {})}
+        # parameters set by the user (recorded in each sample's meta and the resume fingerprint)
+        self.overrides: dict[str, float] = {
+            k: v for k, v in sorted((params or {}).items()) if v != self.defaults[k]
+        }
         self.max_attempts_per_sample = max_attempts_per_sample
         self.templates: TemplateBank = load_templates(
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package
@@ -498,15 +506,22 @@ class Task:
             "quantities": jsonable(facts.quantities),
             **meta_extra,
         }
+        if self.overrides:
+            sample["meta"]["task_params"] = dict(self.overrides)
+        if facts.markers.objects:  # which object each marker marks
+            sample["meta"]["marked"] = {str(o): w for o, w in facts.markers.objects.items()}
         if facts.markers.point_objects:  # where each point was drawn, beside the true centre
-            placed = {}
-            for obj, pos in facts.markers.point_objects:
+            placed = []
+            for obj, pos, fld, elem in facts.markers.point_objects:
                 vis = scene.visible(facts.images[pos], obj)
-                placed[str(obj)] = {
+                placed.append({
+                    "object_id": obj,
+                    "field": fld,
+                    "element": elem,
                     "image": pos,
                     "center_uv": [round(float(x), 1) for x in vis.center_uv],
                     "drawn_uv": [round(float(x), 1) for x in vis.marker_uv or vis.center_uv],
-                }
+                })  # fmt: skip
             sample["meta"]["point_markers"] = placed
         return sample
 

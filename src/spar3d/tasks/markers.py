@@ -55,16 +55,21 @@ class Markers:
     point_list: list[tuple[list[int], int]] = field(default_factory=list)
     bbox_list: list[tuple[list[int], int]] = field(default_factory=list)
     objects: dict[int, str] = field(default_factory=dict)  # marked object id -> its colour
-    point_objects: list[tuple[int, int]] = field(default_factory=list)  # (object, img_idx)
+    # (object, img_idx, field, element): which field holds each object's point marker
+    point_objects: list[tuple[int, int, str, int]] = field(default_factory=list)
     unattributed: int = 0  # markers added without an object id (third-party tasks)
 
-    def _mark(self, obj: int | None, color: str, img_idx: int = 0) -> None:
+    def _mark(self, obj: int | None, what: str, img_idx: int = 0) -> None:
         if obj is None:
             self.unattributed += 1
             return
-        self.objects.setdefault(int(obj), color)
-        if color.endswith("point"):
-            self.point_objects.append((int(obj), img_idx))
+        self.objects.setdefault(int(obj), what)
+        if what.endswith("point"):
+            color = what.split()[0]
+            fld, elem = (f"{color}_point", 0) if color in COLORS else ("point_list", 0)
+            if fld == "point_list":
+                elem = len(self.point_list) - 1
+            self.point_objects.append((int(obj), img_idx, fld, elem))
 
     def point(self, color: str, xy: list[int], img_idx: int = 0, obj: int | None = None) -> Markers:
         """A coloured point; ``obj`` is the object it marks (so the sample knows it is marked)."""

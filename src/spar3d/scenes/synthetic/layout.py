@@ -465,11 +465,11 @@ BIG_HOSTS = ("sofa", "bed", "cabinet", "bookshelf", "dresser", "kitchen cabinets
              "desk", "refrigerator", "armchair", "tv stand")  # fmt: skip
 
 
-def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (2, 4)) -> None:
+def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (3, 6)) -> None:
     """Add the situations of real scans to a populated room.
 
     * catch-all clutter: ``n_clutter`` objects labelled ``"object"`` on surfaces or the floor;
-    * partly hidden same-label distractors: for up to two big pieces of furniture, a small floor
+    * partly hidden same-label distractors: for up to three big pieces of furniture, a small floor
       object tucked against it, of a label the room already has when it has one (a second
       trash can behind the sofa), so that only a small part of it shows from most views.
 
@@ -481,7 +481,7 @@ def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (2,
     present = {p.label for p in placer.placed if p.room == room}
     hosts = [i for i, p in enumerate(placer.placed) if p.room == room and p.label in BIG_HOSTS]
     rng.shuffle(hosts)
-    for host in hosts[:2]:
+    for host in hosts[:3]:
         same = [n for n in HIDDEN_SMALL if n in present]
         pool = same or list(HIDDEN_SMALL)
         placer.beside(CATEGORIES[pool[int(rng.integers(len(pool)))]], host)

@@ -252,7 +252,9 @@ def build_world(
     for r in range(len(rooms)):
         populate(placer, r, n_objects)
     if real_clutter:
-        placer.rng = np.random.default_rng([abs(int(seed)), 1])  # its own stream: the rest stays the same
+        placer.rng = np.random.default_rng(
+            [abs(int(seed)), 1]
+        )  # its own stream: the rest stays the same
         for r in range(len(rooms)):
             add_real_clutter(placer, r)
         placer.rng = rng

@@ -315,7 +315,7 @@ class ScanNetLoader:
         """
         if opts:
             raise TypeError(f"scannet loader: unknown option(s) {', '.join(sorted(opts))}")
-        folder = self._folder(Path(path))
+        folder = self._folder(Path(path).absolute())  # its parent may hold the label map
         files = scene_files(folder)
         for role, what in _REQUIRED.items():
             require_file(files[role], what)

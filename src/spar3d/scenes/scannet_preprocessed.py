@@ -343,7 +343,7 @@ class ScanNetPreprocessedLoader:
         """
         if opts:
             raise TypeError(f"{self.name} loader: unknown option(s) {', '.join(sorted(opts))}")
-        located = self.locate(Path(path))
+        located = self.locate(Path(path).absolute())  # ".." and parents must mean something
         if located is None:
             raise SceneLoadError(f"{path}: no <scene>_vert.npy found ({self.layout})")
         folder, sid = located

@@ -70,7 +70,7 @@ import numpy as np
 
 from spar3d.errors import ConfigError
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
-from spar3d.tasks.markers import Markers
+from spar3d.tasks.markers import COLORS, Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
 from spar3d.tasks.templates import TemplateBank, load_templates
 
@@ -344,6 +344,23 @@ def check_named_objects(scene: SceneView, facts: Facts, *, label_is_subject: boo
             raise Reject("ambiguous_label")
 
 
+ROLE_LETTERS = "ABCD"  # label_A .. label_D name object_ids[0..3]
+
+
+def _answer_values(facts: Facts, values: dict[str, str]) -> dict[str, str] | None:
+    """Values for a sentence answer in which two marked objects share a label: each such
+    ``label_X`` keeps its marker ("the chair (blue point)"), so the answer says which is meant."""
+    marked = facts.markers.objects
+    roles = [
+        (f"label_{ROLE_LETTERS[i]}", o)
+        for i, o in enumerate(facts.object_ids[: len(ROLE_LETTERS)])
+        if f"label_{ROLE_LETTERS[i]}" in values and (marked.get(o) or "-").split()[0] in COLORS
+    ]
+    seen = Counter(values[k] for k, _ in roles)
+    out = {k: f"{values[k]} ({marked[o]})" for k, o in roles if seen[values[k]] > 1}
+    return {**values, **out} if out else None
+
+
 class Task:
     """Base class of every task (see the module docstring for the contract).
 
@@ -476,8 +493,9 @@ class Task:
             meta_extra = {"judge_truth": bool(truth)}
         values["answer"] = answer_text
         question, answer, template_id = self.templates.render(
-            fmt, values, rng, center_note=self.center_note, judge_truth=truth
-        )
+            fmt, values, rng, center_note=self.center_note, judge_truth=truth,
+            answer_values=_answer_values(facts, values) if fmt == "sentence" else None,
+        )  # fmt: skip
         if fmt == "select":
             answer = answer_text
         im0 = [scene.image(i) for i in facts.images]

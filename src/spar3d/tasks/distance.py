@@ -47,7 +47,7 @@ class DistancePredictionOC(Task):
 
     spec = TaskSpec(
         name="distance_prediction_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -82,7 +82,7 @@ class DistancePredictionOO(Task):
 
     spec = TaskSpec(
         name="distance_prediction_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
@@ -121,7 +121,7 @@ class DistanceInferCenterOC(Task):
 
     spec = TaskSpec(
         name="distance_infer_center_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("fill", "sentence"),
@@ -198,7 +198,7 @@ class DistanceInferCenterOO(Task):
 
     spec = TaskSpec(
         name="distance_infer_center_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),

@@ -57,6 +57,7 @@ class DistancePredictionOOVideo(VideoTask):
             "distance between the 3D centres of the red and blue objects, marked in two "
             "different frames of the video (m)"
         ),
+        version=2,  # 2: point markers on the visible surface
     )
     defaults = {**VIDEO_DEFAULTS, "min_distance_m": 0.3}
     center_note = True
@@ -102,6 +103,7 @@ class DistanceInferCenterOOVideo(VideoTask):
             "objectA and object0..object{n-1} are marked by a point list over the video; which "
             "listed object's 3D centre is closest to objectA's"
         ),
+        version=2,  # 2: point markers on the visible surface
     )
     defaults = {
         **VIDEO_DEFAULTS,

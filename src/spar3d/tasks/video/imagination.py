@@ -116,6 +116,7 @@ def _spec(name: str, rel: str, n: int, hard: bool) -> TaskSpec:
             f"observer moves to green's (object0) centre facing blue (object1), pitch <= "
             f"max_pitch_deg: {what} after the move; objects {how}"
         ),
+        version=1 if hard else 2,  # 2: same-label boxed objects keep their colour in answers
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from preprocessed_fixture import W, H, write_preprocessed_scene  # noqa: E402
+from preprocessed_fixture import H, W, write_preprocessed_scene  # noqa: E402
 
 from spar3d.index.records import load_index  # noqa: E402
 
@@ -177,7 +177,7 @@ def test_rgbd_with_missing_depth_writes_what_exists(tmp_path: Path) -> None:
     gone = depth[0].stem
     nulls = [s for s in rows if None in s["depth"]]
     assert nulls and all(p.endswith(f"/{gone}.jpg") for s in nulls
-                         for p, d in zip(s["image"], s["depth"]) if d is None)  # fmt: skip
+                         for p, d in zip(s["image"], s["depth"], strict=True) if d is None)  # fmt: skip
     for s in rows:
         for d in s["depth"]:
             if d is not None:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from spar3d.errors import ResourceBusyError
+from spar3d.errors import InputError, ResourceBusyError
 
 TEMP_SUFFIX = ".tmp"
 LOCK_NAME = ".spar3d.lock"
@@ -87,9 +87,9 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
+                raise InputError(f"{path}:{lineno}: malformed JSON ({exc.msg})") from None
             if not isinstance(obj, dict):
-                raise ValueError(
+                raise InputError(
                     f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}"
                 )
             yield obj

@@ -29,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from spar3d.index.records import ImageRecord, SceneIndex
-from spar3d.io import atomic_open, write_jsonl
+from spar3d.io import atomic_open, clean_stale_temps, write_jsonl
 from spar3d.paths import check_component
 
 JPEG_QUALITY = 95
@@ -171,6 +171,7 @@ def assemble_qa_files(
         ValueError: a shard shorter than its table of contents says.
     """
     keys = sorted({k for _, toc in shards for k in toc}, key=lambda k: tuple(k.split("/", 1)))
+    clean_stale_temps(Path(root) / source / "qa_jsonl" / split)  # left by a killed assembly
     paths = []
     for key in keys:
         task, fmt = key.split("/", 1)
@@ -253,6 +254,7 @@ def write_scene_images(
         FileNotFoundError: naming the first missing image file.
     """
     base = scene_images_dir(root, index.source, index.scene_id)
+    clean_stale_temps(base)  # left by a killed run of this scene
     if frames is None:
         wanted: dict[str, set[str]] = {"image_color": {im.frame_id for im in index.images}}
     elif isinstance(frames, Mapping):

@@ -264,6 +264,8 @@ class SceneView:
         self._noticeable = [frozenset(im.noticeable).union(v) for im, v in
                             zip(index.images, self._visible, strict=True)]  # fmt: skip
         self._centers_cam: dict[int, np.ndarray] = {}
+        self._unique: dict[tuple[int, ...], frozenset[int]] = {}
+        self._images_cache: dict[tuple[str, int], list[int]] = {}
         self._T_cam_world: dict[int, np.ndarray] = {}
 
     @property
@@ -280,6 +282,19 @@ class SceneView:
     def nameable(self, object_id: int) -> bool:
         """Whether the object's label may be named (it is not a catch-all label)."""
         return self._nameable.get(object_id, False)
+
+    def unique_label_ids(self, images: list[int] | tuple[int, ...]) -> frozenset[int]:
+        """Ids of the objects noticeable in ``images`` whose label no other object noticeable
+        there has: the objects a question may name without a marker."""
+        key = tuple(images)
+        out = self._unique.get(key)
+        if out is None:
+            seen = self.noticeable_ids(images)
+            count = Counter(self.objects[o].label for o in seen if o in self.objects)
+            out = frozenset(o for o in seen if o in self.objects and count[self.objects[o].label] == 1)
+            if len(self._unique) < 4096:
+                self._unique[key] = out
+        return out
 
     def noticeable_ids(self, images: list[int] | tuple[int, ...]) -> frozenset[int]:
         """Ids of every object with a noticeable visible part in any of ``images``."""
@@ -309,9 +324,22 @@ class SceneView:
             self._centers_cam[i] = C
         return np.asarray(C[self._row[object_id]])
 
-    def images_with(self, min_visible: int) -> list[int]:
-        """Indices of the images that see at least ``min_visible`` objects."""
-        return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
+    def images_with(self, min_visible: int, unique_labels: bool = False) -> list[int]:
+        """Indices of the images that see at least ``min_visible`` objects (with
+        ``unique_labels``: objects whose label is unique among those noticeable there)."""
+        if not unique_labels:
+            return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
+        key = ("unique", min_visible)
+        out = self._images_cache.get(key)
+        if out is None:
+            out = [
+                i
+                for i, ids in enumerate(self._visible_ids)
+                if len(ids) >= min_visible
+                and sum(o in self.unique_label_ids([i]) for o in ids) >= min_visible
+            ]
+            self._images_cache[key] = out
+        return out
 
 
 def check_named_objects(scene: SceneView, facts: Facts, *, label_is_subject: bool = False) -> None:

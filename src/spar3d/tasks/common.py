@@ -23,17 +23,22 @@ def vec(x: np.ndarray, nd: int = 4) -> list[float]:
 
 
 def draw_image_objects(
-    scene: SceneView, rng: np.random.Generator, k: int
+    scene: SceneView, rng: np.random.Generator, k: int, unique_labels: bool = False
 ) -> tuple[int, ...] | None:
     """A random image seeing >= k objects and k distinct objects of it, as ``(image, id1, ...)``.
 
-    Returns None when no image sees k objects. Cheap: two integer draws and a small choice.
+    ``unique_labels``: only objects whose label is unique among the objects noticeable in the
+    image (questions that name objects without markers). Returns None when no image has k such
+    objects. Cheap: two integer draws and a small choice.
     """
-    images = scene.images_with(k)
+    images = scene.images_with(k, unique_labels)
     if not images:
         return None
     i = images[int(rng.integers(len(images)))]
     ids = scene.visible_ids(i)
+    if unique_labels:
+        allowed = scene.unique_label_ids([i])
+        ids = [o for o in ids if o in allowed]
     picked = rng.choice(len(ids), size=k, replace=False)
     return (i, *(ids[int(j)] for j in picked))
 

@@ -133,15 +133,14 @@ class DistanceInferCenterOC(Task):
     defaults = {"min_distance_gap_m": 0.2}
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[Any, ...] | None:
-        key = draw_image_objects(scene, rng, 2)
+        # named only: draw among the objects whose label is unique in what the image shows (the
+        # engine's rule), so that few candidates are rejected as ambiguous
+        key = draw_image_objects(scene, rng, 2, unique_labels=True)
         return None if key is None else (*key, bool(rng.integers(2)))
 
     def compute(self, scene: SceneView, key: tuple[Any, ...]) -> Facts:
         image, a, b, farther = key
         la, lb = labels(scene, (a, b))
-        visible_labels = labels(scene, scene.visible_ids(image))
-        if visible_labels.count(la) > 1 or visible_labels.count(lb) > 1:
-            raise Reject("ambiguous_label")  # named only: the label must pick one object
         d_a = float(np.linalg.norm(scene.center_cam(image, a)))
         d_b = float(np.linalg.norm(scene.center_cam(image, b)))
         return closer_farther_facts(

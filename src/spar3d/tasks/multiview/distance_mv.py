@@ -134,17 +134,14 @@ class DistanceInferCenterOCMV(MVTask):
     defaults = {**MVTask.defaults, "min_distance_gap_m": 0.2}
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        key = self.draw(scene, rng, 2)
+        # named only: objects whose label is unique among what the views show (the engine's rule)
+        key = self.draw(scene, rng, 2, unique_labels=True)
         return None if key is None else (*key, bool(rng.integers(2)))
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, (a, b), positions = unpack(key)
         farther = key[3]
         la, lb = labels(scene, (a, b))
-        seen = sorted({o for v in views for o in scene.visible_ids(v)})
-        seen_labels = labels(scene, seen)
-        if seen_labels.count(la) > 1 or seen_labels.count(lb) > 1:
-            raise Reject("ambiguous_label")  # named only: the label must pick one object
         d_a = _camera_distance(scene, views[0], a)
         d_b = _camera_distance(scene, views[0], b)
         return closer_farther_facts(

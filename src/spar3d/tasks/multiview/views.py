@@ -82,6 +82,7 @@ def draw_marked(
     primary_ok: bool = True,
     spread: bool = True,
     centre_inside: bool = False,
+    unique_labels: bool = False,
     tries: int = 10,
 ) -> MVKey | None:
     """Views and ``k`` distinct objects, each visible in the view it is marked in.
@@ -111,11 +112,14 @@ def draw_marked(
         else:
             positions = [allowed[int(rng.integers(len(allowed)))] for _ in range(k)]
         ids: list[int] = []
+        named_ok = scene.unique_label_ids(views) if unique_labels else None
         for pos in positions:
             pool = [
                 o
                 for o in scene.visible_ids(views[pos])
-                if o not in ids and (not centre_inside or _centre_inside(scene, views[pos], o))
+                if o not in ids
+                and (not centre_inside or _centre_inside(scene, views[pos], o))
+                and (named_ok is None or o in named_ok)
             ]
             if not pool:
                 break

@@ -327,16 +327,17 @@ class SceneView:
     def images_with(self, min_visible: int, unique_labels: bool = False) -> list[int]:
         """Indices of the images that see at least ``min_visible`` objects (with
         ``unique_labels``: objects whose label is unique among those noticeable there)."""
-        if not unique_labels:
-            return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
-        key = ("unique", min_visible)
-        out = self._images_cache.get(key)
+        key = ("unique" if unique_labels else "all", min_visible)
+        out = self._images_cache.get(key)  # asked once per candidate: cached per scene
         if out is None:
             out = [
                 i
                 for i, ids in enumerate(self._visible_ids)
                 if len(ids) >= min_visible
-                and sum(o in self.unique_label_ids([i]) for o in ids) >= min_visible
+                and (
+                    not unique_labels
+                    or sum(o in self.unique_label_ids([i]) for o in ids) >= min_visible
+                )
             ]
             self._images_cache[key] = out
         return out

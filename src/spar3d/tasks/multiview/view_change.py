@@ -101,10 +101,14 @@ class ViewChangeInfer(Task):
         return draw_pair(scene, rng)
 
     def shared_object(self, scene: SceneView, i: int, j: int) -> int:
-        """The co-visible object whose smaller box (of the two views) is the largest."""
+        """The co-visible object whose smaller box (of the two views) is the largest, among those
+        whose label is unique in the two views (the answer names it without a marker)."""
         shared = sorted(set(scene.visible_ids(i)) & set(scene.visible_ids(j)))
         if not shared:
             raise Reject("no_shared_object")
+        shared = [o for o in shared if o in scene.unique_label_ids((i, j))]
+        if not shared:
+            raise Reject("ambiguous_label")
 
         def size(o: int) -> float:
             return min(box2d_area(scene.visible(v, o).bbox_xyxy) for v in (i, j))

@@ -15,7 +15,7 @@ Markers are drawn into the images (benchmark images carry them, FORMATS.md §4) 
 :mod:`spar3d.markers.draw`, and the rows are written as Parquet with exactly SPAR-Bench's
 columns ``id, img_type, format_type, task, source, image, question, answer`` plus the Hugging Face
 feature metadata that makes ``datasets.load_dataset("parquet", ...)`` decode ``image`` as a list
-of images. Provenance (``meta`` of each sample, the original sample id) goes to a sidecar
+of images. Provenance (``meta`` of each sample, the original sample id, its marker fields) goes to a sidecar
 ``provenance.jsonl`` keyed by the integer id, so the Parquet keeps SPAR-Bench's schema.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from spar3d.bench.scoring.tasks import ALL_TASKS, CHOICE_TASKS, NUMERIC_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
 from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.verify.inputs import marker_fields
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
 NUMERIC_BINS = 4
@@ -67,12 +68,14 @@ class BuildSummary:
         counts: Samples per task.
         available: Candidate samples per task in the split.
         missing: Bench tasks with no candidates at all.
+        excluded: Candidates per task left out because a flags file flags them.
     """
 
     path: Path
     counts: dict[str, int] = field(default_factory=dict)
     available: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 def _stratum_keys(task: str, answers: list[str]) -> list[str]:
@@ -138,8 +141,13 @@ def build_bench(
     variant: str = "full",
     tasks: Iterable[str] | None = None,
     seed: int = 0,
+    exclude: Collection[str] | None = None,
 ) -> BuildSummary:
-    """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
+    """Sample, draw markers and write the benchmark Parquet (see the module docstring).
+
+    ``exclude`` holds sample keys ``<source>/<split>/<task>/<format>/<id>`` (the keys of a
+    ``spar3d verify`` flags file) that are left out before sampling.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -167,6 +175,9 @@ def build_bench(
         cands: list[tuple[str, dict[str, Any], str]] = []
         for f in (f for f in files if f.task == task):
             for s in read_jsonl(f.path):
+                if exclude and f"{f.source}/{split}/{task}/{f.format}/{s.get('id')}" in exclude:
+                    summary.excluded[task] = summary.excluded.get(task, 0) + 1
+                    continue
                 cands.append((f.source, s, str(f.path)))
         summary.available[task] = len(cands)
         if not cands:
@@ -206,6 +217,7 @@ def build_bench(
                     "source": source,
                     "image": sample.get("image"),
                     "meta": sample.get("meta", {}),
+                    "markers": marker_fields(sample),
                 }
             )
             next_id += 1
@@ -239,6 +251,7 @@ def build_bench(
             "counts": summary.counts,
             "available": summary.available,
             "missing": summary.missing,
+            "excluded": summary.excluded,
             "columns": list(BENCH_COLUMNS),
         },
     )

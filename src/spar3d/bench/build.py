@@ -131,6 +131,63 @@ def _png_bytes(image: Any) -> bytes:
     return buf.getvalue()
 
 
+ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one sample's images cheaply
+
+
+def empty_rows() -> dict[str, list[Any]]:
+    return {c: [] for c in BENCH_COLUMNS}
+
+
+def append_row(
+    rows: dict[str, list[Any]],
+    row_id: int,
+    task: str,
+    source: str,
+    images: list[Any],
+    question: str,
+    answer: str,
+) -> None:
+    """Append one benchmark row; ``images`` are PIL images (markers drawn) or PNG bytes."""
+    rows["id"].append(row_id)
+    rows["img_type"].append("multi-view" if len(images) > 1 else "single-view")
+    rows["format_type"].append(bench_format(task))
+    rows["task"].append(task)
+    rows["source"].append(source)
+    rows["image"].append(
+        [
+            {"bytes": im if isinstance(im, bytes) else _png_bytes(im), "path": f"{row_id}_{k}.png"}
+            for k, im in enumerate(images)
+        ]
+    )
+    rows["question"].append(question)
+    rows["answer"].append(answer)
+
+
+def write_bench_parquet(path: str | Path, rows: dict[str, list[Any]]) -> Path:
+    """Write benchmark rows as Parquet with SPAR-Bench's columns and HF feature metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("img_type", pa.string()),
+            ("format_type", pa.string()),
+            ("task", pa.string()),
+            ("source", pa.string()),
+            ("image", image_type),
+            ("question", pa.string()),
+            ("answer", pa.string()),
+        ],
+        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+    )
+    table = pa.Table.from_pydict(rows, schema=schema)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS)
+    return Path(path)
+
+
 def build_bench(
     root: str | Path,
     out_dir: str | Path,
@@ -148,9 +205,6 @@ def build_bench(
     ``exclude`` holds sample keys ``<source>/<split>/<task>/<format>/<id>`` (the keys of a
     ``spar3d verify`` flags file) that are left out before sampling.
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
@@ -168,7 +222,7 @@ def build_bench(
     out_dir = Path(out_dir)
     summary = BuildSummary(out_dir / "data" / PARQUET_NAME)
     rng = np.random.default_rng(seed)
-    rows: dict[str, list[Any]] = {c: [] for c in BENCH_COLUMNS}
+    rows = empty_rows()
     provenance: list[dict[str, Any]] = []
     next_id = 0
     for task in wanted:
@@ -195,20 +249,7 @@ def build_bench(
             source, sample, _ = cands[i]
             question, answer = qa[i]
             drawn = draw_sample(sample, images_root(root, source))
-            n_img = len(drawn)
-            rows["id"].append(next_id)
-            rows["img_type"].append("multi-view" if n_img > 1 else "single-view")
-            rows["format_type"].append(bench_format(task))
-            rows["task"].append(task)
-            rows["source"].append(source)
-            rows["image"].append(
-                [
-                    {"bytes": _png_bytes(im), "path": f"{next_id}_{k}.png"}
-                    for k, im in enumerate(drawn)
-                ]
-            )
-            rows["question"].append(question)
-            rows["answer"].append(answer)
+            append_row(rows, next_id, task, source, drawn, question, answer)
             provenance.append(
                 {
                     "id": next_id,
@@ -222,23 +263,7 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
-    schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("img_type", pa.string()),
-            ("format_type", pa.string()),
-            ("task", pa.string()),
-            ("source", pa.string()),
-            ("image", image_type),
-            ("question", pa.string()),
-            ("answer", pa.string()),
-        ],
-        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
-    )
-    table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(summary.path, "wb") as fh:
-        pq.write_table(table, fh)
+    write_bench_parquet(summary.path, rows)
     write_jsonl(out_dir / "provenance.jsonl", provenance)
     write_json(
         out_dir / "bench_info.json",

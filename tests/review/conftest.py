@@ -27,7 +27,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         base / "scenes", 1, seed=1, n_frames=30, width=160, height=120, progress=False
     )
     index_scene_dirs(dirs)
-    generate(dirs, base / "spar", split="val", tasks=TASKS, per_task=9)
+    generate(dirs, base / "spar", split="val", tasks=TASKS, per_task=18)
     build_bench(base / "spar", base / "bench", per_task=6, tasks=TASKS)
     return {"base": base, "bench": base / "bench", "tree": base / "spar", "scenes": base / "scenes"}
 

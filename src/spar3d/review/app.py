@@ -63,6 +63,10 @@ def create_app(data: ReviewData, log: DecisionLog, export_dir: Path) -> Any:
     def index() -> str:
         return page
 
+    @app.get("/favicon.ico")
+    def favicon() -> Response:
+        return Response(status_code=204)
+
     @app.get("/static/{name}")
     def static(name: str) -> Response:
         types = {"app.js": "text/javascript", "app.css": "text/css"}

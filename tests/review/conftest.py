@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import socket
 import threading
@@ -84,3 +86,49 @@ def serve() -> Iterator[Any]:
     yield start
     for s in servers:
         s.stop()
+
+
+def chromium_or_skip() -> str:
+    for cand in (os.environ.get("SPAR3D_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
+            return cand
+    pytest.skip(
+        "no Chromium found (install the Debian package `chromium`, or set SPAR3D_CHROMIUM): "
+        "the browser test did not run"
+    )
+
+
+def small_bench_with_run(tmp: Path) -> tuple[Path, Path]:
+    """A benchmark built from one tiny synthetic scene, and a run answering every other row."""
+    import pyarrow.parquet as pq
+
+    from spar3d.bench.build import build_bench
+    from spar3d.generate import generate
+    from spar3d.index.run import index_scene_dirs
+    from spar3d.scenes.synthetic.synthesize import synthesize
+
+    dirs = synthesize(tmp / "scenes", 1, seed=2, n_frames=20, width=96, height=72, progress=False)
+    index_scene_dirs(dirs)
+    generate(
+        dirs,
+        tmp / "spar",
+        split="val",
+        tasks=["depth_prediction_oc", "distance_prediction_oc"],
+        per_task=15,
+    )
+    build_bench(
+        tmp / "spar",
+        tmp / "bench",
+        per_task=5,
+        tasks=["depth_prediction_oc", "distance_prediction_oc"],
+    )
+    parquet = next((tmp / "bench" / "data").glob("*.parquet"))
+    rows = pq.read_table(parquet, columns=["id", "task", "question", "answer"]).to_pylist()
+    run = tmp / "run"
+    run.mkdir()
+    preds = [
+        {**r, "prediction": r["answer"] if r["id"] % 2 else "9.9", "status": "ok"} for r in rows
+    ]
+    (run / "predictions.jsonl").write_text("".join(json.dumps(p) + "\n" for p in preds))
+    (run / "config.json").write_text(json.dumps({"bench": {"path": str(parquet)}}))
+    return tmp / "bench", run

@@ -4,16 +4,17 @@ these tests skip and say why."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 pytest.importorskip("fastapi", reason="the review extra (fastapi) is not installed")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python API) is not installed")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright (Python API) is not installed"
+)
 
+from conftest import chromium_or_skip  # noqa: E402
 from spar3d.io import read_jsonl  # noqa: E402
 from spar3d.review.app import create_app  # noqa: E402
 from spar3d.review.data import ReviewData  # noqa: E402
@@ -30,19 +31,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def chromium_path() -> str:
-    for cand in (os.environ.get("SPAR3D_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
-        if cand and Path(cand).is_file() and os.access(cand, os.X_OK):
-            return cand
-    pytest.skip(
-        "no Chromium found (install the Debian package `chromium`, or set SPAR3D_CHROMIUM): "
-        "the browser tests of the review app did not run"
-    )
-
-
 @pytest.fixture
 def browser(tmp_path: Path) -> Any:
-    exe = chromium_path()
+    exe = chromium_or_skip()
     with sync_api.sync_playwright() as pw:
         try:
             context = pw.chromium.launch_persistent_context(
@@ -78,8 +69,12 @@ def test_review_session_in_chromium(bench: Path, serve: Any, browser: Any, tmp_p
     assert "task=distance_prediction_oo" in page.url  # the filter is kept in the URL
     keys = page.eval_on_selector_all("#cards .card", "cs => cs.map(c => c.dataset.key)")
     assert len(keys) == n_task
-    assert all(src_task == "distance_prediction_oo" for src_task in page.eval_on_selector_all(
-        "#cards .card .tag:nth-of-type(1)", "ts => ts.map(t => t.textContent)"))
+    assert all(
+        src_task == "distance_prediction_oo"
+        for src_task in page.eval_on_selector_all(
+            "#cards .card .tag:nth-of-type(1)", "ts => ts.map(t => t.textContent)"
+        )
+    )
     # images load lazily from the server, with markers drawn in (PNG from the bench)
     page.wait_for_function("() => document.querySelector('#cards .card img').naturalWidth > 0")
 
@@ -107,9 +102,17 @@ def test_review_session_in_chromium(bench: Path, serve: Any, browser: Any, tmp_p
     page.reload()
     page.wait_for_selector("#cards .card")
     page.wait_for_function("() => document.querySelectorAll('.card.reject').length === 1")
-    assert page.eval_on_selector('select[data-filter="task"]', "s => s.value") == "distance_prediction_oo"
+    assert (
+        page.eval_on_selector('select[data-filter="task"]', "s => s.value")
+        == "distance_prediction_oo"
+    )
     states = page.eval_on_selector_all("#cards .card .state", "s => s.map(x => x.textContent)")
-    assert states[:4] == ["accepted", "accepted", "rejected: marker on the wall, not the chair", "undecided"]
+    assert states[:4] == [
+        "accepted",
+        "accepted",
+        "rejected: marker on the wall, not the chair",
+        "undecided",
+    ]
 
     # a second tab decides too; nothing is overwritten
     other = browser.new_page()
@@ -122,7 +125,9 @@ def test_review_session_in_chromium(bench: Path, serve: Any, browser: Any, tmp_p
 
     # export the accepted set and check the exported benchmark
     page.click("#export")
-    page.wait_for_function("() => document.querySelector('#status').textContent.startsWith('exported 3')")
+    page.wait_for_function(
+        "() => document.querySelector('#status').textContent.startsWith('exported 3')"
+    )
     table = pq.read_table(export_dir / "data" / "test-00000-of-00001.parquet").to_pylist()
     src = {it.key: it for it in data.items}
     accepted = [keys[0], keys[1]]

@@ -300,3 +300,24 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     assert run(["verify", str(tmp_path / "missing")]) == 3
     (tmp_path / "empty").mkdir()
     assert run(["verify", str(tmp_path / "empty"), "--scenes", str(tmp_path / "nope")]) == 3
+
+
+def test_meta_marked_names_the_object(world: dict[str, Any]) -> None:
+    """With ``meta.marked`` (which object each marker marks) a marker moved onto another object
+    is flagged even when both objects share a label, and a wrong label in the text is flagged."""
+    root = copy_tree(world, "marked")
+    path = qa_file(root, "depth_prediction_oc", "fill")
+    rows = list(read_jsonl(path))
+    s = rows[0]
+    red, blue = s["meta"]["object_ids"][:2]
+    s["meta"]["marked"] = {str(red): "blue point", str(blue): "red point"}  # swapped
+    write_jsonl(path, rows)
+    got = flags_by_key(verify(root, [world["scene"]]))
+    labels = {o["object_id"]: o["label"] for o in world["index"]["objects"]}
+    flags = got.get(key("depth_prediction_oc", "fill", s["id"]), set())
+    if labels[red] != labels[blue]:
+        assert "marker_off_object" in flags
+    else:
+        assert "label_mismatch" not in flags
+    if labels[red] != labels[blue]:
+        assert "label_mismatch" in flags

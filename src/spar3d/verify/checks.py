@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from spar3d.task_table import verify_rule
 from spar3d.verify.depth import F64, SceneDepth, in_box, ray_box_interval, support
 from spar3d.verify.inputs import Item
 
@@ -273,20 +274,7 @@ def decimals(text: str) -> int:
     return len(m.group().split(".")[1])
 
 
-NUMERIC_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "depth_prediction_oc": ("depth", ("blue",)),
-    "depth_prediction_oc_mv": ("depth", ("blue",)),
-    "depth_prediction_oo": ("depth_diff", ("blue", "green")),
-    "depth_prediction_oo_mv": ("depth_diff", ("blue", "green")),
-    "distance_prediction_oc": ("dist_cam", ("red",)),
-    "distance_prediction_oc_mv": ("dist_cam", ("red",)),
-    "distance_prediction_oo": ("dist_oo", ("red", "blue")),
-    "distance_prediction_oo_mv": ("dist_oo", ("red", "blue")),
-    "distance_prediction_oo_video": ("dist_oo", ("red", "blue")),
-}
-CLOSER_TASKS = frozenset({"distance_infer_center_oo", "distance_infer_center_oo_mv"})
-RELATION_OO_TASKS = frozenset({"obj_spatial_relation_oo", "obj_spatial_relation_oo_mv"})
-RELATION_OC_TASKS = frozenset({"obj_spatial_relation_oc_mv"})
+NUMERIC_RULES = frozenset({"depth", "depth_diff", "dist_cam", "dist_oo"})
 
 
 def numeric_value(kind: str, pts: dict[str, F64], T_primary: F64) -> tuple[float, F64]:
@@ -335,7 +323,9 @@ class Checker:
     def resolve(self, item: Item, flags: list[tuple[str, dict[str, Any]]]) -> list[Marked]:
         """Colour markers with the label the question gives them and the object they name.
 
-        The label comes from the text; the object is the sample's object (``meta.object_ids``)
+        When the sample says which object each marker marks (``meta.marked``, ``{id: "red
+        point"}``), that is used and the label in the text is checked against it. Otherwise the
+        label comes from the text; the object is the sample's object (``meta.object_ids``)
         with that label. When several markers carry the same label (two lamps), the objects
         are assigned to them in the way that best fits the depth images (so a swap between
         two same-label objects is not detected; any other misplacement is).
@@ -356,10 +346,33 @@ class Checker:
             for img, kind, color, coords, _ in placed
             if color != "list"
         ]
-        if len(ids) == 1 and len(out) == 1 and out[0].label is None:
+        # samples that say which object each marker marks (meta.marked: {id: "red point"})
+        marked = item.meta.get("marked")
+        said: dict[str, int] = {}
+        if isinstance(marked, dict):
+            for o, what in marked.items():
+                if str(o).lstrip("-").isdigit():
+                    said[str(what)] = int(o)
+        for m in out:
+            oid = said.get(f"{m.color} {'point' if m.kind == 'point' else 'box'}")
+            if oid is not None:
+                m.object_id = oid
+                if m.label is not None and labels.get(oid, self._label(oid)) != m.label:
+                    flags.append(
+                        (
+                            "label_mismatch",
+                            {
+                                "color": m.color,
+                                "label": m.label,
+                                "object_id": oid,
+                                "object_label": self._label(oid),
+                            },
+                        )
+                    )
+        if len(ids) == 1 and len(out) == 1 and out[0].label is None and out[0].object_id is None:
             out[0].object_id = ids[0]
-        for lab in {m.label for m in out if m.label}:
-            group = [m for m in out if m.label == lab]
+        for lab in {m.label for m in out if m.label and m.object_id is None}:
+            group = [m for m in out if m.label == lab and m.object_id is None]
             cands = [o for o in ids if labels[o] == lab]
             if len(cands) < len(group):
                 continue  # reported as label_mismatch
@@ -429,11 +442,12 @@ class Checker:
             & (uv[:, 1] >= y1 - g)
             & (uv[:, 1] <= y2 + g)
         )
-        lo, hi = np.percentile(uv, 2, axis=0), np.percentile(uv, 98, axis=0)
-        return float(inside.mean()), {
-            "visible_pixels": int(mask.sum()),
-            "depth_box": [lo[0], lo[1], hi[0], hi[1]],
-        }
+        frac = float(inside.mean())
+        ev: dict[str, Any] = {"visible_pixels": int(mask.sum())}
+        if frac < self.p.bbox_min_inside:  # evidence: where the object's pixels really are
+            lo, hi = np.percentile(uv, 2, axis=0), np.percentile(uv, 98, axis=0)
+            ev["depth_box"] = [lo[0], lo[1], hi[0], hi[1]]
+        return frac, ev
 
     # -- the checks -------------------------------------------------------------------------------
     def check(self, item: Item) -> list[tuple[str, dict[str, Any]]]:
@@ -565,8 +579,11 @@ class Checker:
             for c, m in by_color.items()
             if m.object_id in self.sd.objects
         }
-        if item.task in NUMERIC_RULES:
-            kind, roles = NUMERIC_RULES[item.task]
+        rule = verify_rule(item.task)
+        if not rule:
+            return
+        if rule[0] in NUMERIC_RULES:
+            kind, roles = rule[0], rule[1:]
             if not all(r in centres for r in roles):
                 return
             truth, _ = numeric_value(kind, centres, T)
@@ -583,7 +600,7 @@ class Checker:
                     ("answer_mismatch", {"answer": claimed, "recomputed": truth, "tolerance": tol})
                 )
             self._depth_map(item, kind, roles, by_color, claimed, T, flags)
-        elif item.task in CLOSER_TASKS and item.format in ("fill", "select"):
+        elif rule[0] == "closer" and item.format in ("fill", "select"):
             if not all(c in centres for c in ("red", "blue", "green")):
                 return
             q = item.question.lower()
@@ -619,9 +636,9 @@ class Checker:
                         },
                     )
                 )
-        elif item.task in RELATION_OO_TASKS | RELATION_OC_TASKS and item.format == "select":
+        elif rule[0] in ("relation_oo", "relation_oc") and item.format == "select":
             t = self.p.relation_threshold_m
-            if item.task in RELATION_OO_TASKS:
+            if rule[0] == "relation_oo":
                 if not ("red" in centres and "blue" in centres):
                     return
                 a, b = to_cam(T, centres["red"]), to_cam(T, centres["blue"])

@@ -118,17 +118,13 @@ def letters_table(stats: Stats) -> Any:
 
 def answer_unit(task: str) -> str:
     """Unit of a task's first fill-answer number, for axis labels."""
-    if task.startswith(("depth_", "distance_prediction")):
-        return "m"
-    if task == "room_size":
-        return "m²"
-    if task == "spatial_volume_infer":
-        return "cm (length)"
-    if task == "obj_count":
-        return "objects"
-    if task == "camera_motion_infer":
-        return "0-1000 (x coordinate)"
-    return "value"
+    from spar3d.task_table import task_row
+
+    row = task_row(task)
+    if (row is not None and row.kind == "numeric") or task.startswith("distance_prediction"):
+        return "m"  # depth and distance answers
+    units = {"room_size": "m²", "spatial_volume_infer": "cm (length)", "obj_count": "objects"}
+    return units.get(task, "first number")
 
 
 def stats_figures(stats: Stats) -> dict[str, Any]:

@@ -35,7 +35,16 @@ import numpy as np
 from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
-from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.errors import ConfigError, InputError
+from spar3d.io import (
+    FileSet,
+    atomic_open,
+    file_set,
+    locks_output,
+    read_jsonl,
+    write_json,
+    write_jsonl,
+)
 from spar3d.task_table import bench_row
 from spar3d.verify.inputs import marker_fields
 
@@ -168,8 +177,11 @@ def append_row(
     rows["answer"].append(answer)
 
 
-def write_bench_parquet(path: str | Path, rows: dict[str, list[Any]]) -> Path:
-    """Write benchmark rows as Parquet with SPAR-Bench's columns and HF feature metadata."""
+def write_bench_parquet(
+    path: str | Path, rows: dict[str, list[Any]], files: FileSet | None = None
+) -> Path:
+    """Write benchmark rows as Parquet with SPAR-Bench's columns and HF feature metadata
+    (atomically, or staged in ``files`` to change together with the sidecar files)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -188,11 +200,12 @@ def write_bench_parquet(path: str | Path, rows: dict[str, list[Any]]) -> Path:
         metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
     )
     table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(path, "wb") as fh:
+    with files.open(path, "wb") if files is not None else atomic_open(path, "wb") as fh:
         pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS)
     return Path(path)
 
 
+@locks_output("out_dir", "spar3d bench build")
 def build_bench(
     root: str | Path,
     out_dir: str | Path,
@@ -213,12 +226,12 @@ def build_bench(
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     n_per_task = per_task if per_task is not None else VARIANTS[variant]
     wanted = list(tasks) if tasks else list(ALL_TASKS)
     unknown = sorted(set(wanted) - set(ALL_TASKS))
     if unknown:
-        raise ValueError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
+        raise ConfigError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
     files = [
         f
         for f in scan_tree(root, sources, split)
@@ -247,7 +260,7 @@ def build_bench(
             try:
                 qa.append(question_answer(s))
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
+                raise InputError(f"{where}: {exc}") from None
         strata = _stratum_keys(task, [a for _, a in qa])
         picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):
@@ -268,21 +281,23 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    write_bench_parquet(summary.path, rows)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
-    write_json(
-        out_dir / "bench_info.json",
-        {
-            "root": str(root),
-            "split": split,
-            "variant": variant,
-            "per_task": n_per_task,
-            "seed": seed,
-            "counts": summary.counts,
-            "available": summary.available,
-            "missing": summary.missing,
-            "excluded": summary.excluded,
-            "columns": list(BENCH_COLUMNS),
-        },
-    )
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        write_bench_parquet(summary.path, rows, files=staged)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json",
+            {
+                "root": str(root),
+                "split": split,
+                "variant": variant,
+                "per_task": n_per_task,
+                "seed": seed,
+                "counts": summary.counts,
+                "available": summary.available,
+                "missing": summary.missing,
+                "excluded": summary.excluded,
+                "columns": list(BENCH_COLUMNS),
+            },
+            files=staged,
+        )
     return summary

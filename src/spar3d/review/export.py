@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
-from spar3d.io import write_json, write_jsonl
+from spar3d.io import file_set, write_json, write_jsonl
 from spar3d.review.data import ReviewData
 
 
@@ -55,13 +55,15 @@ def export_accepted(
                 "review": decisions[it.key],
             }
         )
-    path = write_bench_parquet(out / "data" / PARQUET_NAME, rows)
-    write_jsonl(out / "provenance.jsonl", provenance)
+    path = out / "data" / PARQUET_NAME
     info = {
         "reviewed_from": str(data.root),
         "rows": len(accepted),
         "counts": dict(sorted(Counter(data.items[i].task for i in accepted).items())),
         "parquet": str(path),
     }
-    write_json(out / "bench_info.json", info)
+    with file_set(out) as staged:  # Parquet, provenance and info change together
+        write_bench_parquet(path, rows, files=staged)
+        write_jsonl(out / "provenance.jsonl", provenance, files=staged)
+        write_json(out / "bench_info.json", info, files=staged)
     return info

@@ -164,3 +164,14 @@ def test_bad_inputs_are_clear(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     assert run(["review", str(tmp_path / "empty")]) == 3
     assert run(["review-agree", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]) == 3
+
+
+def test_lazy_bench_items_match_the_full_read(bench: Path) -> None:
+    """The review app reads provenance lazily; filters see the same task/format/scene."""
+    from spar3d.verify.inputs import iter_bench
+
+    data = ReviewData(bench)
+    eager = list(iter_bench(bench))
+    quick = [(it.task, it.format, it.scene) for it in data.items]
+    assert quick == [(it.task, it.format, it.scene) for it in eager]
+    assert [data.full(i) for i in range(len(eager))] == eager

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -23,9 +24,21 @@ from typing import Any
 from spar3d.errors import InputError
 from spar3d.io import read_jsonl
 from spar3d.verify.checks import parse_options
-from spar3d.verify.inputs import Item, bench_parquet, is_bench, iter_bench, iter_tree
+from spar3d.verify.inputs import (
+    Item,
+    bench_item,
+    bench_parquet,
+    check_bench_columns,
+    is_bench,
+    iter_tree,
+    read_bench_text,
+)
 
 RIGHT_SCORE = 0.5
+# what the filters need from a provenance row, read without parsing it (as bench build writes it)
+_ID = re.compile(rb'^\{"id": (\d+)')
+_SCENE = re.compile(rb'"scene": "([^"\\]*)"')
+_FORMAT = re.compile(rb'"format": "([^"\\]*)"')
 THUMB_PX = 640
 
 
@@ -152,8 +165,11 @@ class ReviewData:
         self.kind = "bench" if is_bench(p) else "tree"
         if self.run is not None and self.kind != "bench":
             raise InputError(f"{p}: a run is reviewed against its benchmark folder, not a tree")
-        self.items: list[Item] = list(
-            iter_bench(p) if self.kind == "bench" else iter_tree(p, split)
+        self._prov: dict[int, bytes] = {}
+        self._cols: dict[str, list[Any]] = {}
+        self._full: set[int] = set()
+        self.items: list[Item] = (
+            self._lazy_bench(p) if self.kind == "bench" else list(iter_tree(p, split))
         )
         if not self.items:
             raise InputError(f"{p}: nothing to review (no samples)")
@@ -166,6 +182,60 @@ class ReviewData:
         self._images = BenchImages(bench_parquet(p)) if self.kind == "bench" else None
         self._drawn: OrderedDict[int, list[bytes]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _lazy_bench(self, p: Path) -> list[Item]:
+        """Items with what the filters need (task, format, scene); the rest of each provenance
+        row is parsed when its card is shown (:meth:`full`), so a large bench opens at once."""
+        self._cols = read_bench_text(p)
+        check_bench_columns(p, self._cols)
+        path = p / "provenance.jsonl"
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc})") from None
+        for n, line in enumerate(raw.splitlines(), start=1):
+            m = _ID.match(line)
+            if m is None and line.strip():
+                try:
+                    row = json.loads(line)
+                    bid = int(row["id"])
+                except (ValueError, KeyError, TypeError):
+                    raise InputError(
+                        f"{path}:{n}: not a provenance row with an integer 'id'"
+                    ) from None
+            elif m is None:
+                continue
+            else:
+                bid = int(m.group(1))
+            self._prov[bid] = line
+        items = []
+        for i in range(len(self._cols["id"])):
+            line = self._prov.get(int(self._cols["id"][i]), b"")
+            scene = _SCENE.search(line)
+            fmt = _FORMAT.search(line)
+            guess = {
+                "meta": {
+                    "scene": scene.group(1).decode() if scene else "",
+                    "format": fmt.group(1).decode() if fmt else "",
+                }
+            }
+            items.append(bench_item(p, self._cols, i, guess))
+        return items
+
+    def full(self, i: int) -> Item:
+        """Item ``i`` with its whole provenance (parsed on first use)."""
+        if self.kind == "bench" and i not in self._full:
+            it = self.items[i]
+            line = self._prov.get(int(self._cols["id"][i]))
+            try:
+                prov = json.loads(line) if line else {}
+            except ValueError:
+                raise InputError(f"{it.where}: malformed provenance row") from None
+            self.items[i] = bench_item(
+                self.root, self._cols, i, prov if isinstance(prov, dict) else {}
+            )
+            self._full.add(i)
+        return self.items[i]
 
     # -- listing --------------------------------------------------------------------------------
     def bench_id(self, item: Item) -> int | None:
@@ -181,7 +251,7 @@ class ReviewData:
         return out
 
     def card(self, i: int, decision: dict[str, Any] | None) -> dict[str, Any]:
-        it = self.items[i]
+        it = self.full(i)
         opts = parse_options(it.question) if it.format == "select" else None
         card: dict[str, Any] = {
             "idx": i,
@@ -271,7 +341,7 @@ class ReviewData:
             from spar3d.data.layout import images_root
             from spar3d.markers.draw import draw_sample
 
-            it = self.items[i]
+            it = self.full(i)
             drawn = []
             for im in draw_sample(it.as_sample(), images_root(self.root, it.source)):
                 im.thumbnail((THUMB_PX, THUMB_PX))

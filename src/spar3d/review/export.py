@@ -28,7 +28,7 @@ def export_accepted(
     rows = empty_rows()
     provenance = []
     for new_id, i in enumerate(accepted):
-        it = data.items[i]
+        it = data.full(i)
         images: list[Any] = []
         if data.kind == "tree":  # full resolution, markers drawn as bench build draws them
             from spar3d.data.layout import images_root

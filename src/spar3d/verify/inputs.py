@@ -165,34 +165,42 @@ def read_provenance(root: Path) -> dict[int, dict[str, Any]]:
     return out
 
 
-def iter_bench(root: Path) -> Iterator[Item]:
-    cols = read_bench_text(root)
-    prov = read_provenance(root)
+def bench_item(root: Path, cols: dict[str, list[Any]], i: int, prov: dict[str, Any]) -> Item:
+    """The item of row ``i`` of a benchmark's text columns with its provenance row."""
+    n = len(cols["id"])
+    bid = int(cols["id"][i])
+    meta: dict[str, Any] = prov["meta"] if isinstance(prov.get("meta"), dict) else {}
+    images = list(prov.get("image") or [])
+    fmt = str(meta.get("format") or (cols.get("format_type") or [""] * n)[i])
+    return Item(
+        key=f"bench/{bid}",
+        sample_id=str(prov.get("sample_id", bid)),
+        task=str(cols["task"][i]),
+        format=fmt,
+        source=str(prov.get("source") or (cols.get("source") or [""] * n)[i]),
+        scene=str(meta.get("scene") or (images[0].split("/", 1)[0] if images else "")),
+        question=str(cols["question"][i]),
+        answer=str(cols["answer"][i]),
+        frames=frames_of(images, meta),
+        markers=dict(prov.get("markers") or {}),
+        meta=meta,
+        where=f"{root / 'provenance.jsonl'} id {bid}",
+        images=images,
+    )
+
+
+def check_bench_columns(root: Path, cols: dict[str, list[Any]]) -> None:
     for k in ("id", "task", "question", "answer"):
         if k not in cols:
             raise InputError(f"{bench_parquet(root)}: missing column {k!r}")
-    n = len(cols["id"])
-    for i in range(n):
-        bid = int(cols["id"][i])
-        p = prov.get(bid, {})
-        meta: dict[str, Any] = p["meta"] if isinstance(p.get("meta"), dict) else {}
-        images = list(p.get("image") or [])
-        fmt = str(meta.get("format") or (cols.get("format_type") or [""] * n)[i])
-        yield Item(
-            key=f"bench/{bid}",
-            sample_id=str(p.get("sample_id", bid)),
-            task=str(cols["task"][i]),
-            format=fmt,
-            source=str(p.get("source") or (cols.get("source") or [""] * n)[i]),
-            scene=str(meta.get("scene") or (images[0].split("/", 1)[0] if images else "")),
-            question=str(cols["question"][i]),
-            answer=str(cols["answer"][i]),
-            frames=frames_of(images, meta),
-            markers=dict(p.get("markers") or {}),
-            meta=meta,
-            where=f"{root / 'provenance.jsonl'} id {bid}",
-            images=images,
-        )
+
+
+def iter_bench(root: Path) -> Iterator[Item]:
+    cols = read_bench_text(root)
+    check_bench_columns(root, cols)
+    prov = read_provenance(root)
+    for i in range(len(cols["id"])):
+        yield bench_item(root, cols, i, prov.get(int(cols["id"][i]), {}))
 
 
 def iter_items(

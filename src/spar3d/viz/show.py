@@ -94,8 +94,9 @@ def cards_from_review(data: Any) -> Iterator[Card]:
             k += 1
         return out
 
-    for i, it in enumerate(data.items):
+    for i in range(len(data.items)):
         card = data.card(i, None)
+        it = data.full(i)
         run = card.get("run")
         yield Card(
             it.key, it.task, it.format, it.scene, it.question, it.answer,

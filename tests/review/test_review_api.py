@@ -175,3 +175,28 @@ def test_lazy_bench_items_match_the_full_read(bench: Path) -> None:
     quick = [(it.task, it.format, it.scene) for it in data.items]
     assert quick == [(it.task, it.format, it.scene) for it in eager]
     assert [data.full(i) for i in range(len(eager))] == eager
+
+
+def test_agree_and_export_commands(
+    bench: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spar3d.cli.main import run
+
+    a, b = DecisionLog(tmp_path / "a.jsonl", "ann"), DecisionLog(tmp_path / "b.jsonl", "bob")
+    for key, x, y in (
+        ("bench/0", "accept", "accept"),
+        ("bench/1", "reject", "accept"),
+        ("bench/2", "accept", "accept"),
+    ):
+        a.append(key, x, "r" if x == "reject" else "")
+        b.append(key, y, "r" if y == "reject" else "")
+    assert run(["review-agree", str(a.path), str(b.path)]) == 0
+    out = capsys.readouterr().out
+    # p_o = 2/3; p_e = (2/3)(3/3) + (1/3)(0/3) = 2/3; kappa = 0
+    assert "items decided by both: 3" in out and "Cohen's kappa 0.000" in out
+    assert (
+        run(["review-export", str(bench), "--decisions", str(a.path), "--out", str(tmp_path / "x")])
+        == 0
+    )
+    assert (tmp_path / "x" / "data" / "test-00000-of-00001.parquet").is_file()
+    assert len(list(read_jsonl(tmp_path / "x" / "provenance.jsonl"))) == 2

@@ -32,15 +32,7 @@ def test_os_error_names_the_file() -> None:
 
 def test_missing_file_is_one_line_without_traceback(tmp_path) -> None:
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spar3d",
-            "show",
-            str(tmp_path / "absent"),
-            "--out",
-            str(tmp_path / "o"),
-        ],
+        [sys.executable, "-m", "spar3d", "show", str(tmp_path / "absent"), "--out", str(tmp_path / "o")],
         capture_output=True,
         text=True,
     )

@@ -75,9 +75,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
         raise ValueError("demo needs at least one training scene: val_scenes < scenes")
 
     scene_dirs = _stage(
-        console,
-        res,
-        "synth",
+        console, res, "synth",
         lambda: synthesize(out / "scenes", cfg.scenes, cfg.seed, cfg.frames, cfg.width, cfg.height),
     )
     outcomes = _stage(console, res, "index", lambda: index_scene_dirs(scene_dirs))
@@ -89,20 +87,14 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     spar = out / "spar"
 
     def _generate() -> None:
-        for split, dirs, n in (
-            ("train", train_dirs, cfg.per_task_train),
-            ("val", val_dirs, cfg.per_task_val),
-        ):
+        for split, dirs, n in (("train", train_dirs, cfg.per_task_train),
+                               ("val", val_dirs, cfg.per_task_val)):
             s = generate(dirs, spar, split=split, per_task=n, seed=cfg.seed)
             total = sum(sum(t.generated.values()) for t in s.tasks.values())
-            console.print(
-                f"{split}: {total} QA from {len(s.scenes_ok)} scenes, "
-                f"{len(s.tasks)} task types, {len(s.files)} files"
-            )
+            console.print(f"{split}: {total} QA from {len(s.scenes_ok)} scenes, "
+                          f"{len(s.tasks)} task types, {len(s.files)} files")
             for scene, err in s.scenes_failed.items():
-                console.print(
-                    f"[red]{split}: scene {escape(str(scene))} failed: {escape(str(err))}"
-                )
+                console.print(f"[red]{split}: scene {escape(str(scene))} failed: {escape(str(err))}")
 
     _stage(console, res, "generate", _generate)
 
@@ -111,20 +103,14 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
 
     res.paths["data_jsons"] = _stage(console, res, "index-data", _data_index)[0].parent
     bench = _stage(
-        console,
-        res,
-        "bench build",
-        lambda: build_bench(
-            spar, out / "bench", split="val", per_task=cfg.bench_per_task, seed=cfg.seed
-        ),
+        console, res, "bench build",
+        lambda: build_bench(spar, out / "bench", split="val", per_task=cfg.bench_per_task,
+                            seed=cfg.seed),
     )
     train_bench = _stage(
-        console,
-        res,
-        "bench build (train split, for the frequency baseline)",
-        lambda: build_bench(
-            spar, out / "bench_train", split="train", per_task=cfg.bench_per_task * 4, seed=cfg.seed
-        ),
+        console, res, "bench build (train split, for the frequency baseline)",
+        lambda: build_bench(spar, out / "bench_train", split="train",
+                            per_task=cfg.bench_per_task * 4, seed=cfg.seed),
     )
     res.paths["bench"] = bench.path
 
@@ -139,17 +125,12 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     _stage(console, res, "evaluate baselines", _baselines)
     _print_scores(console, res)
     res.paths["gallery"] = _stage(
-        console,
-        res,
-        "gallery",
+        console, res, "gallery",
         lambda: write_gallery(iter_samples(spar, None, "val", 3, None, None), out / "gallery"),
     )
     console.rule("[bold]done")
-    for key, label in (
-        ("data_jsons", "training index"),
-        ("bench", "benchmark (Parquet)"),
-        ("gallery", "gallery (open in a browser)"),
-    ):
+    for key, label in (("data_jsons", "training index"), ("bench", "benchmark (Parquet)"),
+                       ("gallery", "gallery (open in a browser)")):
         console.print(f"{label}: {res.paths[key]}")
     console.print(f"scenes: {out / 'scenes'}   QA (SPAR-7M layout): {spar}   runs: {out / 'runs'}")
     return res
@@ -173,11 +154,9 @@ def _print_scores(console: Console, res: DemoResult) -> None:
     for name, by_mode in res.scores.items():
         for mode, s in by_mode.items():
             lv = s.get("levels", {})
-            table.add_row(
-                f"{name} ({mode})", fmt(s.get("overall")), *(fmt(lv.get(k)) for k in LEVEL_NAMES)
-            )
+            table.add_row(f"{name} ({mode})", fmt(s.get("overall")),
+                          *(fmt(lv.get(k)) for k in LEVEL_NAMES))
     for row in find_paper_rows(["Chance Level (Frequency)", "Human Level", "full:GPT-4o"]):
-        table.add_row(
-            f"paper: {row.label}", *(fmt(row.values.get(k)) for k in ("overall", *LEVEL_NAMES))
-        )
+        table.add_row(f"paper: {row.label}",
+                      *(fmt(row.values.get(k)) for k in ("overall", *LEVEL_NAMES)))
     console.print(table)

@@ -46,10 +46,7 @@ def check_component(value: object, what: str, where: str) -> str:
 
 
 def resolve_under(
-    root: str | os.PathLike[str],
-    rel: str | os.PathLike[str],
-    where: str,
-    *,
+    root: str | os.PathLike[str], rel: str | os.PathLike[str], where: str, *,
     allow_outside: bool = False,
 ) -> Path:
     """``root / rel``, refused when ``rel`` is absolute or climbs out of ``root``.
@@ -71,9 +68,7 @@ def resolve_under(
     if allow_outside:
         return Path(joined)
     base = os.path.normpath(os.fspath(root))
-    if os.path.isabs(text) or not (
-        joined == base or joined.startswith(base.rstrip(os.sep) + os.sep)
-    ):
+    if os.path.isabs(text) or not (joined == base or joined.startswith(base.rstrip(os.sep) + os.sep)):
         raise UnsafeInputError(
             f"{where}: path {text!r} leaves the folder {base} "
             "(pass --allow-outside-root if this is intended)"

@@ -88,9 +88,7 @@ CASES: dict[str, Case] = {
     ),
     "index-data: missing root": Case(lambda t: ["index-data", str(t / "nope")], r"nope"),
     "mix: missing data_json": Case(lambda t: ["mix", str(t / "nope.json")], r"nope\.json"),
-    "export: missing root": Case(
-        lambda t: ["export", str(t / "nope"), "--out", str(t / "o")], r"nope"
-    ),
+    "export: missing root": Case(lambda t: ["export", str(t / "nope"), "--out", str(t / "o")], r"nope"),
     "show: missing root": Case(lambda t: ["show", str(t / "nope"), "--out", str(t / "o")], r"nope"),
     "stats: missing root": Case(lambda t: ["stats", str(t / "nope")], r"nope"),
     "bench build: missing root": Case(
@@ -110,9 +108,7 @@ CASES: dict[str, Case] = {
     "show: ../ image path": Case(_tree_arg("show"), r"leaves the folder", _traversal_image),
     "show: absolute image path": Case(_tree_arg("show"), r"leaves the folder", _absolute_image),
     # undecodable image, named at first read
-    "show: truncated jpeg": Case(
-        _tree_arg("show"), r"cannot decode image .*0\.jpg", _truncated_jpeg
-    ),
+    "show: truncated jpeg": Case(_tree_arg("show"), r"cannot decode image .*0\.jpg", _truncated_jpeg),
     # option values
     "index: negative translation": Case(
         lambda t: ["index", str(t), "--translation-m", "-1"], r"translation_m: must be >= 0"

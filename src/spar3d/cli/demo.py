@@ -19,17 +19,8 @@ def demo_command(
     """synth -> index -> generate -> data_jsons -> benchmark -> baselines -> scores -> gallery."""
     from spar3d.demo import DemoConfig, run_demo
 
-    run_demo(
-        DemoConfig(
-            out=out,
-            scenes=scenes,
-            val_scenes=val_scenes,
-            frames=frames,
-            width=width,
-            height=height,
-            seed=seed,
-        )
-    )
+    run_demo(DemoConfig(out=out, scenes=scenes, val_scenes=val_scenes, frames=frames,
+                        width=width, height=height, seed=seed))
 
 
 def register(app: typer.Typer) -> None:

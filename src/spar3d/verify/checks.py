@@ -179,6 +179,17 @@ MARKER_PHRASE = re.compile(
 STRUCTURE_LABELS = frozenset({"floor", "wall", "ceiling"})
 
 
+def _not_names() -> frozenset[str]:
+    """Labels that are never object names in a question: room structure and the catch-all
+    labels of annotations (``object``, ``otherprop``: "3D center points of these objects")."""
+    from spar3d.index.builder import CATCH_ALL_LABELS
+
+    return STRUCTURE_LABELS | frozenset(x.lower() for x in CATCH_ALL_LABELS)
+
+
+NOT_NAMES = _not_names()
+
+
 def label_spans(question: str, labels: list[str]) -> dict[str, list[tuple[int, int]]]:
     """Where each label occurs as whole words; longer labels claim their words first."""
     low = question.lower()
@@ -547,7 +558,7 @@ class Checker:
         spans = label_spans(item.question, scene_labels)
         with_marker = {m.label for m in marked if m.label}
         for lab, where in spans.items():
-            if lab in STRUCTURE_LABELS:
+            if lab.lower() in NOT_NAMES:
                 continue
             flat = [x for w in spans.values() for x in w]
             if lab in with_marker or any(

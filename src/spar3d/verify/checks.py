@@ -196,7 +196,7 @@ def label_spans(question: str, labels: list[str]) -> dict[str, list[tuple[int, i
     taken = np.zeros(len(low) + 1, dtype=bool)
     for m in MARKER_PHRASE.finditer(question):  # "red box" names a marker, not a box
         taken[m.start() : m.end()] = True
-    for m in re.finditer(r"bounding box|\bboxed\b", low):
+    for m in re.finditer(r"bounding box(?:es)?|\bboxed\b|\bboxes\b", low):
         taken[m.start() : m.end()] = True
     out: dict[str, list[tuple[int, int]]] = {}
     for lab in sorted(set(labels), key=len, reverse=True):

@@ -122,10 +122,60 @@ def balanced_pick(
     return picked
 
 
-def _png_bytes(image: Any) -> bytes:
+IMAGE_FORMATS = {"PNG": ("png", {"optimize": False}), "JPEG": ("jpg", {"quality": 95})}
+
+
+def encode_image(image: Any, fmt: str = "PNG") -> bytes:
+    """A PIL image as PNG (lossless) or JPEG (quality 95) bytes for a bench row's ``image``."""
+    _, options = IMAGE_FORMATS[fmt]
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
+    image.save(buf, format=fmt, **options)
     return buf.getvalue()
+
+
+def image_cells(images: Iterable[Any], row_id: int, fmt: str = "PNG") -> list[dict[str, Any]]:
+    """The ``image`` cell of a row: ``{bytes, path}`` structs, as ``datasets`` stores images."""
+    ext = IMAGE_FORMATS[fmt][0]
+    return [
+        {"bytes": encode_image(im, fmt), "path": f"{row_id}_{k}.{ext}"}
+        for k, im in enumerate(images)
+    ]
+
+
+def write_bench(
+    out_dir: str | Path,
+    rows: dict[str, list[Any]],
+    provenance: list[dict[str, Any]],
+    info: dict[str, Any],
+) -> Path:
+    """Write a benchmark folder: the Parquet (``BENCH_COLUMNS`` with the Hugging Face feature
+    metadata) under ``data/``, ``provenance.jsonl`` and ``bench_info.json``; returns the Parquet.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out_dir = Path(out_dir)
+    path = out_dir / "data" / PARQUET_NAME
+    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("img_type", pa.string()),
+            ("format_type", pa.string()),
+            ("task", pa.string()),
+            ("source", pa.string()),
+            ("image", image_type),
+            ("question", pa.string()),
+            ("answer", pa.string()),
+        ],
+        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+    )
+    table = pa.Table.from_pydict(rows, schema=schema)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh)
+    write_jsonl(out_dir / "provenance.jsonl", provenance)
+    write_json(out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)})
+    return path
 
 
 def build_bench(
@@ -140,9 +190,6 @@ def build_bench(
     seed: int = 0,
 ) -> BuildSummary:
     """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
@@ -190,12 +237,7 @@ def build_bench(
             rows["format_type"].append(bench_format(task))
             rows["task"].append(task)
             rows["source"].append(source)
-            rows["image"].append(
-                [
-                    {"bytes": _png_bytes(im), "path": f"{next_id}_{k}.png"}
-                    for k, im in enumerate(drawn)
-                ]
-            )
+            rows["image"].append(image_cells(drawn, next_id))
             rows["question"].append(question)
             rows["answer"].append(answer)
             provenance.append(
@@ -210,26 +252,10 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
-    schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("img_type", pa.string()),
-            ("format_type", pa.string()),
-            ("task", pa.string()),
-            ("source", pa.string()),
-            ("image", image_type),
-            ("question", pa.string()),
-            ("answer", pa.string()),
-        ],
-        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
-    )
-    table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(summary.path, "wb") as fh:
-        pq.write_table(table, fh)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
-    write_json(
-        out_dir / "bench_info.json",
+    write_bench(
+        out_dir,
+        rows,
+        provenance,
         {
             "root": str(root),
             "split": split,
@@ -239,7 +265,6 @@ def build_bench(
             "counts": summary.counts,
             "available": summary.available,
             "missing": summary.missing,
-            "columns": list(BENCH_COLUMNS),
         },
     )
     return summary

@@ -53,7 +53,9 @@ def test_object_two_metres_straight_ahead_is_0_2():
 def test_right_is_positive_x_and_behind_is_negative_y():
     frame = observer_frame(level_camera((0.0, 0.0, 1.5), 0.0), floor_z=0.0)
     pts = np.array([[1.0, 2.0, 0.0], [-0.5, 1.0, 2.0], [0.0, -3.0, 1.0]])
-    np.testing.assert_allclose(frame.to_bev(pts), [[1.0, 2.0], [-0.5, 1.0], [0.0, -3.0]], atol=1e-12)
+    np.testing.assert_allclose(
+        frame.to_bev(pts), [[1.0, 2.0], [-0.5, 1.0], [0.0, -3.0]], atol=1e-12
+    )
 
 
 def test_camera_elsewhere_facing_world_plus_x():
@@ -84,8 +86,10 @@ def test_floor_projection_holds_for_a_tilted_camera(pitch_down, roll):
     np.testing.assert_allclose(frame.to_bev(on_axis), [0.0, expected_y], atol=1e-12)
     # heading 30 deg: world point 2 m along the heading, 1 m to its right (hand-computed)
     h = np.radians(30.0)
-    p = np.array([1.0, 2.0, 0.0]) + 2 * np.array([np.sin(h), np.cos(h), 0]) + 1 * np.array(
-        [np.cos(h), -np.sin(h), 0]
+    p = (
+        np.array([1.0, 2.0, 0.0])
+        + 2 * np.array([np.sin(h), np.cos(h), 0])
+        + 1 * np.array([np.cos(h), -np.sin(h), 0])
     )
     np.testing.assert_allclose(frame.to_bev(p), [1.0, 2.0], atol=1e-12)
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 PROBE_TASK = "bev_probe"
 PROBE_TASKS: tuple[str, ...] = (PROBE_TASK,)
 ANSWER_DECIMALS = 2
+#: Generation limit for probe answers: up to seven "objectK: (x.x, y.y)" pairs need ~100 tokens.
+PROBE_MAX_NEW_TOKENS = 256
 
 PROMPT_TEMPLATE = (
     "These {n_images} images show the same indoor scene. Blue boxes labelled object0 to "
@@ -76,6 +78,11 @@ def format_coords(coords: Sequence[tuple[float, float]], decimals: int = ANSWER_
     return ", ".join(f"object{i}: ({num(x)}, {num(y)})" for i, (x, y) in enumerate(coords))
 
 
+def constant_answer(n_objects: int, point: tuple[float, float]) -> str:
+    """Every object at the same ``(x, y)``: the answer of the constant baselines."""
+    return format_coords([point] * n_objects)
+
+
 @dataclass(frozen=True)
 class ParsedAnswer:
     """What :func:`parse_answer` read.
@@ -100,9 +107,7 @@ class ParsedAnswer:
 
     def canonical(self) -> str:
         """The objects read, as ``object<i>: (x, y)`` (in index order; gaps kept as named)."""
-        return ", ".join(
-            f"object{i}: ({x:g}, {y:g})" for i, (x, y) in sorted(self.coords.items())
-        )
+        return ", ".join(f"object{i}: ({x:g}, {y:g})" for i, (x, y) in sorted(self.coords.items()))
 
 
 _NAME = re.compile(r"\bobj(?:ect)?[\s_#-]*(\d+)(?!\d)", re.IGNORECASE)
@@ -136,12 +141,12 @@ def _segments(text: str, mentions: list[tuple[int, int, int]]) -> list[tuple[int
     return out
 
 
-def _read(segments: list[tuple[int, str]], n_objects: int, rule: str) -> ParsedAnswer:
+def _read(segments: list[tuple[int, str]], n_objects: int | None, rule: str) -> ParsedAnswer:
     coords: dict[int, tuple[float, float]] = {}
     named: set[int] = set()
     extra: list[str] = []
     for index, segment in segments:
-        if index >= n_objects:
+        if n_objects is not None and index >= n_objects:
             extra.append(f"object{index}")
             continue
         named.add(index)
@@ -168,11 +173,16 @@ def _label_mentions(text: str, labels: Sequence[str]) -> list[tuple[int, int, in
     return sorted(mentions, key=lambda t: t[1])
 
 
-def parse_answer(text: str, n_objects: int, labels: Sequence[str] = ()) -> ParsedAnswer:
-    """Read a model's BEV answer for ``n_objects`` objects (see the module docstring)."""
+def parse_answer(text: str, n_objects: int | None, labels: Sequence[str] = ()) -> ParsedAnswer:
+    """Read a model's BEV answer for ``n_objects`` objects (see the module docstring).
+
+    ``n_objects=None`` (the count is unknown) reads every named object and no other rule.
+    """
     mentions = [(int(m.group(1)), m.start(), m.end()) for m in _NAME.finditer(text)]
     if mentions:
         return _read(_segments(text, mentions), n_objects, "named")
+    if n_objects is None:
+        return ParsedAnswer({})
     if len(labels) == n_objects:
         by_label = _label_mentions(text, labels)
         if by_label:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from spar3d.errors import ConfigError, InputError, UnsafeInputError
-from spar3d.probe.answer import PROBE_TASK, format_coords, probe_question
+from spar3d.probe.answer import PROBE_TASK, format_coords, parse_truth, probe_question
 
 SOURCE_TASK = "spatial_imagination_map_mv"
 #: Distance bins (metres from the first view, BEV) of the paper's binned table.
@@ -258,7 +258,9 @@ def build_probe(
                         raise InputError(f"{path}: cannot read image ({exc})") from None
                 base.append(frames[key])
             labels, coords = _probe_row(sample)
-            distances = [math.hypot(x, y) for x, y in coords]
+            answer = format_coords(coords)
+            # distances of the answer's (rounded) coordinates: the scorer bins the same numbers
+            distances = [math.hypot(x, y) for x, y in parse_truth(answer).coords]
             per_bin.update(distance_bin(d) for d in distances)
             rows["id"].append(row_id)
             rows["img_type"].append("multi-view")
@@ -269,7 +271,7 @@ def build_probe(
                 image_cells(draw_markers(base, sample), row_id, params.image_format)
             )
             rows["question"].append(probe_question(labels, len(base)))
-            rows["answer"].append(format_coords(coords))
+            rows["answer"].append(answer)
             provenance.append(
                 {
                     "id": row_id,
@@ -311,4 +313,3 @@ def build_probe(
     )
     summary.seconds = time.perf_counter() - t0
     return summary
-

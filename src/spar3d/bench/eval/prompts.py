@@ -1,7 +1,7 @@
 """SPAR-Bench prompts, as lmms-eval's ``sparbench`` task builds them (see SCORING.md).
 
 The three task kinds (numeric, choice, vci; see :mod:`spar3d.bench.scoring.tasks`) each get their
-own suffix after the question. ``pre_prompt`` goes before the
+own suffix after the question; the BEV probe (:mod:`spar3d.probe`) gets none. ``pre_prompt`` goes before the
 question (empty by default, as in the published config).
 """
 
@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 
 from spar3d.bench.scoring.tasks import task_kind
+from spar3d.probe.answer import is_probe_task
 
 # Only these two multiple-choice tasks carry box coordinates, hence the extra sentence.
 BOX_COORDINATE_TASKS = frozenset({"position_matching", "camera_motion_infer"})
@@ -61,8 +62,11 @@ def build_prompt(task: str, question: str, config: PromptConfig | None = None) -
         ``pre + "\\n" + question + "\\n" + ...`` exactly as SCORING.md lists per task kind.
     """
     config = config or PromptConfig()
-    kind = task_kind(task)  # KeyError naming the task when it is not a SPAR-Bench task
     pre = config.pre_prompt
+    if is_probe_task(task):
+        # The BEV probe's question states the frame rules and the answer format itself.
+        return f"{pre}\n{question}"
+    kind = task_kind(task)  # KeyError naming the task when it is not a SPAR-Bench task
     if kind == "numeric":
         return f"{pre}\n{question}\n{NUMERIC_POST[config.numeric_post]}"
     if kind == "choice":

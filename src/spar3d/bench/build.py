@@ -122,7 +122,10 @@ def balanced_pick(
     return picked
 
 
-IMAGE_FORMATS = {"PNG": ("png", {"optimize": False}), "JPEG": ("jpg", {"quality": 95})}
+IMAGE_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "PNG": ("png", {"optimize": False}),
+    "JPEG": ("jpg", {"quality": 95}),
+}
 
 
 def encode_image(image: Any, fmt: str = "PNG") -> bytes:

@@ -101,7 +101,7 @@ def _label_patch(text: str, size: int, color: tuple[int, int, int]) -> Image.Ima
     left, top, right, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
         (0, 0), text, font=font
     )
-    w, h = right - left + 8, bottom - top + 8
+    w, h = int(right - left) + 8, int(bottom - top) + 8
     patch = Image.new("RGB", (w + 1, h + 1), color)
     ImageDraw.Draw(patch).text((4 - left, 4 - top), text, fill=LABEL_TEXT, font=font)
     return patch

@@ -171,7 +171,7 @@ def _allocate(
 
 
 def _round_robin(per_scene: list[list[dict[str, Any]]]) -> list[tuple[int, dict[str, Any]]]:
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for k in range(max((len(x) for x in per_scene), default=0)):
         out.extend((s, x[k]) for s, x in enumerate(per_scene) if k < len(x))
     return out

@@ -148,7 +148,9 @@ def report_markdown(
         "| " + " | ".join(head) + " |",
         "|" + "|".join(["---"] * len(head)) + "|",
     ]
-    stats = [("**overall**", result.overall, ci.overall if ci else {}, None)]
+    stats: list[tuple[str, ApeStats, dict[str, Interval], str | None]] = [
+        ("**overall**", result.overall, ci.overall if ci else {}, None)
+    ]
     stats += [(b, result.bins[b], ci.bins[b] if ci else {}, b) for b in BIN_LABELS]
     for label, st, c, b in stats:
         counts = result.status_counts(b)
@@ -209,22 +211,25 @@ def plot_report(
 
     paper = paper_probe()
     keys = ["overall", *BIN_LABELS]
-    series: list[tuple[str, list[float], list[Interval]]] = []
-    ours = [result.overall, *(result.bins[b] for b in BIN_LABELS)]
-    cis = (
+    none: list[Interval] = [None] * len(keys)
+
+    def means(stats: list[ApeStats]) -> list[float]:
+        return [np.nan if st.mean is None else st.mean for st in stats]
+
+    cis: list[Interval] = (
         [intervals.overall["mean"], *(intervals.bins[b]["mean"] for b in BIN_LABELS)]
-        if (intervals)
-        else [None] * len(keys)
+        if intervals
+        else none
     )
-    series.append(("this run", [np.nan if s.mean is None else s.mean for s in ours], cis))
+    series: list[tuple[str, list[float], list[Interval]]] = [
+        ("this run", means([result.overall, *(result.bins[b] for b in BIN_LABELS)]), cis)
+    ]
     for name, r in references:
-        vals = [r.overall, *(r.bins[b] for b in BIN_LABELS)]
-        series.append((name, [np.nan if s.mean is None else s.mean for s in vals],
-                       [None] * len(keys)))  # fmt: skip
+        series.append((name, means([r.overall, *(r.bins[b] for b in BIN_LABELS)]), none))
     for name in paper["rows"]:
         vals = [paper["overall"][name]["mean"]]
         vals += [paper["bins"].get(b, {}).get(name, {}).get("mean", np.nan) for b in BIN_LABELS]
-        series.append((f"paper {name}", vals, [None] * len(keys)))
+        series.append((f"paper {name}", vals, none))
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(10, 4.5))
     x = np.arange(len(keys))

@@ -25,8 +25,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-PROBE_TASK = "bev_probe"
-PROBE_TASKS: tuple[str, ...] = (PROBE_TASK,)
+from spar3d.task_table import BEV_PROBE, BEV_PROBE_TASK, bench_tasks
+
+PROBE_TASK = BEV_PROBE_TASK
+PROBE_TASKS: tuple[str, ...] = bench_tasks(BEV_PROBE)
 ANSWER_DECIMALS = 2
 #: Generation limit for probe answers: up to seven "objectK: (x.x, y.y)" pairs need ~100 tokens.
 PROBE_MAX_NEW_TOKENS = 256

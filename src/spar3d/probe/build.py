@@ -32,6 +32,7 @@ import numpy as np
 
 from spar3d.errors import ConfigError, InputError, UnsafeInputError
 from spar3d.probe.answer import PROBE_TASK, format_coords, parse_truth, probe_question
+from spar3d.task_table import BEV_PROBE
 
 SOURCE_TASK = "spatial_imagination_map_mv"
 #: Distance bins (metres from the first view, BEV) of the paper's binned table.
@@ -297,7 +298,7 @@ def build_probe(
         rows,
         provenance,
         {
-            "benchmark": "bev_probe",
+            "benchmark": BEV_PROBE,
             "task": PROBE_TASK,
             "source_task": SOURCE_TASK,
             "params": asdict(params),

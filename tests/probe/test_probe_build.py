@@ -124,13 +124,18 @@ def test_spread_over_scenes_and_broken_scene_reported(tmp_path: Path):
     assert [r["meta"]["scene"] for r in rows[:4]] == ["probe0000_00", "probe0001_00"] * 2
 
 
-def test_unsafe_image_path_is_refused(probe_scene: Path, tmp_path: Path):
-    path = probe_scene / "spar3d_index.json"
+def test_unsafe_image_path_is_refused(tmp_path: Path):
+    good = make_probe_scene(tmp_path / "s", "probe0000_00")
+    bad = make_probe_scene(tmp_path / "s", "probe0001_00")
+    path = bad / "spar3d_index.json"
     data = json.loads(path.read_text())
     data["images"][0]["color_path"] = "../../../etc/passwd"
     path.write_text(json.dumps(data))
+    summary = build_probe([good, bad], tmp_path / "p", ProbeParams(n=5))
+    assert "leaves the folder" in summary.scenes_failed[str(bad)]
+    assert summary.per_scene == {"probe0000_00": 5}
     with pytest.raises(InputError, match="no readable scene index"):
-        build_probe([probe_scene], tmp_path / "p", ProbeParams(n=5))
+        build_probe([bad], tmp_path / "q", ProbeParams(n=5))
 
 
 def test_bad_settings_are_config_errors():

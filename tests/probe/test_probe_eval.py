@@ -104,3 +104,17 @@ def test_spar3d_eval_cli_on_the_probe(probe_bench: Path, tmp_path: Path, capsys)
     assert "BEV probe: 24 rows" in capsys.readouterr().out
     scores = json.loads((tmp_path / "r/scores.json").read_text())
     assert scores["probe"]["overall"]["mean"] == 0.0 and scores["modes"] == {}
+
+
+def test_compare_puts_runs_beside_the_paper(probe_bench: Path, tmp_path: Path, capsys):
+    evaluate(probe_bench, make_backend("oracle"), tmp_path / "oracle", progress=False)
+    evaluate(probe_bench, make_backend("origin"), tmp_path / "origin", progress=False)
+    out = tmp_path / "cmp.md"
+    assert run(["probe", "compare", str(tmp_path / "oracle"), str(tmp_path / "origin"),
+                "--markdown", str(out)]) == 0  # fmt: skip
+    text = out.read_text()
+    d = _distances(probe_bench)
+    origin_row = next(line for line in text.splitlines() if line.startswith("| origin |"))
+    assert f"| {d.mean():.2f} | {np.median(d):.2f} |" in origin_row
+    assert "| oracle | " in text and "0.00 | 0.00 | 0.00" in text
+    assert "| paper Base VLM | 6882 | – | 2.22 | 1.86 | 4.12 |" in text

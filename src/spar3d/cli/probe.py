@@ -130,5 +130,28 @@ def score_command(
         console.print(f"report: {paths['markdown']}  {paths['png']}")
 
 
+@probe_app.command("compare")
+def compare_command(
+    runs: list[Path] = typer.Argument(..., help="Run folders or prediction JSONL files."),
+    markdown: Path | None = typer.Option(None, help="Also write the table as Markdown here."),
+    missing: str = typer.Option("origin", help="Unread objects: 'origin' or 'exclude'."),
+) -> None:
+    """Runs side by side with the paper's rows: overall mean / P50 / P90 APE and the mean APE of
+    every distance bin."""
+    from spar3d.io import atomic_open
+    from spar3d.probe.report import means_table
+    from spar3d.probe.score import read_probe_records, score_probe_records
+
+    scored = []
+    for path in runs:
+        records, where = read_probe_records(path)
+        scored.append((path.name or str(path), score_probe_records(records, missing, where)))
+    text = "\n".join(means_table(scored)) + "\n"
+    typer.echo(text)
+    if markdown is not None:
+        with atomic_open(markdown, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(probe_app, name="probe")

@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.errors import ConfigError, InputError, UnsafeInputError
+from spar3d.errors import ConfigError, InputError
+from spar3d.paths import resolve_under
 from spar3d.probe.answer import PROBE_TASK, format_coords, parse_truth, probe_question
 from spar3d.task_table import BEV_PROBE
 
@@ -128,14 +129,9 @@ def _task(params: ProbeParams) -> Any:
 
 def _check_images(index: Any) -> None:
     """Every keyframe's colour file lies inside the scene folder (an index names them)."""
-    root = Path(index.scene_dir).resolve()
+    where = f"{Path(index.scene_dir) / 'spar3d_index.json'}"
     for im in index.images:
-        path = (root / im.color_path).resolve()
-        if not path.is_relative_to(root):
-            raise UnsafeInputError(
-                f"{Path(index.scene_dir) / 'spar3d_index.json'}: image {im.index} color_path "
-                f"{im.color_path!r} points outside the scene folder"
-            )
+        resolve_under(index.scene_dir, im.color_path, f"{where}: image {im.index} color_path")
 
 
 def _allocate(

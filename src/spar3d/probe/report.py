@@ -178,18 +178,34 @@ def report_markdown(
         lines.append(f"Records of other tasks not scored here: {dict(result.skipped)}.")
     if references:
         lines += ["", "## Reference answers on the same rows (mean APE, metres)", ""]
-        rhead = ["", "overall", *BIN_LABELS]
-        lines += ["| " + " | ".join(rhead) + " |", "|" + "|".join(["---"] * len(rhead)) + "|"]
-        rows = [("this run", result), *references]
-        for name, r in rows:
-            cells = [name, _fmt(r.overall.mean), *(_fmt(r.bins[b].mean) for b in BIN_LABELS)]
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += means_table([("this run", result), *references], paper_rows=False)
     lines += [
         "",
         "Paper rows: SPAR section 4.4 (1,000 ScanNet++ samples; Base VLM is InternVL2.5-8B). "
         "The paper's binned table prints no P50.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def means_table(runs: Sequence[tuple[str, ProbeResult]], paper_rows: bool = True) -> list[str]:
+    """Markdown lines: one row per run (and the paper's rows): objects, not read, overall mean /
+    P50 / P90 and the mean APE of every distance bin."""
+    head = ["", "objects", "not read", "mean", "P50", "P90", *BIN_LABELS]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for name, r in runs:
+        counts = r.status_counts()
+        cells = [name, str(sum(counts.values())), str(sum(counts.values()) - counts["ok"])]
+        cells += [_fmt(getattr(r.overall, s)) for s in STATS]
+        cells += [_fmt(r.bins[b].mean) for b in BIN_LABELS]
+        lines.append("| " + " | ".join(cells) + " |")
+    if paper_rows:
+        paper = paper_probe()
+        for name in paper["rows"]:
+            cells = [f"paper {name}", str(sum(b["objects"] for b in paper["bins"].values())), "–"]
+            cells += [_fmt(paper["overall"][name].get(s)) for s in STATS]
+            cells += [_fmt(paper["bins"].get(b, {}).get(name, {}).get("mean")) for b in BIN_LABELS]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
 
 
 def _policy_text(policy: str) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
-from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
 from spar3d.task_table import bench_row
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
@@ -182,13 +182,17 @@ def write_bench(
     # Encoded images do not compress: skipping snappy on their bytes saves most of the write.
     compression = {c: "snappy" for c in BENCH_COLUMNS if c != "image"}
     compression.update({"image.list.element.bytes": "none", "image.list.element.path": "snappy"})
-    with atomic_open(path, "wb") as fh:
-        pq.write_table(table, fh, compression=compression)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
-    write_json(out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)})
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        with staged.open(path, "wb") as fh:
+            pq.write_table(table, fh, compression=compression)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)}, files=staged
+        )
     return path
 
 
+@locks_output("out_dir", "spar3d bench build")
 def build_bench(
     root: str | Path,
     out_dir: str | Path,

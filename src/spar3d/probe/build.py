@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from spar3d.errors import ConfigError, InputError
+from spar3d.io import locks_output
 from spar3d.paths import resolve_under
 from spar3d.probe.answer import PROBE_TASK, format_coords, parse_truth, probe_question
 from spar3d.task_table import BEV_PROBE
@@ -182,6 +183,7 @@ def _probe_row(sample: dict[str, Any]) -> tuple[list[str], list[tuple[float, flo
     return labels, coords
 
 
+@locks_output("out_dir", "spar3d probe build")
 def build_probe(
     scene_dirs: Sequence[str | Path],
     out_dir: str | Path,
@@ -199,6 +201,7 @@ def build_probe(
 
     Raises:
         InputError: No scene could be read, or the scenes hold no candidate at all.
+        ResourceBusyError: Another spar3d process is writing into ``out_dir``.
     """
     from PIL import Image
     from rich.progress import Progress

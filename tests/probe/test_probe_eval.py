@@ -118,3 +118,18 @@ def test_compare_puts_runs_beside_the_paper(probe_bench: Path, tmp_path: Path, c
     assert f"| {d.mean():.2f} | {np.median(d):.2f} |" in origin_row
     assert "| oracle | " in text and "0.00 | 0.00 | 0.00" in text
     assert "| paper Base VLM | 6882 | – | 2.22 | 1.86 | 4.12 |" in text
+
+
+def test_median_reference_from_a_training_probe(probe_bench: Path, tmp_path: Path):
+    scenes = probe_bench.parents[2] / "scenes"
+    train = build_probe([scenes / "probe0000_00"], tmp_path / "train", ProbeParams(n=30, seed=9))
+    evaluate(probe_bench, make_backend("origin"), tmp_path / "o", progress=False)
+    out = tmp_path / "s.json"
+    assert run(["probe", "score", str(tmp_path / "o"), "--json", str(out), "--median-from",
+                str(tmp_path / "train"), "--n-boot", "20"]) == 0  # fmt: skip
+    refs = json.loads(out.read_text())["references"]
+    med = round(float(np.median(_distances(train.path))), 2)
+    (name,) = [k for k in refs if k.startswith("median ahead")]
+    assert name == f"median ahead ({med:.2f} m)"
+    ape = [math.hypot(x, y - med) for t in _truths(probe_bench) for x, y in t]
+    assert refs[name]["overall"]["mean"] == pytest.approx(np.mean(ape), abs=1e-9)

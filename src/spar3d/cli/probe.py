@@ -65,8 +65,8 @@ def score_command(
     ),
     median_from: Path | None = typer.Option(
         None,
-        help="Probe predictions/run or bench rows whose median distance the median-ahead "
-        "reference uses (default: these rows).",
+        help="A probe benchmark (or run) whose median object distance the median-ahead "
+        "reference uses, e.g. a training probe (default: the scored rows themselves).",
     ),
     n_boot: int = typer.Option(1000, help="Bootstrap replicates."),
     seed: int = typer.Option(0, help="Bootstrap seed."),

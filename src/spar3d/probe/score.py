@@ -227,10 +227,21 @@ def score_probe_records(
 
 
 def read_probe_records(path: str | Path) -> tuple[list[dict[str, Any]], str]:
-    """Records of a run folder (its ``predictions.jsonl``) or a JSON Lines file, and its name."""
+    """Records and their name from a run folder (its ``predictions.jsonl``), a JSON Lines file,
+    or a probe benchmark (its Parquet file or folder: rows with ``id, task, question, answer``)."""
     from spar3d.io import read_jsonl
 
     path = Path(path)
+    if path.is_dir() and not (path / "predictions.jsonl").is_file():
+        from spar3d.bench.eval.dataset import bench_files
+
+        try:
+            files = bench_files(path)
+        except FileNotFoundError as exc:
+            raise InputError(f"{path}: neither a run folder nor a benchmark ({exc})") from None
+        return _parquet_rows(files), str(path)
+    if path.suffix == ".parquet":
+        return _parquet_rows([path]), str(path)
     if path.is_dir():
         path = path / "predictions.jsonl"
     if not path.is_file():
@@ -239,6 +250,13 @@ def read_probe_records(path: str | Path) -> tuple[list[dict[str, Any]], str]:
         return list(read_jsonl(path)), str(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def _parquet_rows(files: list[Path]) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    columns = ["id", "task", "question", "answer"]
+    return [r for f in files for r in pq.read_table(f, columns=columns).to_pylist()]
 
 
 def baseline_records(records: Iterable[Mapping[str, Any]], name: str, distance_m: float = 0.0

@@ -133,3 +133,43 @@ def test_median_reference_from_a_training_probe(probe_bench: Path, tmp_path: Pat
     assert name == f"median ahead ({med:.2f} m)"
     ape = [math.hypot(x, y - med) for t in _truths(probe_bench) for x, y in t]
     assert refs[name]["overall"]["mean"] == pytest.approx(np.mean(ape), abs=1e-9)
+
+
+def _evalkit():
+    """The eval tests' fake OpenAI-compatible server (tests/bench/eval/evalkit.py)."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "bench" / "eval" / "evalkit.py"
+    spec = importlib.util.spec_from_file_location("probe_evalkit", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_openai_backend_against_a_local_server(probe_bench: Path, tmp_path: Path):
+    """A real backend over HTTP: three JPEG views and the probe prompt go out, the server answers
+    every object at (0, 1), and the APE is computed from what came back."""
+    from spar3d.probe import question_labels
+
+    def answer(body):
+        text = body["messages"][0]["content"][-1]["text"]
+        return ", ".join(f"object{i}: (0.0, 1.0)" for i in range(len(question_labels(text))))
+
+    with _evalkit().FakeOpenAI(answer=answer) as server:
+        backend = make_backend("openai", model="fake", base_url=server.base_url)
+        res = evaluate(probe_bench, backend, tmp_path / "run", progress=False)
+        backend.close()
+    first = server.requests[0]["body"]
+    parts = first["messages"][0]["content"]
+    images = [p for p in parts if p["type"] == "image_url"]
+    assert len(images) == 3 and all(
+        p["image_url"]["url"].startswith("data:image/jpeg;base64,") for p in images
+    )
+    text = parts[-1]["text"]
+    assert "observer frame of the FIRST image" in text
+    assert text.endswith("\nAnswer with the coordinates only.")
+    assert first["max_tokens"] == 256
+    ape = [math.hypot(x, y - 1.0) for t in _truths(probe_bench) for x, y in t]
+    assert res.probe["overall"]["mean"] == pytest.approx(np.mean(ape), abs=1e-9)
+    assert res.probe["object_status"]["ok"] == len(ape)

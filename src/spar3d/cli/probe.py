@@ -24,8 +24,11 @@ def build_command(
     image_format: str = typer.Option("JPEG", help="Image encoding in the Parquet: JPEG or PNG."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
-    """Build N probe rows: VIEWS images, MIN..MAX boxed objects and their BEV (x, y) in metres in
-    the first view's observer frame, as a SPAR-Bench-style Parquet with provenance."""
+    """Build N probe samples (Parquet + provenance) from indexed scenes.
+
+    Each sample has VIEWS images, MIN..MAX boxed objects and their bird's-eye-view (x, y) in
+    metres in the first view's observer frame.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -71,8 +74,11 @@ def score_command(
     n_boot: int = typer.Option(1000, help="Bootstrap replicates."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
 ) -> None:
-    """APE per object, mean / P50 / P90 overall and by distance from the main view, with
-    bootstrap intervals, beside the paper's rows; unread objects are counted by type."""
+    """Score probe answers: APE mean / P50 / P90 overall and by distance, with CIs.
+
+    Bootstrap intervals, the paper's rows beside ours, and unread objects counted by type
+    (missing, malformed, failed request).
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -136,8 +142,7 @@ def compare_command(
     markdown: Path | None = typer.Option(None, help="Also write the table as Markdown here."),
     missing: str = typer.Option("origin", help="Unread objects: 'origin' or 'exclude'."),
 ) -> None:
-    """Runs side by side with the paper's rows: overall mean / P50 / P90 APE and the mean APE of
-    every distance bin."""
+    """Put probe runs side by side with the paper's rows (APE overall and per distance bin)."""
     from spar3d.io import atomic_open
     from spar3d.probe.report import means_table
     from spar3d.probe.score import read_probe_records, score_probe_records

@@ -42,11 +42,14 @@ from spar3d.errors import ConfigError
 from spar3d.registry import RegistryError
 
 SPAR_BENCH = "spar-bench"
+#: The BEV cognitive-map probe (SPAR section 4.4): one task, scored by :mod:`spar3d.probe.score`.
+BEV_PROBE = "bev-probe"
+BEV_PROBE_TASK = "bev_probe"
 LEVEL_NAMES: tuple[str, ...] = ("Low", "Medium", "High")
 MARKER_COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow")
 
 #: Scoring kind -> the metric name listed in the task catalog (``spar3d tasks``).
-KIND_METRICS: dict[str, str] = {"numeric": "MRA", "choice": "Acc", "vci": "VCI"}
+KIND_METRICS: dict[str, str] = {"numeric": "MRA", "choice": "Acc", "vci": "VCI", "bev": "APE"}
 
 #: lmms-eval ``sparbench`` post-prompts (see docs/scoring.md, "Prompts").
 NUMERIC_POST = "Please answer the question using a single word or phrase."
@@ -272,3 +275,12 @@ for _task, _rule in (
 ):
     register_row(replace(TASK_TABLE.get(_task) or TaskRow(_task), verify=_rule), replace=True)
 del _task, _rule
+
+# --- The BEV probe (spar3d.probe; docs/cli/probe.md) ------------------------------------------
+# Its question states the frame rules and the answer format; the suffix asks for nothing else.
+# The APE is a distance, not a per-sample score: spar3d.probe.score scores it, not the
+# SPAR-Bench scorer's per-mode metrics.
+register_row(
+    TaskRow(BEV_PROBE_TASK, BEV_PROBE, "bev", None, "fill", "Answer with the coordinates only.",
+            None, 0)  # fmt: skip
+)

@@ -139,13 +139,37 @@ def balanced_pick(
     return picked
 
 
-def _png_bytes(image: Any) -> bytes:
+IMAGE_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "PNG": ("png", {"optimize": False}),
+    "JPEG": ("jpg", {"quality": 95}),
+}
+
+
+def encode_image(image: Any, fmt: str = "PNG") -> bytes:
+    """A PIL image as PNG (lossless) or JPEG (quality 95) bytes for a bench row's ``image``."""
+    _, options = IMAGE_FORMATS[fmt]
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
+    image.save(buf, format=fmt, **options)
     return buf.getvalue()
 
 
 ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one sample's images cheaply
+
+
+def image_cells(images: Iterable[Any], row_id: int, fmt: str = "PNG") -> list[dict[str, Any]]:
+    """The ``image`` cell of a row: ``{bytes, path}`` structs, as ``datasets`` stores images.
+
+    ``images`` are PIL images (encoded as ``fmt``) or already-encoded PNG / JPEG bytes (kept).
+    """
+    cells = []
+    for k, im in enumerate(images):
+        if isinstance(im, bytes):
+            ext = "jpg" if im[:2] == b"\xff\xd8" else "png"
+            data = im
+        else:
+            ext, data = IMAGE_FORMATS[fmt][0], encode_image(im, fmt)
+        cells.append({"bytes": data, "path": f"{row_id}_{k}.{ext}"})
+    return cells
 
 
 def empty_rows() -> dict[str, list[Any]]:
@@ -160,21 +184,37 @@ def append_row(
     images: list[Any],
     question: str,
     answer: str,
+    *,
+    fmt: str = "PNG",
 ) -> None:
-    """Append one benchmark row; ``images`` are PIL images (markers drawn) or PNG bytes."""
+    """Append one benchmark row; ``images`` are PIL images (markers drawn) or encoded bytes."""
     rows["id"].append(row_id)
     rows["img_type"].append("multi-view" if len(images) > 1 else "single-view")
     rows["format_type"].append(bench_format(task))
     rows["task"].append(task)
     rows["source"].append(source)
-    rows["image"].append(
-        [
-            {"bytes": im if isinstance(im, bytes) else _png_bytes(im), "path": f"{row_id}_{k}.png"}
-            for k, im in enumerate(images)
-        ]
-    )
+    rows["image"].append(image_cells(images, row_id, fmt))
     rows["question"].append(question)
     rows["answer"].append(answer)
+
+
+def write_bench(
+    out_dir: str | Path,
+    rows: dict[str, list[Any]],
+    provenance: list[dict[str, Any]],
+    info: dict[str, Any],
+) -> Path:
+    """Write a benchmark folder: the Parquet under ``data/``, ``provenance.jsonl`` and
+    ``bench_info.json``, committed together (:func:`spar3d.io.file_set`); returns the Parquet."""
+    out_dir = Path(out_dir)
+    path = out_dir / "data" / PARQUET_NAME
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        write_bench_parquet(path, rows, files=staged)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)}, files=staged
+        )
+    return path
 
 
 def write_bench_parquet(
@@ -200,8 +240,11 @@ def write_bench_parquet(
         metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
     )
     table = pa.Table.from_pydict(rows, schema=schema)
+    # Encoded images do not compress: skipping snappy on their bytes saves most of the write.
+    compression = {c: "snappy" for c in BENCH_COLUMNS if c != "image"}
+    compression.update({"image.list.element.bytes": "none", "image.list.element.path": "snappy"})
     with files.open(path, "wb") if files is not None else atomic_open(path, "wb") as fh:
-        pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS, compression=compression)
     return Path(path)
 
 
@@ -281,23 +324,20 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
-        write_bench_parquet(summary.path, rows, files=staged)
-        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
-        write_json(
-            out_dir / "bench_info.json",
-            {
-                "root": str(root),
-                "split": split,
-                "variant": variant,
-                "per_task": n_per_task,
-                "seed": seed,
-                "counts": summary.counts,
-                "available": summary.available,
-                "missing": summary.missing,
-                "excluded": summary.excluded,
-                "columns": list(BENCH_COLUMNS),
-            },
-            files=staged,
-        )
+    write_bench(
+        out_dir,
+        rows,
+        provenance,
+        {
+            "root": str(root),
+            "split": split,
+            "variant": variant,
+            "per_task": n_per_task,
+            "seed": seed,
+            "counts": summary.counts,
+            "available": summary.available,
+            "missing": summary.missing,
+            "excluded": summary.excluded,
+        },
+    )
     return summary

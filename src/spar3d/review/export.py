@@ -1,5 +1,5 @@
 """Export the accepted items of a review as a new benchmark (Parquet + provenance), written by the
-same writer as ``spar3d bench build`` (:func:`spar3d.bench.build.write_bench_parquet`)."""
+same writer as ``spar3d bench build`` (:func:`spar3d.bench.build.write_bench`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
-from spar3d.io import file_set, write_json, write_jsonl
 from spar3d.review.data import ReviewData
 
 
@@ -17,7 +16,7 @@ def export_accepted(
 ) -> dict[str, Any]:
     """Write ``out_dir/data/*.parquet``, ``provenance.jsonl`` and ``bench_info.json`` holding the
     accepted items, in review order, with ids renumbered from 0; returns the bench info."""
-    from spar3d.bench.build import PARQUET_NAME, append_row, empty_rows, write_bench_parquet
+    from spar3d.bench.build import PARQUET_NAME, append_row, empty_rows, write_bench
 
     accepted = [
         i for i, it in enumerate(data.items) if decisions.get(it.key, {}).get("action") == "accept"
@@ -62,8 +61,5 @@ def export_accepted(
         "counts": dict(sorted(Counter(data.items[i].task for i in accepted).items())),
         "parquet": str(path),
     }
-    with file_set(out) as staged:  # Parquet, provenance and info change together
-        write_bench_parquet(path, rows, files=staged)
-        write_jsonl(out / "provenance.jsonl", provenance, files=staged)
-        write_json(out / "bench_info.json", info, files=staged)
+    write_bench(out, rows, provenance, info)  # Parquet, provenance and info change together
     return info

@@ -140,9 +140,6 @@ def build_bench(
     seed: int = 0,
 ) -> BuildSummary:
     """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
@@ -210,24 +207,7 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
-    schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("img_type", pa.string()),
-            ("format_type", pa.string()),
-            ("task", pa.string()),
-            ("source", pa.string()),
-            ("image", image_type),
-            ("question", pa.string()),
-            ("answer", pa.string()),
-        ],
-        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
-    )
-    table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(summary.path, "wb") as fh:
-        pq.write_table(table, fh)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
+    write_bench(summary.path, rows, provenance)
     write_json(
         out_dir / "bench_info.json",
         {
@@ -243,3 +223,36 @@ def build_bench(
         },
     )
     return summary
+
+
+def write_bench(
+    path: Path,
+    rows: dict[str, list[Any]],
+    provenance: list[dict[str, Any]],
+    extra_columns: tuple[str, ...] = (),
+) -> None:
+    """Write benchmark rows as Parquet at ``path`` (SPAR-Bench's columns, then ``extra_columns``
+    as strings, with the Hugging Face feature metadata) and ``provenance.jsonl`` beside its
+    ``data/`` folder. Shared by every benchmark spar3d builds (SPAR-Bench, grounding)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    fields = [
+        ("id", pa.int64()),
+        ("img_type", pa.string()),
+        ("format_type", pa.string()),
+        ("task", pa.string()),
+        ("source", pa.string()),
+        ("image", image_type),
+        ("question", pa.string()),
+        ("answer", pa.string()),
+    ] + [(c, pa.string()) for c in extra_columns]
+    features = {**HF_FEATURES, **{c: {"dtype": "string", "_type": "Value"} for c in extra_columns}}
+    schema = pa.schema(
+        fields, metadata={"huggingface": json.dumps({"info": {"features": features}})}
+    )
+    table = pa.Table.from_pydict(rows, schema=schema)
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh)
+    write_jsonl(path.parent.parent / "provenance.jsonl", provenance)

@@ -46,6 +46,11 @@ def extract_answer(task: str, text: str, question: str) -> Extraction:
     if kind == "choice":
         letter, how = extract_letter(text.strip(), parse_options(question))
         return Extraction(letter, how) if letter and how else NO_MATCH
+    if kind == "grounding":
+        from spar3d.grounding.answer import GroundingAnswer, parse_answer
+
+        parsed = parse_answer(text)
+        return Extraction(parsed.text(), "grounding") if isinstance(parsed, GroundingAnswer) else NO_MATCH
     pairs = strict_pairs(text)
     if not pairs:
         return NO_MATCH

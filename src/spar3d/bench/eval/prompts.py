@@ -68,5 +68,6 @@ def build_prompt(task: str, question: str, config: PromptConfig | None = None) -
     if kind == "choice":
         extra = BOX_COORDINATE_NOTE if task in BOX_COORDINATE_TASKS else ""
         return f"{pre}\n{question}\n{extra}\n{MULTIPLE_CHOICE_POST}"
-    # view_change_infer: the question already says the expected format; both suffixes are empty.
+    # view_change_infer and grounding: the question already says the expected format; both
+    # suffixes are empty.
     return f"{pre}\n{question}\n\n"

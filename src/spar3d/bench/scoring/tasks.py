@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-Kind = Literal["numeric", "choice", "vci"]
+Kind = Literal["numeric", "choice", "vci", "grounding"]
 
 #: Numeric answers scored by mean relative accuracy (MRA). Single-view first, then ``_mv``.
 NUMERIC_TASKS: tuple[str, ...] = (
@@ -41,6 +41,9 @@ VCI_TASKS: tuple[str, ...] = ("view_change_infer",)
 
 ALL_TASKS: tuple[str, ...] = NUMERIC_TASKS + CHOICE_TASKS + VCI_TASKS
 
+#: 3D grounding (spar3d.grounding): the grounding benchmark, not SPAR-Bench; no level.
+GROUNDING_TASKS: tuple[str, ...] = ("ground_3d", "ground_3d_scanrefer")
+
 LEVEL_NAMES: tuple[str, ...] = ("Low", "Medium", "High")
 
 #: Level membership as the paper defines it (strict mode uses it as is).
@@ -54,6 +57,7 @@ _KIND: dict[str, Kind] = {
     **{t: "numeric" for t in NUMERIC_TASKS},
     **{t: "choice" for t in CHOICE_TASKS},
     **{t: "vci" for t in VCI_TASKS},
+    **{t: "grounding" for t in GROUNDING_TASKS},
 }
 
 #: The metric suffix the published scorer appends to each task's result key. Its level lookup
@@ -62,6 +66,7 @@ _METRIC_SUFFIX: dict[Kind, str] = {
     "numeric": "MRA:.5:.95:.05",
     "choice": "accuracy",
     "vci": "vci_metric",
+    "grounding": "acc@0.5",
 }
 
 

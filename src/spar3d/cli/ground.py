@@ -35,7 +35,9 @@ def build_command(
         scenes, out, n=n, seed=seed, task=task, params=params, scanrefer=scanrefer
     )
     console = Console()
-    console.print(f"{summary.total} {task} samples from {len(summary.counts)} scene(s): {summary.path}")
+    console.print(
+        f"{summary.total} {task} samples from {len(summary.counts)} scene(s): {summary.path}"
+    )
     for scene, why in summary.skipped.items():
         console.print(f"[yellow]skipped {scene}: {why}")
     if summary.rejected:
@@ -90,7 +92,9 @@ def score_command(
         try:
             items.append((ident, raw, contexts[int(ident)]))
         except (KeyError, TypeError, ValueError):
-            raise InputError(f"{predictions}: id {ident!r} is not a grounding row of {bench}") from None
+            raise InputError(
+                f"{predictions}: id {ident!r} is not a grounding row of {bench}"
+            ) from None
     bench_dir = bench if bench.is_dir() else bench.parent.parent
     prop_path = proposals or (bench_dir / "proposals.json")
     props = load_proposals(prop_path) if prop_path.is_file() else None

@@ -100,10 +100,14 @@ class ParseFailure:
 _NUM = r"[-+]?(?:\d+(?:[.,]\d+)?|\.\d+)"
 _LEN_UNIT = r"(?:millimet(?:er|re)s?|centimet(?:er|re)s?|met(?:er|re)s?|mm|cm|m)\b"
 _UNIT_SCALE = {"mm": 1e-3, "cm": 1e-2, "m": 1.0}
-_FRAME = re.compile(r"\b(?:frame|image|view|img|picture)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d+)", re.I)
+_FRAME = re.compile(
+    r"\b(?:frame|image|view|img|picture)\s*(?:#|no\.?|number)?\s*[:=]?\s*(\d+)", re.I
+)
 _UV_PAIR = re.compile(rf"[\(\[]\s*({_NUM})\s*[,;]\s*({_NUM})\s*[\)\]]")
 _UV_NAMED = re.compile(rf"\bu\s*[:=]\s*({_NUM})\s*[,;]?\s*\bv\s*[:=]\s*({_NUM})", re.I)
-_DEPTH = re.compile(rf"\bdepth\b\s*(?:of|is|[:=])?\s*(?:about|approximately|~)?\s*({_NUM})\s*({_LEN_UNIT})?", re.I)
+_DEPTH = re.compile(
+    rf"\bdepth\b\s*(?:of|is|[:=])?\s*(?:about|approximately|~)?\s*({_NUM})\s*({_LEN_UNIT})?", re.I
+)
 _SIZE = re.compile(
     rf"\b(?:size|dimensions?|extents?)\b[^0-9+\-.]{{0,40}}?({_NUM})\s*({_LEN_UNIT})?\s*[,x×*;]\s*"
     rf"({_NUM})\s*({_LEN_UNIT})?\s*[,x×*;]\s*({_NUM})\s*({_LEN_UNIT})?\s*[\)\]]?\s*({_LEN_UNIT})?",
@@ -160,9 +164,7 @@ def parse_answer(text: object, n_views: int | None = None) -> GroundingAnswer | 
         if m_s is None:
             return ParseFailure("no_size")
         tail = m_s.group(7)
-        sizes = tuple(
-            _num(m_s.group(i)) * _unit_scale(m_s.group(i + 1) or tail) for i in (1, 3, 5)
-        )
+        sizes = tuple(_num(m_s.group(i)) * _unit_scale(m_s.group(i + 1) or tail) for i in (1, 3, 5))
         yaw = 0.0
         m_y = _YAW.search(rest)
         if m_y is not None:
@@ -206,7 +208,9 @@ def box_yaw_rad(box: OrientedBox) -> float:
     return float(math.atan2(box.R_world_box[1, 0], box.R_world_box[0, 0]))
 
 
-def box_in_view(box: OrientedBox, T_world_cam: ArrayLike) -> tuple[tuple[float, float, float], float]:
+def box_in_view(
+    box: OrientedBox, T_world_cam: ArrayLike
+) -> tuple[tuple[float, float, float], float]:
     """``((w, h, l), yaw_deg)`` of a box in a view's heading frame, yaw in (-45, 45]."""
     theta = _wrap_half_turn(box_yaw_rad(box) - heading_yaw_rad(T_world_cam))
     sx, sy, sz = (float(v) for v in box.size)

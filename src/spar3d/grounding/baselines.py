@@ -80,7 +80,11 @@ class GroundCenterBackend(_AnswerFunctionBackend):
             p = world_to_cam(v.T_world_cam, center)
             if p[2] <= 0.05:
                 continue
-            u = (v.K[0, 0] * p[0] / p[2] + v.K[0, 1] * p[1] / p[2] + v.K[0, 2] + 0.5) * 1000 / v.width
+            u = (
+                (v.K[0, 0] * p[0] / p[2] + v.K[0, 1] * p[1] / p[2] + v.K[0, 2] + 0.5)
+                * 1000
+                / v.width
+            )
             w = (v.K[1, 1] * p[1] / p[2] + v.K[1, 2] + 0.5) * 1000 / v.height
             off = float(np.hypot(u - 500.0, w - 500.0))
             if best is None or off < best[0]:

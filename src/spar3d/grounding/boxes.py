@@ -131,7 +131,9 @@ def load_proposals(path: str | Path) -> dict[str, list[Proposal]]:
     for scene, boxes in doc.items():
         if not isinstance(boxes, list):
             raise InputError(f"{p}: scene {scene!r}: expected a list of boxes")
-        out[str(scene)] = [_proposal(b, f"{p}: scene {scene!r} box {i}") for i, b in enumerate(boxes)]
+        out[str(scene)] = [
+            _proposal(b, f"{p}: scene {scene!r} box {i}") for i, b in enumerate(boxes)
+        ]
     return out
 
 

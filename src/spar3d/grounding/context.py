@@ -95,4 +95,6 @@ def parse_context(raw: str | dict[str, Any], where: str = "context") -> Groundin
             d,
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise InputError(f"{where}: malformed grounding context ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            f"{where}: malformed grounding context ({type(exc).__name__}: {exc})"
+        ) from None

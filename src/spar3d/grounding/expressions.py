@@ -87,15 +87,25 @@ def referring_expressions(
     two = len(same) == 1
     vol = float(np.prod(target.box.size))
     vols = [float(np.prod(o.box.size)) for o in same]
-    for larger, pair_word, many_word in ((True, "larger", "largest"), (False, "smaller", "smallest")):
+    for larger, pair_word, many_word in (
+        (True, "larger", "largest"),
+        (False, "smaller", "smallest"),
+    ):
         if _ratio_beats(vol, vols, size_ratio, larger):
-            text = f"the {pair_word} of the two {plural(label)}" if two else f"the {many_word} {label}"
+            text = (
+                f"the {pair_word} of the two {plural(label)}" if two else f"the {many_word} {label}"
+            )
             out.append(Expression(text, "size"))
     h = float(target.box.size[2])
     hs = [float(o.box.size[2]) for o in same]
-    for taller, pair_word, many_word in ((True, "taller", "tallest"), (False, "shorter", "shortest")):
+    for taller, pair_word, many_word in (
+        (True, "taller", "tallest"),
+        (False, "shorter", "shortest"),
+    ):
         if _beats(h, hs, height_margin_m, taller):
-            text = f"the {pair_word} of the two {plural(label)}" if two else f"the {many_word} {label}"
+            text = (
+                f"the {pair_word} of the two {plural(label)}" if two else f"the {many_word} {label}"
+            )
             out.append(Expression(text, "height"))
     for anchor in objects:
         if counts[anchor.label] != 1 or anchor.label == label or anchor.label in STRUCTURAL:
@@ -103,9 +113,17 @@ def referring_expressions(
         d = float(np.linalg.norm(target.center - anchor.center))
         ds = [float(np.linalg.norm(o.center - anchor.center)) for o in same]
         if _beats(d, ds, distance_margin_m, larger=False):
-            out.append(Expression(f"the {label} closest to the {anchor.label}", "relation", anchor.object_id))
+            out.append(
+                Expression(
+                    f"the {label} closest to the {anchor.label}", "relation", anchor.object_id
+                )
+            )
         if _beats(d, ds, distance_margin_m, larger=True):
-            out.append(Expression(f"the {label} farthest from the {anchor.label}", "relation", anchor.object_id))
+            out.append(
+                Expression(
+                    f"the {label} farthest from the {anchor.label}", "relation", anchor.object_id
+                )
+            )
     return out
 
 

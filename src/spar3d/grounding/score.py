@@ -74,9 +74,7 @@ class GroundingScores:
         }  # fmt: skip
 
 
-def score_one(
-    raw: str, ctx: GroundingContext
-) -> tuple[GroundingAnswer | ParseFailure, float, Any]:
+def score_one(raw: str, ctx: GroundingContext) -> tuple[GroundingAnswer | ParseFailure, float, Any]:
     """Parse and lift one answer: ``(parsed, IoU with the target, lifted box or None)``."""
     parsed = parse_answer(raw, len(ctx.views))
     if isinstance(parsed, ParseFailure):

@@ -7,7 +7,6 @@ model SDK; each backend imports its own when it is built.
 """
 
 from spar3d.bench.eval.backends import baselines, hf, mock, openai  # noqa: F401 - registration
-from spar3d.grounding import baselines as _grounding  # noqa: F401 - ground-median, ground-center
 from spar3d.bench.eval.backends.base import (
     BACKENDS,
     STATUSES,
@@ -19,6 +18,7 @@ from spar3d.bench.eval.backends.base import (
     classify_text,
     make_backend,
 )
+from spar3d.grounding import baselines as _grounding  # noqa: F401 - ground-median, ground-center
 
 __all__ = [
     "BACKENDS",

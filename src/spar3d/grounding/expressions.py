@@ -42,8 +42,14 @@ class Expression:
     anchor_id: int | None = None
 
 
+_IRREGULAR = {"shelf": "shelves", "bookshelf": "bookshelves", "person": "people", "mouse": "mice"}
+
+
 def plural(label: str) -> str:
-    """English plural of a label's last word ("tv stand" -> "tv stands", "shelf" stays regular)."""
+    """English plural of a label's last word ("tv stand" -> "tv stands", "shelf" -> "shelves")."""
+    head, _, last = label.rpartition(" ")
+    if last in _IRREGULAR:
+        return (head + " " if head else "") + _IRREGULAR[last]
     if label.endswith(("s", "x", "z", "ch", "sh")):
         return label + "es"
     if label.endswith("y") and len(label) > 1 and label[-2] not in "aeiou":

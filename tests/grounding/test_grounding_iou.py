@@ -67,8 +67,12 @@ def _inside(box: OrientedBox, pts: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("seed", range(5))
 def test_matches_monte_carlo(seed):
     rng = np.random.default_rng(seed)
-    a = OrientedBox.from_yaw(rng.uniform(-0.3, 0.3, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(-3, 3))
-    b = OrientedBox.from_yaw(rng.uniform(-0.3, 0.3, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(-3, 3))
+    a = OrientedBox.from_yaw(
+        rng.uniform(-0.3, 0.3, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(-3, 3)
+    )
+    b = OrientedBox.from_yaw(
+        rng.uniform(-0.3, 0.3, 3), rng.uniform(0.5, 1.5, 3), rng.uniform(-3, 3)
+    )
     pts = rng.uniform(-1.5, 1.5, size=(400_000, 3))
     ia, ib = _inside(a, pts), _inside(b, pts)
     mc = (ia & ib).sum() / (ia | ib).sum()

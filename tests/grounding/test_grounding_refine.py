@@ -35,9 +35,9 @@ def test_nearest_snaps_and_far_predictions_are_kept():
 
 def test_candidate_by_distance_without_overlap():
     # no overlap with proposal 0 but its centre is 0.9 m away: still a candidate
-    (box, j), = refine([aa((0, 0, 1.9), (0.5, 0.5, 0.5))], PROPS, max_center_dist_m=1.0)
+    ((box, j),) = refine([aa((0, 0, 1.9), (0.5, 0.5, 0.5))], PROPS, max_center_dist_m=1.0)
     assert j is None  # 1.9 m away
-    (box, j), = refine([aa((0, 0, 0.9), (0.2, 0.2, 0.2))], PROPS, max_center_dist_m=1.0)
+    ((box, j),) = refine([aa((0, 0, 0.9), (0.2, 0.2, 0.2))], PROPS, max_center_dist_m=1.0)
     assert j == 0
 
 

@@ -1,0 +1,105 @@
+"""The grounding benchmark end to end: build (Parquet + provenance), `spar3d eval` with the
+backends, and `spar3d ground score` (oracle 100 before refinement, baselines far below)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from room_factory import write_scene_dir
+from typer.testing import CliRunner
+
+from spar3d.bench.eval import evaluate, load_bench, make_backend
+from spar3d.cli.main import app
+from spar3d.grounding.bench import build_grounding_bench
+from spar3d.grounding.score import bench_contexts, score_grounding
+from spar3d.io import read_jsonl
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ground")
+    scenes = [write_scene_dir(root, "room0000_00"), write_scene_dir(root, "room0001_00")]
+    summary = build_grounding_bench(scenes + [root / "missing"], root / "bench", n=40, seed=1)
+    assert summary.total == 40 and summary.counts == {"room0000_00": 20, "room0001_00": 20}
+    assert "missing" in next(iter(summary.skipped))  # reported, the others still built
+    return root / "bench"
+
+
+def test_layout_and_determinism(bench, tmp_path):
+    rows = load_bench(bench)
+    assert len(rows) == 40 and {r.task for r in rows} == {"ground_3d"}
+    assert all(3 <= len(r.images) <= 5 and r.images[0][:2] == b"\xff\xd8" for r in rows)  # JPEG
+    assert all("context" in r.extra for r in rows)
+    prov = list(read_jsonl(bench / "provenance.jsonl"))
+    assert [p["id"] for p in prov] == [r.id for r in rows]
+    assert set(json.loads((bench / "proposals.json").read_text())) == {"room0000_00", "room0001_00"}
+    again = build_grounding_bench(
+        [bench.parent / "room0000_00", bench.parent / "room0001_00"], tmp_path / "b2", n=40, seed=1
+    )
+    assert [r.question for r in load_bench(again.path)] == [r.question for r in rows]
+
+
+@pytest.mark.parametrize("model", ["oracle", "random", "ground-median", "ground-center"])
+def test_eval_and_score(bench, tmp_path, model):
+    run = tmp_path / model
+    result = evaluate(bench, make_backend(model), run, progress=False)
+    assert not result.partial and result.status_counts == {"ok": 40}
+    harness = result.scores["strict"]["tasks"]["ground_3d"]  # Acc@0.5 before refinement
+    res = CliRunner().invoke(app, ["ground", "score", str(run), "--n-boot", "100"])
+    assert res.exit_code == 0, res.output
+    scores = json.loads((run / "grounding_scores.json").read_text())
+    lifted = scores["acc"]["lifted"]["overall"]
+    assert lifted["acc@0.5"] == pytest.approx(harness)
+    assert scores["n"]["overall"] == 40
+    if model == "oracle":
+        assert lifted == {"acc@0.25": 100.0, "acc@0.5": 100.0}
+        assert scores["acc"]["refined"]["overall"]["acc@0.5"] == 100.0
+    else:
+        assert lifted["acc@0.5"] < 25.0
+    boxes = list(read_jsonl(run / "grounding_boxes.jsonl"))
+    assert len(boxes) == 40 and all(b["status"] == "ok" for b in boxes)
+    assert "| overall | 40 |" in (run / "grounding_report.md").read_text()
+
+
+def test_unreadable_answers_are_counted_not_dropped(bench, tmp_path):
+    outputs = ["no idea", "frame 9; (1, 1); depth 1 m; size (1, 1, 1) m", ""] * 20
+    run = tmp_path / "mock"
+    evaluate(bench, make_backend("mock", outputs=outputs[:40]), run, progress=False)
+    res = CliRunner().invoke(app, ["ground", "score", str(run), "--n-boot", "50"])
+    assert res.exit_code == 0, res.output
+    scores = json.loads((run / "grounding_scores.json").read_text())
+    assert scores["n"]["overall"] == 40
+    assert sum(scores["failures"].values()) == 40
+    assert set(scores["failures"]) <= {"no_frame", "frame_out_of_range", "empty"}
+
+
+def test_refinement_recovers_near_misses(bench):
+    # answers 0.3 m off in depth: lifted IoU drops, refinement onto the instance boxes restores it
+    from spar3d.grounding.answer import parse_answer
+    from spar3d.grounding.boxes import load_proposals
+
+    rows = load_bench(bench)
+    ctxs = bench_contexts(bench)
+    items = []
+    for r in rows:
+        a = parse_answer(r.answer)
+        shifted = a.text().replace(f"depth {a.depth_m:.2f}", f"depth {a.depth_m + 0.3:.2f}")
+        items.append((r.id, shifted, ctxs[r.id]))
+    props = load_proposals(bench / "proposals.json")
+    s = score_grounding(items, props, n_boot=50)
+    assert s.acc["lifted"]["overall"][0.5] < 100.0
+    assert s.acc["refined"]["overall"][0.5] == 100.0
+
+
+def test_score_cli_errors(bench, tmp_path, capsys):
+    from spar3d.cli.main import run
+
+    p = tmp_path / "preds.jsonl"
+    p.write_text(json.dumps({"id": 12345, "prediction": "x"}) + "\n")
+    assert run(["ground", "score", str(p), "--bench", str(bench)]) == 3  # InputError
+    assert "id 12345 is not a grounding row" in capsys.readouterr().err
+    assert run(["ground", "score", str(p)]) == 2  # ConfigError
+    assert "--bench is required" in capsys.readouterr().err
+    assert run(["ground", "build", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 3
+    assert "no readable scene index" in capsys.readouterr().err

@@ -27,7 +27,7 @@ from typing import Any
 from rich.table import Table
 
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
-from spar3d.io import write_json
+from spar3d.io import clean_stale_temps, locks_output, write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
 from spar3d.writers.spar7m import (
     ShardGroups,
@@ -265,9 +265,10 @@ def _run_scenes(
         else:
             from concurrent.futures import ProcessPoolExecutor
 
-            results = stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(
-                job, scene_dirs
-            )
+            from spar3d.procs import die_with_parent
+
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
+            results = stack.enter_context(pool).map(job, scene_dirs)
         for scene_dir, result in zip(scene_dirs, results, strict=True):
             bar.advance(task)
             yield scene_dir, result
@@ -287,6 +288,7 @@ def generate_scene(
     return samples, stats
 
 
+@locks_output("out_root", "spar3d generate", clean=False)
 def generate(
     scene_dirs: Sequence[str | Path],
     out_root: str | Path,
@@ -340,6 +342,7 @@ def generate(
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     work = Path(out_root) / WORK_DIR / split
+    clean_stale_temps(work)
     job = partial(
         _scene_job, out_root=out_root, work=work, tasks=task_objs, per_task=per_task, seed=seed,
         rgbd=rgbd, keep_meta=keep_meta,

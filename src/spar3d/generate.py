@@ -349,6 +349,7 @@ def generate(
         settings=settings_digest(task_objs, per_task, seed, rgbd, keep_meta),
     )  # fmt: skip
     by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
+    image_dirs: set[Path] = set()
     for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress, executor):
         if isinstance(done, str):  # one broken scene must not stop the others
             summary.scenes_failed[str(scene_dir)] = done
@@ -356,9 +357,12 @@ def generate(
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
+        image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])
         if done["resumed"]:
             summary.scenes_resumed.append(done["scene_id"])
+    for folder in image_dirs:  # every worker is done: drop temporaries a killed run left
+        clean_stale_temps(folder)
     for source, shards in sorted(by_source.items()):
         summary.files += assemble_qa_files(out_root, source, split, shards)
     if not keep_work and not summary.scenes_failed and work.is_dir():

@@ -18,19 +18,12 @@ from typing import Any
 import numpy as np
 
 from spar3d.io import atomic_open, write_json
+from spar3d.task_table import SPAR_BENCH, display_order
 
 from .scoring import LEVEL_NAMES, LEVELS, ScoreResult, level_of
 
 #: Tasks in the paper's column order (Low, Medium, High), used for every table and chart.
-TASK_ORDER: tuple[str, ...] = (
-    "depth_prediction_oc", "depth_prediction_oc_mv", "depth_prediction_oo",
-    "depth_prediction_oo_mv", "distance_prediction_oc", "distance_prediction_oc_mv",
-    "distance_prediction_oo", "distance_prediction_oo_mv",
-    "position_matching", "camera_motion_infer", "view_change_infer",
-    "distance_infer_center_oo", "distance_infer_center_oo_mv", "obj_spatial_relation_oc_mv",
-    "obj_spatial_relation_oo", "obj_spatial_relation_oo_mv", "spatial_imagination_oc",
-    "spatial_imagination_oc_mv", "spatial_imagination_oo", "spatial_imagination_oo_mv",
-)  # fmt: skip
+TASK_ORDER: tuple[str, ...] = display_order(SPAR_BENCH)
 DEFAULT_PAPER_ROWS: tuple[str, ...] = ("Human Level", "Chance Level (Frequency)")
 
 
@@ -119,6 +112,23 @@ class Intervals:
     seed: int
 
 
+def resample_indices(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
+    """``(n_boot, n)`` indices of ``n`` items drawn with replacement, one row per replicate."""
+    return rng.integers(0, n, size=(n_boot, n))
+
+
+def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float] | None:
+    """The percentile-bootstrap interval of a statistic's replicates (NaN replicates ignored);
+    None when every replicate is NaN."""
+    x = np.asarray(replicates, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return None
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(x, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
 def bootstrap_intervals(
     result: ScoreResult, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> Intervals:
@@ -137,15 +147,12 @@ def bootstrap_intervals(
     reps = np.empty((n_boot, len(names)))
     for j, task in enumerate(names):
         x = np.asarray(by_task[task], dtype=np.float64)
-        reps[:, j] = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(axis=1) * 100.0
-    alpha = (1.0 - confidence) / 2.0
+        reps[:, j] = x[resample_indices(rng, len(x), n_boot)].mean(axis=1) * 100.0
 
     def interval(cols: list[int]) -> tuple[float, float] | None:
         if not cols:
             return None
-        agg = reps[:, cols].mean(axis=1)
-        lo, hi = np.quantile(agg, [alpha, 1.0 - alpha])
-        return float(lo), float(hi)
+        return percentile_interval(reps[:, cols].mean(axis=1), confidence)
 
     tasks = {t: interval([j]) for j, t in enumerate(names)}
     levels = {
@@ -237,9 +244,12 @@ def _ci_label(intervals: Intervals | None) -> str:
 
 def _level_note(mode: str) -> str:
     if mode == "compat":
+        kept = [t for t in LEVELS["Medium"] if level_of(t, mode) is not None]
+        dropped = [t for t in TASK_ORDER if level_of(t, mode) is None]
         return (
-            "compat mode: Medium is the mean of position_matching and camera_motion_infer only; "
-            "view_change_infer counts in overall but in no level (published scorer's behaviour)."
+            f"compat mode: Medium is the mean of {' and '.join(kept)} only; "
+            f"{', '.join(dropped)} counts in overall but in no level (published scorer's "
+            "behaviour)."
         )
     medium = ", ".join(LEVELS["Medium"])
     return f"strict mode: Medium is the mean of {medium}."

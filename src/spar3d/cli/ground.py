@@ -27,9 +27,9 @@ def build_command(
     as Parquet + provenance, with the scenes' instance boxes as default proposals."""
     from rich.console import Console
 
-    from spar3d.grounding.bench import build_grounding_bench
+    from spar3d.grounding.bench import GENERATED_TASK, SCANREFER_TASK, build_grounding_bench
 
-    task = "ground_3d_scanrefer" if scanrefer else "ground_3d"
+    task = SCANREFER_TASK if scanrefer else GENERATED_TASK
     params = {"min_views": float(min_views), "max_views": float(max_views)}
     summary = build_grounding_bench(
         scenes, out, n=n, seed=seed, task=task, params=params, scanrefer=scanrefer

@@ -29,10 +29,16 @@ from spar3d.grounding.boxes import Proposal, proposal_to_dict
 from spar3d.grounding.scanrefer import ENV_SCANREFER
 from spar3d.index.records import SceneIndex, load_index
 from spar3d.io import write_json
+from spar3d.task_table import GROUNDING_BENCH, bench_tasks
 from spar3d.tasks import create_task
 from spar3d.tasks.base import SceneView
+from spar3d.tasks.grounding import Ground3D, Ground3DScanRefer
 
-GROUNDING_TASKS: tuple[str, ...] = ("ground_3d", "ground_3d_scanrefer")
+#: The grounding tasks, from the task table.
+GROUNDING_TASKS: tuple[str, ...] = bench_tasks(GROUNDING_BENCH)
+#: Expressions generated from the scene index / ScanRefer descriptions.
+GENERATED_TASK: str = Ground3D.spec.name
+SCANREFER_TASK: str = Ground3DScanRefer.spec.name
 
 
 @dataclass
@@ -70,7 +76,7 @@ def generate_grounding(
     n: int,
     *,
     seed: int = 0,
-    task: str = "ground_3d",
+    task: str = GENERATED_TASK,
     params: dict[str, float] | None = None,
 ) -> tuple[list[tuple[SceneIndex, dict[str, Any]]], dict[str, int]]:
     """Up to ``n`` samples spread evenly over the scenes, and the rejection counts."""
@@ -108,7 +114,7 @@ def build_grounding_bench(
     *,
     n: int = 1000,
     seed: int = 0,
-    task: str = "ground_3d",
+    task: str = GENERATED_TASK,
     params: dict[str, float] | None = None,
     scanrefer: str | Path | None = None,
 ) -> GroundingBuildSummary:

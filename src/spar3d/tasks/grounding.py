@@ -189,8 +189,6 @@ class Ground3D(GroundingTask):
         views="MV",
         relation="OC",
         formats=("fill",),
-        bench_level="None",
-        metric="Acc@IoU",
         markers=(),
         placeholders=("expression", "n_views", "answer_format"),
         description=(
@@ -240,8 +238,6 @@ class Ground3DScanRefer(GroundingTask):
         views="MV",
         relation="OC",
         formats=("fill",),
-        bench_level="None",
-        metric="Acc@IoU",
         markers=(),
         placeholders=("expression", "n_views", "answer_format"),
         description=(

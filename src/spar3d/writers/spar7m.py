@@ -254,7 +254,6 @@ def write_scene_images(
         FileNotFoundError: naming the first missing image file.
     """
     base = scene_images_dir(root, index.source, index.scene_id)
-    clean_stale_temps(base)  # left by a killed run of this scene
     if frames is None:
         wanted: dict[str, set[str]] = {"image_color": {im.frame_id for im in index.images}}
     elif isinstance(frames, Mapping):

@@ -103,3 +103,33 @@ def test_score_cli_errors(bench, tmp_path, capsys):
     assert "--bench is required" in capsys.readouterr().err
     assert run(["ground", "build", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")]) == 3
     assert "no readable scene index" in capsys.readouterr().err
+
+
+def test_build_from_scanrefer_descriptions(tmp_path):
+    from test_grounding_task import SCANREFER
+
+    scene = write_scene_dir(tmp_path, "room0000_00")
+    ann = tmp_path / "ScanRefer_filtered_val.json"
+    ann.write_text(json.dumps(SCANREFER))
+    out = tmp_path / "sr"
+    res = CliRunner().invoke(app, ["ground", "build", str(scene), "--out", str(out),
+                                   "--scanrefer", str(ann)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = load_bench(out)
+    assert {r.task for r in rows} == {"ground_3d_scanrefer"} and len(rows) == 3
+    ctx = {json.loads(r.extra["context"])["ann_id"] + "/" + str(json.loads(r.extra["context"])
+           ["target_id"]): json.loads(r.extra["context"]) for r in rows}  # fmt: skip
+    assert ctx["0/3"]["split"] == "unique" and ctx["1/2"]["split"] == "multiple"
+    assert any("a wooden chair next to the cabinet ." in r.question for r in rows)
+
+
+def test_interval_width_matches_the_normal_approximation():
+    # 200 samples, half of them hits: the 95 % interval is about +-1.96 sqrt(.25 / 200) = +-6.9
+    from spar3d.grounding.score import SampleScore, _aggregate
+
+    samples = [SampleScore(i, "s", "unique", "ok", float(i % 2), 0.0) for i in range(200)]
+    s = _aggregate(samples, n_boot=4000, seed=0, refined_with="")
+    lo, hi = s.ci["lifted"]["overall"][0.5]
+    assert s.acc["lifted"]["overall"][0.5] == 50.0
+    assert hi - lo == pytest.approx(2 * 1.96 * (0.25 / 200) ** 0.5 * 100, rel=0.15)
+    assert s.ci["refined"]["overall"][0.5] == (0.0, 0.0)

@@ -133,3 +133,12 @@ def test_interval_width_matches_the_normal_approximation():
     assert s.acc["lifted"]["overall"][0.5] == 50.0
     assert hi - lo == pytest.approx(2 * 1.96 * (0.25 / 200) ** 0.5 * 100, rel=0.15)
     assert s.ci["refined"]["overall"][0.5] == (0.0, 0.0)
+
+
+def test_bad_view_counts_are_config_errors(bench, tmp_path, capsys):
+    from spar3d.cli.main import run
+
+    scene = bench.parent / "room0000_00"
+    args = ["ground", "build", str(scene), "--out", str(tmp_path / "o"), "--no-progress"]
+    assert run([*args, "--min-views", "4", "--max-views", "2"]) == 2
+    assert "min_views <= max_views" in capsys.readouterr().err

@@ -22,6 +22,7 @@ def build_command(
     ),
     min_views: int = typer.Option(3, "--min-views", min=1, help="Fewest views per sample."),
     max_views: int = typer.Option(5, "--max-views", min=1, help="Most views per sample."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Grounding samples (views + a referring expression -> frame, (u, v), depth, size) written
     as Parquet + provenance, with the scenes' instance boxes as default proposals."""
@@ -32,7 +33,14 @@ def build_command(
     task = SCANREFER_TASK if scanrefer else GENERATED_TASK
     params = {"min_views": float(min_views), "max_views": float(max_views)}
     summary = build_grounding_bench(
-        scenes, out, n=n, seed=seed, task=task, params=params, scanrefer=scanrefer
+        scenes,
+        out,
+        n=n,
+        seed=seed,
+        task=task,
+        params=params,
+        scanrefer=scanrefer,
+        progress=progress,
     )
     console = Console()
     console.print(

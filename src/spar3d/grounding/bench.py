@@ -78,8 +78,11 @@ def generate_grounding(
     seed: int = 0,
     task: str = GENERATED_TASK,
     params: dict[str, float] | None = None,
+    progress: bool = False,
 ) -> tuple[list[tuple[SceneIndex, dict[str, Any]]], dict[str, int]]:
     """Up to ``n`` samples spread evenly over the scenes, and the rejection counts."""
+    from rich.progress import Progress
+
     if task not in GROUNDING_TASKS:
         raise ConfigError(f"--task must be one of {', '.join(GROUNDING_TASKS)}, got {task!r}")
     if not indexes:
@@ -88,11 +91,12 @@ def generate_grounding(
     per_scene = math.ceil(n / len(indexes))
     lists: list[list[dict[str, Any]]] = []
     rejected: dict[str, int] = {}
-    for idx in indexes:
-        samples, stats = t.generate(SceneView(idx), per_scene, seed)
-        lists.append(samples)
-        for k, v in stats.rejected.items():
-            rejected[k] = rejected.get(k, 0) + v
+    with Progress(disable=not progress, transient=True) as bar:
+        for idx in bar.track(indexes, description="grounding samples"):
+            samples, stats = t.generate(SceneView(idx), per_scene, seed)
+            lists.append(samples)
+            for k, v in stats.rejected.items():
+                rejected[k] = rejected.get(k, 0) + v
     out: list[tuple[SceneIndex, dict[str, Any]]] = []
     depth = 0
     while len(out) < n and any(depth < len(x) for x in lists):
@@ -117,6 +121,7 @@ def build_grounding_bench(
     task: str = GENERATED_TASK,
     params: dict[str, float] | None = None,
     scanrefer: str | Path | None = None,
+    progress: bool = False,
 ) -> GroundingBuildSummary:
     """Generate grounding samples from scene folders (or index files) and write the benchmark."""
     out_dir = Path(out_dir)
@@ -131,7 +136,7 @@ def build_grounding_bench(
         raise InputError("no readable scene index among: " + ", ".join(map(str, scenes)))
     with _scanrefer_env(scanrefer):
         picked, summary.rejected = generate_grounding(
-            indexes, n, seed=seed, task=task, params=params
+            indexes, n, seed=seed, task=task, params=params, progress=progress
         )
     rows: dict[str, list[Any]] = {c: [] for c in (
         "id", "img_type", "format_type", "task", "source", "image", "question", "answer", "context"

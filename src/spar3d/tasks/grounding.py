@@ -25,6 +25,7 @@ from weakref import WeakKeyDictionary
 
 import numpy as np
 
+from spar3d.errors import ConfigError
 from spar3d.grounding.answer import FORMAT_NOTE, box_in_view, encode_answer
 from spar3d.grounding.context import box_to_dict
 from spar3d.grounding.expressions import (
@@ -104,7 +105,9 @@ class GroundingTask(Task):
     def n_views(self) -> tuple[int, int]:
         lo, hi = int(self.params["min_views"]), int(self.params["max_views"])
         if not 1 <= lo <= hi:
-            raise ValueError(f"task {self.spec.name}: need 1 <= min_views <= max_views")
+            raise ConfigError(
+                f"task {self.spec.name}: need 1 <= min_views <= max_views, got {lo} and {hi}"
+            )
         return lo, hi
 
     def draw_views(self, scene: SceneView, rng: np.random.Generator, obj: int) -> tuple[int, ...]:

@@ -57,6 +57,9 @@ def test_round_trip_text():
          (1, (10, 20), 2.5, (1.0, 2.0, 3.0), math.degrees(0.5))),
         ("view #4: (999, 0), depth 800 mm, size (0.1 m, 0.2 m, 0.3 m)",
          (4, (999, 0), 0.8, (0.1, 0.2, 0.3), 0.0)),
+        ("It appears in frame 1 with its center at (490, 458); it is at a depth of 6.82 m and its "
+         "size is 0.40 by 1.00 by 0.60 m, turned by a yaw of -38.8 degrees.",
+         (1, (490, 458), 6.82, (0.4, 1.0, 0.6), -38.8)),
     ],
 )  # fmt: skip
 def test_tolerant_parsing(text, expected):

@@ -69,7 +69,10 @@ def test_expressions_are_unambiguous_in_3d(samples, room):
 def test_prompt_states_the_format_and_no_markers(samples):
     for s in samples:
         q = s["conversations"][0]["value"]
-        assert "frame k; (u, v); depth d m; size (w, h, l) m" in q
+        if s["meta"]["format"] == "fill":
+            assert "answer exactly as: frame k; (u, v); depth d m; size (w, h, l) m" in q
+        else:  # sentence: the same rules, a free answer (parsed in test_answers_lift_...)
+            assert "say in which frame k it is" in q and "0-1000 scale" in q
         assert s["meta"]["quantities"]["expression"] in q
         assert not any(k.endswith(("_point", "_bbox")) for k in s)
 

@@ -41,15 +41,22 @@ ParseReason = Literal[
     "empty", "no_frame", "no_position", "no_depth", "no_size", "bad_value", "frame_out_of_range"
 ]
 #: The answer-format sentence every grounding question ends with (one home for its wording).
+_FIELDS = (
+    "k is the image number (the first image is 1); (u, v) is the position of the object's 3D "
+    "center in that image on a 0-1000 scale from the top-left corner; d is its depth along the "
+    "viewing direction in meters; w, h and l are its width across the view, its height and its "
+    "length along the viewing direction in meters; a is its rotation about the vertical from the "
+    "image's left-right axis in degrees, counter-clockwise seen from above (leave the yaw out "
+    "when it is 0)."
+)
 FORMAT_NOTE = (
     "Pick one image in which the object is visible and answer exactly as: "
-    "frame k; (u, v); depth d m; size (w, h, l) m; yaw a deg. Here k is the image number (the "
-    "first image is 1); (u, v) is the position of the object's 3D center in that image on a "
-    "0-1000 scale from the top-left corner; d is its depth along the viewing direction in "
-    "meters; w, h and l are its width across the view, its height and its length along the "
-    "viewing direction in meters; a is its rotation about the vertical from the image's "
-    "left-right axis in degrees, counter-clockwise seen from above (leave the yaw out when it "
-    "is 0)."
+    "frame k; (u, v); depth d m; size (w, h, l) m; yaw a deg. Here " + _FIELDS
+)
+#: The same rules for answers in free sentences (the ``sentence`` format).
+FORMAT_RULES = (
+    "Pick one image in which the object is visible and say in which frame k it is, where its "
+    "center (u, v) is, its depth d, its size (w, h, l) and its yaw a. Here " + _FIELDS
 )
 PARSE_REASONS: tuple[str, ...] = (
     "empty", "no_frame", "no_position", "no_depth", "no_size", "bad_value", "frame_out_of_range"
@@ -108,9 +115,10 @@ _UV_NAMED = re.compile(rf"\bu\s*[:=]\s*({_NUM})\s*[,;]?\s*\bv\s*[:=]\s*({_NUM})"
 _DEPTH = re.compile(
     rf"\bdepth\b\s*(?:of|is|[:=])?\s*(?:about|approximately|~)?\s*({_NUM})\s*({_LEN_UNIT})?", re.I
 )
+_SEP = r"\s*(?:[,x×*;]|\bby\b)\s*"
 _SIZE = re.compile(
-    rf"\b(?:size|dimensions?|extents?)\b[^0-9+\-.]{{0,40}}?({_NUM})\s*({_LEN_UNIT})?\s*[,x×*;]\s*"
-    rf"({_NUM})\s*({_LEN_UNIT})?\s*[,x×*;]\s*({_NUM})\s*({_LEN_UNIT})?\s*[\)\]]?\s*({_LEN_UNIT})?",
+    rf"\b(?:size|dimensions?|extents?)\b[^0-9+\-.]{{0,40}}?({_NUM})\s*({_LEN_UNIT})?{_SEP}"
+    rf"({_NUM})\s*({_LEN_UNIT})?{_SEP}({_NUM})\s*({_LEN_UNIT})?\s*[\)\]]?\s*({_LEN_UNIT})?",
     re.I,
 )
 _YAW = re.compile(rf"\byaw\b\s*(?:of|is|[:=])?\s*({_NUM})\s*(deg(?:rees?)?|°|rad(?:ians?)?)?", re.I)

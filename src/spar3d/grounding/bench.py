@@ -29,7 +29,7 @@ from spar3d.grounding.boxes import Proposal, proposal_to_dict
 from spar3d.grounding.scanrefer import ENV_SCANREFER
 from spar3d.index.records import SceneIndex, load_index
 from spar3d.io import write_json
-from spar3d.task_table import GROUNDING_BENCH, bench_tasks
+from spar3d.task_table import GROUNDING_BENCH, bench_row, bench_tasks
 from spar3d.tasks import create_task
 from spar3d.tasks.base import SceneView
 from spar3d.tasks.grounding import Ground3D, Ground3DScanRefer
@@ -88,13 +88,14 @@ def generate_grounding(
     if not indexes:
         return [], {}
     t = create_task(task, params)
-    per_scene = math.ceil(n / len(indexes))
+    scored = bench_row(task).format  # the benchmark keeps the fixed-format answers only
+    per_scene = math.ceil(n / len(indexes)) * len(t.spec.formats)
     lists: list[list[dict[str, Any]]] = []
     rejected: dict[str, int] = {}
     with Progress(disable=not progress, transient=True) as bar:
         for idx in bar.track(indexes, description="grounding samples"):
             samples, stats = t.generate(SceneView(idx), per_scene, seed)
-            lists.append(samples)
+            lists.append([s for s in samples if s["meta"]["format"] == scored])
             for k, v in stats.rejected.items():
                 rejected[k] = rejected.get(k, 0) + v
     out: list[tuple[SceneIndex, dict[str, Any]]] = []

@@ -26,7 +26,13 @@ from weakref import WeakKeyDictionary
 import numpy as np
 
 from spar3d.errors import ConfigError
-from spar3d.grounding.answer import FORMAT_NOTE, box_in_view, encode_answer
+from spar3d.grounding.answer import (
+    FORMAT_NOTE,
+    FORMAT_RULES,
+    GroundingAnswer,
+    box_in_view,
+    encode_answer,
+)
 from spar3d.grounding.context import box_to_dict
 from spar3d.grounding.expressions import (
     STRUCTURAL,
@@ -44,6 +50,8 @@ log = logging.getLogger(__name__)
 _EXPRESSIONS: WeakKeyDictionary[SceneView, dict[int, list[Expression]]] = WeakKeyDictionary()
 _STATS: WeakKeyDictionary[SceneView, dict[str, Any]] = WeakKeyDictionary()
 
+PLACEHOLDERS = ("expression", "n_views", "answer_format", "answer_rules", "frame", "u", "v",
+                "depth", "w", "h", "l", "yaw_clause")  # fmt: skip
 GROUND_DEFAULTS = {"min_views": 3, "max_views": 5, "min_visible_fraction": 0.3}
 
 
@@ -94,6 +102,23 @@ def _median_depth(scene: SceneView, i: int) -> float:
     ds = [scene.visible(i, o).depth_m for o in scene.visible_ids(i)]
     ds = [d for d in ds if d > 0]
     return float(np.median(ds)) if ds else 0.0
+
+
+def answer_values(a: GroundingAnswer) -> dict[str, str]:
+    """Placeholders of the sentence answers, rounded as the fixed format rounds them."""
+    u, v = (int(round(x)) for x in a.uv_norm1000)
+    w, h, length = a.size_whl_m
+    yaw = round(a.yaw_deg, 1)
+    return {
+        "frame": str(a.frame),
+        "u": str(u),
+        "v": str(v),
+        "depth": f"{a.depth_m:.2f}",
+        "w": f"{w:.2f}",
+        "h": f"{h:.2f}",
+        "l": f"{length:.2f}",
+        "yaw_clause": f", turned by a yaw of {yaw:.1f} degrees" if yaw != 0.0 else "",
+    }
 
 
 class GroundingTask(Task):
@@ -176,6 +201,8 @@ class GroundingTask(Task):
                 "expression": expression,
                 "n_views": str(len(views)),
                 "answer_format": FORMAT_NOTE,
+                "answer_rules": FORMAT_RULES,
+                **answer_values(answer),
             },
             answer=ChoiceAnswer(answer.text()),
             quantities=context,
@@ -191,9 +218,9 @@ class Ground3D(GroundingTask):
         version=1,
         views="MV",
         relation="OC",
-        formats=("fill",),
+        formats=("fill", "sentence"),
         markers=(),
-        placeholders=("expression", "n_views", "answer_format"),
+        placeholders=PLACEHOLDERS,
         description=(
             "3D grounding by frame selection: views + an expression naming one object (unique "
             "label, size/height attribute or relation to a unique anchor, unique in 3D over the "
@@ -240,12 +267,12 @@ class Ground3DScanRefer(GroundingTask):
         version=1,
         views="MV",
         relation="OC",
-        formats=("fill",),
+        formats=("fill",),  # each description once, in the fixed format it is scored in
         markers=(),
-        placeholders=("expression", "n_views", "answer_format"),
+        placeholders=PLACEHOLDERS,
         description=(
-            "3D grounding of a ScanRefer description (file named by SPAR3D_SCANREFER; skipped "
-            "without it) -> 'frame k; (u, v); depth d m; size (w, h, l) m[; yaw a deg]'"
+            "3D grounding of a ScanRefer description, each once (file named by SPAR3D_SCANREFER; "
+            "skipped without it) -> 'frame k; (u, v); depth d m; size (w, h, l) m[; yaw a deg]'"
         ),
     )
 

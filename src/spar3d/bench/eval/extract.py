@@ -50,7 +50,11 @@ def extract_answer(task: str, text: str, question: str) -> Extraction:
         from spar3d.grounding.answer import GroundingAnswer, parse_answer
 
         parsed = parse_answer(text)
-        return Extraction(parsed.text(), "grounding") if isinstance(parsed, GroundingAnswer) else NO_MATCH
+        return (
+            Extraction(parsed.text(), "grounding")
+            if isinstance(parsed, GroundingAnswer)
+            else NO_MATCH
+        )
     pairs = strict_pairs(text)
     if not pairs:
         return NO_MATCH

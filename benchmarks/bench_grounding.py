@@ -20,9 +20,9 @@ Then it runs ``spar3d eval`` with ``oracle``, ``random``, ``ground-median`` and
 without refinement.
 
 Measured (2-core sandbox shared with other jobs, ``taskset -c 0``, 2 synthetic scenes): 1,000
-ground_3d samples in 1.42 s (budget 10 s), baseline depth_prediction_oc_mv 0.56 s (ratio per
-sample 2.5), ground build 2.9 s, scoring 1,000 oracle answers with refinement 1.8 s (Acc@0.5
-100); the baselines table is in docs/cli/ground.md.
+ground_3d samples in 0.88 s (budget 10 s), depth_prediction_oc_mv 0.42 s (ratio per sample
+2.1), 1,000 bench samples selected in 2.1 s, ground build 4.1 s, scoring 1,000 oracle answers
+with refinement 1.9 s (Acc@0.5 100); the baselines table is in docs/cli/ground.md.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from spar3d.grounding.context import parse_context
 from spar3d.grounding.score import score_grounding
 from spar3d.index.records import load_index
 from spar3d.tasks import SceneView, create_task
+from spar3d.tasks.grounding import Ground3D
 
 
 def _spar3d(*args: str) -> None:
@@ -60,18 +61,21 @@ def main() -> None:
         _spar3d("index", *map(str, scenes))
     indexes = [load_index(s) for s in scenes]
 
+    per = -(-args.n // len(indexes))
+    timings = {}
+    for name in (Ground3D.spec.name, "depth_prediction_oc_mv"):  # the task, then the baseline
+        task = create_task(name)
+        t0 = time.perf_counter()
+        made = sum(len(task.generate(SceneView(i), per, 0)[0]) for i in indexes)
+        timings[name] = (made, time.perf_counter() - t0)
+        print(f"{name}: {made} samples (all formats) in {timings[name][1]:.2f} s "
+              f"({1000 * timings[name][1] / max(1, made):.2f} ms/sample)")  # fmt: skip
+    (n_g, t_g), (n_b, t_b) = timings.values()
+    print(f"ratio per sample ground_3d / baseline: {(t_g / n_g) / (t_b / n_b):.2f}; "
+          f"budget: 1,000 grounding samples under 10 s")  # fmt: skip
     t0 = time.perf_counter()
     picked, _ = generate_grounding(indexes, args.n, seed=0)
-    t_ground = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    task = create_task("depth_prediction_oc_mv")
-    per = -(-args.n // len(indexes))
-    n_base = sum(len(task.generate(SceneView(i), per, 0)[0]) for i in indexes)
-    t_base = time.perf_counter() - t0
-    print(f"ground_3d: {len(picked)} samples in {t_ground:.2f} s "
-          f"({1000 * t_ground / max(1, len(picked)):.2f} ms/sample; budget 10 s per 1,000)")  # fmt: skip
-    print(f"baseline depth_prediction_oc_mv: {n_base} samples in {t_base:.2f} s; "
-          f"ratio per sample {t_ground / max(1, len(picked)) / (t_base / max(1, n_base)):.2f}")  # fmt: skip
+    print(f"{len(picked)} benchmark (fill) samples selected in {time.perf_counter() - t0:.2f} s")
 
     t0 = time.perf_counter()
     build_grounding_bench(scenes, args.work / "bench", n=args.n, seed=0)

@@ -20,6 +20,7 @@ needed to lift and score an answer is kept in ``meta.quantities`` (the grounding
 from __future__ import annotations
 
 import logging
+import statistics
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -98,10 +99,26 @@ def scene_stats(scene: SceneView) -> dict[str, Any]:
     return st
 
 
-def _median_depth(scene: SceneView, i: int) -> float:
-    ds = [scene.visible(i, o).depth_m for o in scene.visible_ids(i)]
-    ds = [d for d in ds if d > 0]
-    return float(np.median(ds)) if ds else 0.0
+_VIEWS: WeakKeyDictionary[SceneView, dict[int, dict[str, Any]]] = WeakKeyDictionary()
+
+
+def view_record(scene: SceneView, i: int) -> dict[str, Any]:
+    """The context entry of image ``i`` (camera, size, median depth of what it sees; cached)."""
+    table = _VIEWS.setdefault(scene, {})
+    rec = table.get(i)
+    if rec is None:
+        im = scene.image(i)
+        ds = [d for d in (scene.visible(i, o).depth_m for o in scene.visible_ids(i)) if d > 0]
+        rec = {
+            "frame_id": im.frame_id,
+            "width": im.width,
+            "height": im.height,
+            "K": im.K.tolist(),
+            "T_world_cam": im.T_world_cam.tolist(),
+            "median_object_depth_m": statistics.median(ds) if ds else 0.0,
+        }
+        table[i] = rec
+    return rec
 
 
 def answer_values(a: GroundingAnswer) -> dict[str, str]:
@@ -180,17 +197,7 @@ class GroundingTask(Task):
             "visible_frames": [k + 1 for k, i in enumerate(views) if obj in scene.visible_ids(i)],
             "target_box": box_to_dict(rec.box),
             "target_size_whl_m": list(box_in_view(rec.box, im.T_world_cam)[0]),
-            "views": [
-                {
-                    "frame_id": scene.image(i).frame_id,
-                    "width": scene.image(i).width,
-                    "height": scene.image(i).height,
-                    "K": scene.image(i).K.tolist(),
-                    "T_world_cam": scene.image(i).T_world_cam.tolist(),
-                    "median_object_depth_m": _median_depth(scene, i),
-                }
-                for i in views
-            ],
+            "views": [view_record(scene, i) for i in views],
             **scene_stats(scene),
             **(extra or {}),
         }

@@ -26,6 +26,7 @@ from typing import Any
 
 from rich.table import Table
 
+from spar3d.errors import ConfigError, MissingDependencyError
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
 from spar3d.io import clean_stale_temps, locks_output, write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
@@ -331,13 +332,13 @@ def generate(
             ``out_root`` must be reachable from every node). The output is the same.
     """
     if split not in ("train", "val"):
-        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
     if per_task < 1:
-        raise ValueError(f"per_task must be >= 1, got {per_task}")
+        raise ConfigError(f"per_task must be >= 1, got {per_task}")
     if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+        raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise ImportError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
+        raise MissingDependencyError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
     t0 = time.perf_counter()
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})

@@ -35,7 +35,8 @@ import numpy as np
 from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
-from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.errors import ConfigError, InputError
+from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
 from spar3d.task_table import bench_row
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
@@ -133,6 +134,7 @@ def _png_bytes(image: Any) -> bytes:
     return buf.getvalue()
 
 
+@locks_output("out_dir", "spar3d bench build")
 def build_bench(
     root: str | Path,
     out_dir: str | Path,
@@ -148,12 +150,12 @@ def build_bench(
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     n_per_task = per_task if per_task is not None else VARIANTS[variant]
     wanted = list(tasks) if tasks else list(ALL_TASKS)
     unknown = sorted(set(wanted) - set(ALL_TASKS))
     if unknown:
-        raise ValueError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
+        raise ConfigError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
     files = [
         f
         for f in scan_tree(root, sources, split)
@@ -179,7 +181,7 @@ def build_bench(
             try:
                 qa.append(question_answer(s))
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
+                raise InputError(f"{where}: {exc}") from None
         strata = _stratum_keys(task, [a for _, a in qa])
         picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):
@@ -212,33 +214,35 @@ def build_bench(
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    write_bench(summary.path, rows, provenance)
-    write_json(
-        out_dir / "bench_info.json",
-        {
-            "root": str(root),
-            "split": split,
-            "variant": variant,
-            "per_task": n_per_task,
-            "seed": seed,
-            "counts": summary.counts,
-            "available": summary.available,
-            "missing": summary.missing,
-            "columns": list(BENCH_COLUMNS),
-        },
-    )
+    info = {
+        "root": str(root),
+        "split": split,
+        "variant": variant,
+        "per_task": n_per_task,
+        "seed": seed,
+        "counts": summary.counts,
+        "available": summary.available,
+        "missing": summary.missing,
+        "columns": list(BENCH_COLUMNS),
+    }
+    write_bench(out_dir, summary.path, rows, provenance, info)
     return summary
 
 
 def write_bench(
+    out_dir: Path,
     path: Path,
     rows: dict[str, list[Any]],
     provenance: list[dict[str, Any]],
+    info: dict[str, Any],
     extra_columns: tuple[str, ...] = (),
+    extra_json: dict[str, Any] | None = None,
 ) -> None:
-    """Write benchmark rows as Parquet at ``path`` (SPAR-Bench's columns, then ``extra_columns``
-    as strings, with the Hugging Face feature metadata) and ``provenance.jsonl`` beside its
-    ``data/`` folder. Shared by every benchmark spar3d builds (SPAR-Bench, grounding)."""
+    """Write a benchmark: the rows as Parquet at ``path`` (SPAR-Bench's columns, then
+    ``extra_columns`` as strings, with the Hugging Face feature metadata),
+    ``out_dir/provenance.jsonl``, ``out_dir/bench_info.json`` and ``extra_json`` (file name ->
+    JSON content), committed together as one file set. Shared by every benchmark spar3d builds
+    (SPAR-Bench, grounding)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -258,6 +262,10 @@ def write_bench(
         fields, metadata={"huggingface": json.dumps({"info": {"features": features}})}
     )
     table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(path, "wb") as fh:
-        pq.write_table(table, fh)
-    write_jsonl(path.parent.parent / "provenance.jsonl", provenance)
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        with staged.open(path, "wb") as fh:
+            pq.write_table(table, fh)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(out_dir / "bench_info.json", info, files=staged)
+        for name, doc in (extra_json or {}).items():
+            write_json(out_dir / name, doc, files=staged)

@@ -28,7 +28,7 @@ from spar3d.errors import ConfigError, InputError
 from spar3d.grounding.boxes import Proposal, proposal_to_dict
 from spar3d.grounding.scanrefer import ENV_SCANREFER
 from spar3d.index.records import SceneIndex, load_index
-from spar3d.io import write_json
+from spar3d.io import locks_output
 from spar3d.task_table import GROUNDING_BENCH, bench_row, bench_tasks
 from spar3d.tasks import create_task
 from spar3d.tasks.base import SceneView
@@ -113,6 +113,7 @@ def scene_proposals(index: SceneIndex) -> list[Proposal]:
     return [Proposal(o.box, o.label, 1.0, o.object_id) for o in index.objects]
 
 
+@locks_output("out_dir", "spar3d ground build")
 def build_grounding_bench(
     scenes: Sequence[str | Path],
     out_dir: str | Path,
@@ -171,23 +172,20 @@ def build_grounding_bench(
         provenance.append({"id": ident, "sample_id": sample["id"], "task": sample["type"],
                            "source": idx.source, "image": sample["image"], "meta": meta})  # fmt: skip
         summary.counts[idx.scene_id] = summary.counts.get(idx.scene_id, 0) + 1
-    write_bench(summary.path, rows, provenance, extra_columns=("context",))
-    write_json(
-        out_dir / "proposals.json",
-        {idx.scene_id: [proposal_to_dict(p) for p in scene_proposals(idx)] for idx in indexes},
-    )
-    write_json(
-        out_dir / "bench_info.json",
-        {
-            "benchmark": "grounding",
-            "scenes": [str(s) for s in scenes],
-            "task": task,
-            "n": n,
-            "seed": seed,
-            "params": params or {},
-            "counts": summary.counts,
-            "skipped": summary.skipped,
-            "rejected": summary.rejected,
-        },
-    )
+    info = {
+        "benchmark": GROUNDING_BENCH,
+        "scenes": [str(s) for s in scenes],
+        "task": task,
+        "n": n,
+        "seed": seed,
+        "params": params or {},
+        "counts": summary.counts,
+        "skipped": summary.skipped,
+        "rejected": summary.rejected,
+    }
+    proposals = {
+        idx.scene_id: [proposal_to_dict(p) for p in scene_proposals(idx)] for idx in indexes
+    }
+    write_bench(out_dir, summary.path, rows, provenance, info, extra_columns=("context",),
+                extra_json={"proposals.json": proposals})  # fmt: skip
     return summary

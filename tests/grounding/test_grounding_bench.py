@@ -142,3 +142,41 @@ def test_bad_view_counts_are_config_errors(bench, tmp_path, capsys):
     args = ["ground", "build", str(scene), "--out", str(tmp_path / "o"), "--no-progress"]
     assert run([*args, "--min-views", "4", "--max-views", "2"]) == 2
     assert "min_views <= max_views" in capsys.readouterr().err
+
+
+def test_openai_backend_with_chatty_answers(bench, tmp_path):
+    """A real HTTP backend (a local OpenAI-compatible server) answering the ground truth in
+    free words and other units: the prompts arrive with their images, the answers are read."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "eval"))
+    from evalkit import FakeOpenAI
+
+    from spar3d.grounding.answer import parse_answer
+
+    truth = {r.question: r.answer for r in load_bench(bench)}
+
+    def chatty(body):
+        content = body["messages"][0]["content"]
+        text = content[-1]["text"]
+        a = parse_answer(next(ans for q, ans in truth.items() if q in text))
+        w, h, length = a.size_whl_m
+        return (f"Sure! It is best seen in Image {a.frame}. Center: ({a.uv_norm1000[0]:.0f}, "
+                f"{a.uv_norm1000[1]:.0f}); depth = {100 * a.depth_m:.0f} cm; dimensions "
+                f"{w:.2f} x {h:.2f} x {length:.2f} meters; yaw {a.yaw_deg:.1f}°.")  # fmt: skip
+
+    run = tmp_path / "openai"
+    with FakeOpenAI(answer=chatty) as server:
+        backend = make_backend("openai", model="tiny-vlm", base_url=server.base_url,
+                               api_key_env="SPAR3D_NO_KEY")  # fmt: skip
+        result = evaluate(bench, backend, run, concurrency=4, progress=False)
+    assert len(server.requests) == 40
+    n_images = [sum(c["type"] == "image_url" for c in r["body"]["messages"][0]["content"])
+                for r in server.requests]  # fmt: skip
+    assert min(n_images) >= 3
+    assert result.scores["strict"]["tasks"]["ground_3d"] == pytest.approx(100.0)
+    res = CliRunner().invoke(app, ["ground", "score", str(run), "--n-boot", "50"])
+    assert res.exit_code == 0, res.output
+    scores = json.loads((run / "grounding_scores.json").read_text())
+    assert scores["acc"]["lifted"]["overall"]["acc@0.5"] == 100.0  # cm depth, rounded: still in

@@ -55,6 +55,8 @@ def test_round_trip_text():
          "40cm x 30cm.", (3, (100, 200), 1.5, (0.5, 0.4, 0.3), 0.0)),
         ("FRAME 1 ; [ 10 , 20 ] ; DEPTH 2,5 m ; SIZE [1, 2, 3] ; YAW 0.5 rad",
          (1, (10, 20), 2.5, (1.0, 2.0, 3.0), math.degrees(0.5))),
+        ("Image 2 -- it sits at (5, 6), 3.5 m away, size 1x1x1 m",
+         (2, (5, 6), 3.5, (1.0, 1.0, 1.0), 0.0)),
         ("view #4: (999, 0), depth 800 mm, size (0.1 m, 0.2 m, 0.3 m)",
          (4, (999, 0), 0.8, (0.1, 0.2, 0.3), 0.0)),
         ("It appears in frame 1 with its center at (490, 458); it is at a depth of 6.82 m and its "

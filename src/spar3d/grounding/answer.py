@@ -115,6 +115,7 @@ _UV_NAMED = re.compile(rf"\bu\s*[:=]\s*({_NUM})\s*[,;]?\s*\bv\s*[:=]\s*({_NUM})"
 _DEPTH = re.compile(
     rf"\bdepth\b\s*(?:of|is|[:=])?\s*(?:about|approximately|~)?\s*({_NUM})\s*({_LEN_UNIT})?", re.I
 )
+_DEPTH_AWAY = re.compile(rf"({_NUM})\s*({_LEN_UNIT})\s+(?:deep|away|in front)\b", re.I)
 _SEP = r"\s*(?:[,x×*;]|\bby\b)\s*"
 _SIZE = re.compile(
     rf"\b(?:size|dimensions?|extents?)\b[^0-9+\-.]{{0,40}}?({_NUM})\s*({_LEN_UNIT})?{_SEP}"
@@ -164,7 +165,7 @@ def parse_answer(text: object, n_views: int | None = None) -> GroundingAnswer | 
         if m_uv is None:
             return ParseFailure("no_position")
         uv = (float(m_uv.group(1).replace(",", ".")), float(m_uv.group(2).replace(",", ".")))
-        m_d = _DEPTH.search(rest)
+        m_d = _DEPTH.search(rest) or _DEPTH_AWAY.search(rest)
         if m_d is None:
             return ParseFailure("no_depth")
         depth = _num(m_d.group(1)) * _unit_scale(m_d.group(2))

@@ -212,16 +212,11 @@ def _wrap_half_turn(angle_rad: float) -> float:
     return a if a > -math.pi / 2 + 1e-12 else a + math.pi
 
 
-def box_yaw_rad(box: OrientedBox) -> float:
-    """Yaw of the box's x axis about world +z (the box is treated as gravity-aligned)."""
-    return float(math.atan2(box.R_world_box[1, 0], box.R_world_box[0, 0]))
-
-
 def box_in_view(
     box: OrientedBox, T_world_cam: ArrayLike
 ) -> tuple[tuple[float, float, float], float]:
     """``((w, h, l), yaw_deg)`` of a box in a view's heading frame, yaw in (-45, 45]."""
-    theta = _wrap_half_turn(box_yaw_rad(box) - heading_yaw_rad(T_world_cam))
+    theta = _wrap_half_turn(box.yaw_rad - heading_yaw_rad(T_world_cam))
     sx, sy, sz = (float(v) for v in box.size)
     if theta > math.pi / 4 + 1e-12:
         theta, sx, sy = theta - math.pi / 2, sy, sx

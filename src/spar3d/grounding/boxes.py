@@ -43,8 +43,7 @@ Assignment = Literal["nearest", "hungarian"]
 
 def footprint(box: OrientedBox) -> shapely.Polygon:
     """The box's floor rectangle (world XY) as a polygon, counter-clockwise."""
-    yaw = math.atan2(box.R_world_box[1, 0], box.R_world_box[0, 0])
-    c, s = math.cos(yaw), math.sin(yaw)
+    c, s = math.cos(box.yaw_rad), math.sin(box.yaw_rad)
     hx, hy = float(box.size[0]) / 2, float(box.size[1]) / 2
     cx, cy = float(box.center[0]), float(box.center[1])
     pts = [(-hx, -hy), (hx, -hy), (hx, hy), (-hx, hy)]
@@ -137,15 +136,24 @@ def load_proposals(path: str | Path) -> dict[str, list[Proposal]]:
     return out
 
 
+def box_to_dict(box: OrientedBox) -> dict[str, Any]:
+    """``{"center", "size", "yaw"}`` of a gravity-aligned box (the form proposals and grounding
+    contexts store boxes in)."""
+    return {
+        "center": [float(v) for v in box.center],
+        "size": [float(v) for v in box.size],
+        "yaw": box.yaw_rad,
+    }
+
+
+def box_from_dict(d: dict[str, Any]) -> OrientedBox:
+    """Inverse of :func:`box_to_dict` (``yaw`` defaults to 0)."""
+    return OrientedBox.from_yaw(d["center"], d["size"], float(d.get("yaw", 0.0)))
+
+
 def proposal_to_dict(prop: Proposal) -> dict[str, Any]:
     """The JSON form :func:`load_proposals` reads (centre, size, yaw, label, object id)."""
-    b = prop.box
-    d: dict[str, Any] = {
-        "center": [round(float(v), 4) for v in b.center],
-        "size": [round(float(v), 4) for v in b.size],
-        "yaw": round(math.atan2(b.R_world_box[1, 0], b.R_world_box[0, 0]), 6),
-        "label": prop.label,
-    }
+    d: dict[str, Any] = {**box_to_dict(prop.box), "label": prop.label}
     if prop.object_id is not None:
         d["object_id"] = prop.object_id
     return d

@@ -18,7 +18,6 @@ fields are scene statistics for the baselines (no fact about the target).
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from spar3d.errors import InputError
 from spar3d.grounding.answer import GroundingAnswer, lift_answer
+from spar3d.grounding.boxes import box_from_dict
 from spar3d.scenes.model import OrientedBox
 
 
@@ -56,19 +56,6 @@ class GroundingContext:
         """The world box of an answer (its frame must be in ``1..len(views)``)."""
         v = self.views[answer.frame - 1]
         return lift_answer(answer, v.K, v.T_world_cam, v.width, v.height)
-
-
-def box_to_dict(box: OrientedBox) -> dict[str, Any]:
-    """``{"center", "size", "yaw"}`` of a gravity-aligned box."""
-    return {
-        "center": [float(v) for v in box.center],
-        "size": [float(v) for v in box.size],
-        "yaw": math.atan2(float(box.R_world_box[1, 0]), float(box.R_world_box[0, 0])),
-    }
-
-
-def box_from_dict(d: dict[str, Any]) -> OrientedBox:
-    return OrientedBox.from_yaw(d["center"], d["size"], float(d.get("yaw", 0.0)))
 
 
 def parse_context(raw: str | dict[str, Any], where: str = "context") -> GroundingContext:

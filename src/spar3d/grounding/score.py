@@ -21,8 +21,8 @@ import numpy as np
 
 from spar3d.errors import InputError
 from spar3d.grounding.answer import GroundingAnswer, ParseFailure, parse_answer
-from spar3d.grounding.boxes import Assignment, Proposal, box_iou_3d, refine
-from spar3d.grounding.context import GroundingContext, box_to_dict, parse_context
+from spar3d.grounding.boxes import Assignment, Proposal, box_iou_3d, box_to_dict, refine
+from spar3d.grounding.context import GroundingContext, parse_context
 from spar3d.io import read_jsonl
 
 THRESHOLDS: tuple[float, ...] = (0.25, 0.5)

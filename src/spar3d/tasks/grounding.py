@@ -34,7 +34,7 @@ from spar3d.grounding.answer import (
     box_in_view,
     encode_answer,
 )
-from spar3d.grounding.context import box_to_dict
+from spar3d.grounding.boxes import box_to_dict
 from spar3d.grounding.expressions import (
     STRUCTURAL,
     Expression,

@@ -58,3 +58,10 @@ def test_plural():
     assert [plural(w) for w in words] == [
         "tables", "boxes", "shelves", "kitchen shelves", "cities", "toys", "tv stands"
     ]  # fmt: skip
+
+
+def test_catch_all_objects_are_never_targets_or_anchors():
+    objs = [obj(1, "chair", (1, 0, 0)), obj(2, "chair", (4, 0, 0)), obj(3, "otherprop", (0, 0, 0))]
+    assert texts(objs, 1) == {"the chair closest to the otherprop"}
+    none = referring_expressions(objs, 1, catch_all=frozenset({"otherprop"}))
+    assert none == [] and referring_expressions(objs, 3, catch_all=frozenset({"otherprop"})) == []

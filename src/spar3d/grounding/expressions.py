@@ -76,12 +76,18 @@ def referring_expressions(
     size_ratio: float = 1.3,
     height_margin_m: float = 0.15,
     distance_margin_m: float = 0.3,
+    catch_all: frozenset[str] = frozenset(),
 ) -> list[Expression]:
-    """Every expression of :data:`KINDS` that picks out ``target_id`` alone among ``objects``."""
+    """Every expression of :data:`KINDS` that picks out ``target_id`` alone among ``objects``.
+
+    Objects whose label is structural or in ``catch_all`` (``otherprop``, ...: the index's
+    catch-all labels) are never targets or anchors; they still count for uniqueness.
+    """
     by_id = {o.object_id: o for o in objects}
     target = by_id[target_id]
     label = target.label
-    if label in STRUCTURAL:
+    never = STRUCTURAL | catch_all
+    if label in never or label.lower() in never:
         return []
     counts: dict[str, int] = {}
     for o in objects:
@@ -114,7 +120,7 @@ def referring_expressions(
             )
             out.append(Expression(text, "height"))
     for anchor in objects:
-        if counts[anchor.label] != 1 or anchor.label == label or anchor.label in STRUCTURAL:
+        if counts[anchor.label] != 1 or anchor.label == label or anchor.label.lower() in never:
             continue
         d = float(np.linalg.norm(target.center - anchor.center))
         ds = [float(np.linalg.norm(o.center - anchor.center)) for o in same]

@@ -139,7 +139,15 @@ def answer_values(a: GroundingAnswer) -> dict[str, str]:
 
 
 class GroundingTask(Task):
-    """Shared loop of the grounding tasks: draw the views around a target, write the answer."""
+    """Shared loop of the grounding tasks: draw the views around a target, write the answer.
+
+    The engine's naming rule (a label named without a marker is unique among the objects seen in
+    the sample) does not apply: the target is named by a referring expression proven unique over
+    the whole scene (``ground_3d``; catch-all objects never get one) or by a human description
+    (``ground_3d_scanrefer``).
+    """
+
+    names_by_expression = True
 
     defaults = dict(GROUND_DEFAULTS)
     center_note = False
@@ -241,7 +249,7 @@ class Ground3D(GroundingTask):
             objs = scene.index.objects
             table = {}
             for o in objs:
-                ex = referring_expressions(objs, o.object_id)
+                ex = referring_expressions(objs, o.object_id, catch_all=scene.catch_all)
                 if ex:
                     table[o.object_id] = ex
             _EXPRESSIONS[scene] = table

@@ -66,3 +66,42 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
                     f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}"
                 )
             yield obj
+
+
+@contextmanager
+def folder_lock(folder: str | os.PathLike[str], command: str) -> Iterator[None]:
+    """Hold ``folder/.spar3d.lock`` while a command writes into ``folder``.
+
+    The lock is an OS advisory lock (``fcntl.flock``), released by the kernel when the process
+    ends however it ends, so a killed run never leaves a stale lock. A second process that asks
+    for it gets :class:`~spar3d.errors.ResourceBusyError` at once, naming the folder and the
+    holder's pid. Where ``fcntl`` does not exist (Windows) no lock is taken.
+
+    Raises:
+        ResourceBusyError: Another process holds the lock.
+    """
+    from spar3d.errors import ResourceBusyError
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    lock_path = path / ".spar3d.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+            raise ResourceBusyError(
+                f"{path}: another `spar3d {command}` (pid {holder}) is writing into this folder; "
+                "wait for it to finish or choose another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

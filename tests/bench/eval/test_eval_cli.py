@@ -8,7 +8,7 @@ from evalkit import ROWS
 from typer.testing import CliRunner
 
 from spar3d.cli.eval import parse_model_args
-from spar3d.cli.main import app
+from spar3d.cli.main import app, run
 
 runner = CliRunner()
 
@@ -42,18 +42,21 @@ def test_limit_and_model_args_are_reported(bench, tmp_path):
     assert len(preds) == 2 and all(1.0 <= float(p["prediction"]) <= 2.0 for p in preds)
 
 
-def test_bad_backend_arguments_are_clear(bench, tmp_path):
-    result = runner.invoke(app, ["eval", str(bench), "-m", "nope", "--out", str(tmp_path / "r")])
-    assert result.exit_code != 0 and "unknown backend 'nope'" in _flat(result.output)
-    result = runner.invoke(
-        app, ["eval", str(bench), "-m", "oracle", "-M", "x=1", "--out", str(tmp_path / "r")]
-    )
-    assert result.exit_code != 0 and "unexpected keyword argument 'x'" in _flat(result.output)
-    result = runner.invoke(
-        app,
-        ["eval", str(tmp_path / "missing.parquet"), "-m", "oracle", "--out", str(tmp_path / "r")],
-    )
-    assert result.exit_code == 2 and "not found" in _flat(result.output)
+def test_bad_backend_arguments_are_clear(bench, tmp_path, capsys):
+    def cli(*args: str) -> tuple[int, str]:
+        code = run(["eval", *args, "--out", str(tmp_path / "r"), "--no-progress"])
+        return code, _flat(capsys.readouterr().err)
+
+    code, err = cli(str(bench), "-m", "nope")
+    assert code == 2 and "unknown backend 'nope'" in err
+    code, err = cli(str(bench), "-m", "oracle", "-M", "x=1")
+    assert code == 2 and "unexpected keyword argument 'x'" in err
+    code, err = cli(str(tmp_path / "missing.parquet"), "-m", "oracle")
+    assert code == 2 and "not found" in err
+    code, err = cli(str(bench), "-m", "oracle", "--limit", "0")
+    assert code == 2 and "--limit" in err
+    code, err = cli(str(bench), "-m", "openai", "-M", "model=x", "--base-url", "localhost:8000")
+    assert code == 2 and "--base-url" in err and "http(s)://" in err
 
 
 def test_parse_model_args():

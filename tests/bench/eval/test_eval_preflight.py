@@ -22,7 +22,7 @@ from evalkit import ROWS, FakeOpenAI, bench_table
 from spar3d.bench.eval import evaluate, make_backend
 from spar3d.cli.main import run
 from spar3d.errors import ResourceBusyError, UnsafeInputError
-from spar3d.io import folder_lock, read_jsonl
+from spar3d.io import output_lock, read_jsonl
 
 MODEL = "tiny-vlm"
 MAX_IMAGES = max(n for *_, n in ROWS)  # 3 in the fixture
@@ -202,7 +202,7 @@ def test_key_echoed_in_error_bodies_is_scrubbed(capsys, bench, tmp_path, monkeyp
 
 def test_a_second_eval_into_the_same_folder_is_refused(bench, tmp_path):
     run_dir = tmp_path / "run"
-    with folder_lock(run_dir, "eval"), pytest.raises(ResourceBusyError, match="another"):
+    with output_lock(run_dir, "spar3d eval"), pytest.raises(ResourceBusyError, match="another"):
         evaluate(bench, make_backend("oracle"), run_dir, progress=False)
     # Released: the next run goes ahead.
     assert evaluate(bench, make_backend("oracle"), run_dir, progress=False).n_failed == 0
@@ -213,14 +213,14 @@ def test_lock_is_held_across_processes(bench, tmp_path):
     import sys
 
     run_dir = tmp_path / "run"
-    with folder_lock(run_dir, "eval"):
+    with output_lock(run_dir, "spar3d eval"):
         proc = subprocess.run(
             [sys.executable, "-m", "spar3d", "eval", str(bench), "-m", "oracle",
              "--out", str(run_dir), "--no-progress"],
             capture_output=True, text=True,
         )  # fmt: skip
     assert proc.returncode == 6
-    assert "another `spar3d eval`" in proc.stderr and "Traceback" not in proc.stderr
+    assert "another spar3d run is writing here (spar3d eval, pid" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_image_paths_may_not_leave_the_benchmark_folder(tmp_path):
@@ -236,7 +236,7 @@ def test_image_paths_may_not_leave_the_benchmark_folder(tmp_path):
                    bench_dir / "b.parquet")  # fmt: skip
     from spar3d.bench.eval import load_bench
 
-    with pytest.raises(UnsafeInputError, match=r"row 0 image 0: image path '../secret.png'"):
+    with pytest.raises(UnsafeInputError, match=r"row 0 image 0 path: path '../secret.png' leaves the folder"):
         load_bench(bench_dir)
     (sample,) = load_bench(bench_dir, allow_outside_root=True)
     assert sample.images == (secret.read_bytes(),)

@@ -7,12 +7,14 @@ The benchmark is one Parquet file or a folder of shards with the columns listed 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spar3d.errors import InputError, UnsafeInputError
+from spar3d.errors import InputError
+from spar3d.paths import resolve_under
 
 REQUIRED_COLUMNS = ("id", "task", "image", "question", "answer")
 
@@ -69,24 +71,6 @@ def bench_revision(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def resolve_image_path(
-    img_path: str, base: Path, root: Path, where: str, allow_outside_root: bool = False
-) -> Path:
-    """An image path from a sample, resolved against ``base`` and kept inside ``root``.
-
-    Raises:
-        UnsafeInputError: The path is absolute or climbs (``..``, a symlink) out of ``root``,
-            unless ``allow_outside_root``.
-    """
-    resolved = (base / img_path).resolve()
-    if not allow_outside_root and not resolved.is_relative_to(root.resolve()):
-        raise UnsafeInputError(
-            f"{where}: image path {img_path!r} leads outside the benchmark folder {root} "
-            "(pass --allow-outside-root if you really mean it)"
-        )
-    return resolved
-
-
 def _image_bytes(
     value: Any, where: str, base: Path, root: Path, allow_outside_root: bool = False
 ) -> bytes:
@@ -99,7 +83,8 @@ def _image_bytes(
         img_path = value.get("path")
         # An image stored by path only: relative paths are relative to the Parquet file.
         if img_path:
-            resolved = resolve_image_path(str(img_path), base, root, where, allow_outside_root)
+            rel = os.path.relpath(os.path.join(base, str(img_path)), root)
+            resolved = resolve_under(root, rel, f"{where} path", allow_outside=allow_outside_root)
             if resolved.is_file():
                 return resolved.read_bytes()
         raise InputError(f"{where}: image has neither bytes nor a readable path ({img_path!r})")

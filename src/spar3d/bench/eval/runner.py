@@ -35,7 +35,7 @@ from spar3d.bench.eval.dataset import BenchSample, bench_revision, load_bench
 from spar3d.bench.eval.extract import extract_answer
 from spar3d.bench.eval.prompts import DEFAULT_PRESET, PromptConfig, build_prompt
 from spar3d.errors import BackendError, ConfigError
-from spar3d.io import folder_lock, write_json, write_jsonl
+from spar3d.io import output_lock, write_json, write_jsonl
 from spar3d.progress import Progress
 
 SCORING_MODES = ("compat", "strict")
@@ -335,7 +335,7 @@ def evaluate(
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if fail_fast < 0:
         raise ConfigError(f"--fail-fast must be >= 0, got {fail_fast}")
-    with folder_lock(run_dir, "eval"):
+    with output_lock(run_dir, "spar3d eval"):
         return _evaluate_locked(
             bench_path, backend, run_dir, limit, limit_per_task, concurrency, retry_failed,
             prompt, generation, progress, score, preflight, fail_fast, allow_outside_root,

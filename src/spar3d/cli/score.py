@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,9 +23,18 @@ from spar3d.bench.report import (
 )
 from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
 from spar3d.bench.scoring.score import score_samples
+from spar3d.errors import Spar3dError
 from spar3d.io import atomic_open, write_json, write_jsonl
 
 PREDICTIONS_NAME = "predictions.jsonl"
+
+
+class PredictionFormat(str, Enum):
+    auto = "auto"
+    spar3d_run = "spar3d-run"
+    records = "records"
+    lmms_eval = "lmms-eval"
+    plain = "plain"
 
 
 def predictions_path(path: Path) -> Path:
@@ -120,16 +130,34 @@ def score_command(
         Path | None, typer.Option("--diff-jsonl", help="Write every differing sample here.")
     ] = None,
     show: Annotated[int, typer.Option(help="Differing samples printed with --diff.")] = 20,
+    fmt: Annotated[
+        PredictionFormat,
+        typer.Option(
+            "--format",
+            help="Predictions format: auto (detected from the first line), spar3d-run, "
+            "records, lmms-eval (--log_samples file), plain ({id, prediction}; needs --bench).",
+        ),
+    ] = PredictionFormat.auto,
+    bench: Annotated[
+        Path | None,
+        typer.Option(help="Benchmark Parquet (file or folder): ground truth for plain lines."),
+    ] = None,
 ) -> None:
-    """Score saved predictions (SPAR-Bench metrics) without calling a model."""
+    """Score saved predictions (SPAR-Bench metrics) without calling a model.
+
+    Reads spar3d runs, lmms-eval --log_samples files and {id, prediction} JSONL (with --bench).
+    """
     console = Console()
     path = predictions_path(predictions)
+    fmt_name = PredictionFormat(fmt).value
     try:
-        samples = list(read_samples(path))
+        samples = list(read_samples(path, fmt_name, bench))
         modes = _modes(mode)
         results = [score_samples(samples, m) for m in modes]
         rows = find_paper_rows(paper if paper is not None else list(DEFAULT_PAPER_ROWS))
     except (ValueError, KeyError) as exc:
+        if isinstance(exc, Spar3dError):
+            raise  # a bad input file: one line naming file, line and field (exit 3)
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
     console.print(scores_table(results, f"SPAR-Bench scores: {path}"))
     if json_out is not None:

@@ -6,10 +6,12 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import wraps
+from inspect import signature
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 
 from spar3d.errors import InputError, ResourceBusyError
 
@@ -117,14 +119,17 @@ def clean_stale_temps(folder: str | os.PathLike[str], *, older_than_s: float = 0
 
 
 @contextmanager
-def output_lock(folder: str | os.PathLike[str], command: str = "spar3d") -> Iterator[Path]:
+def output_lock(
+    folder: str | os.PathLike[str], command: str = "spar3d", *, clean: bool = True
+) -> Iterator[Path]:
     """Hold an exclusive lock on an output folder for the duration of a command.
 
     A second process that asks for the same folder gets :class:`ResourceBusyError` at once,
     naming the folder and the process that holds it. The lock is an ``flock`` on
     ``<folder>/.spar3d.lock``: the kernel releases it when the holder dies (kill -9 included), so
     a stale lock file never blocks a later run. On entry, temporaries left by a killed run are
-    cleaned (:func:`clean_stale_temps`).
+    cleaned (:func:`clean_stale_temps`) unless ``clean`` is False (then the command cleans the
+    sub-folders it rewrites, to avoid walking a dataset of millions of files).
     """
     import fcntl
 
@@ -143,7 +148,31 @@ def output_lock(folder: str | os.PathLike[str], command: str = "spar3d") -> Iter
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{command}, pid {os.getpid()}".encode(), 0)
-        clean_stale_temps(root)
+        if clean:
+            clean_stale_temps(root)
         yield root
     finally:
         os.close(fd)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def locks_output(
+    param: str, command: str, *, clean: bool = True
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: the function runs holding :func:`output_lock` on its argument ``param``."""
+
+    def deco(fn: Callable[P, R]) -> Callable[P, R]:
+        sig = signature(fn)
+
+        @wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            folder = sig.bind(*args, **kwargs).arguments[param]
+            with output_lock(folder, command, clean=clean):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco

@@ -2,7 +2,8 @@
 
 For each of the 20 SPAR-Bench tasks, ``per_task`` samples (400 by default, 50 for ``tiny``) are
 drawn from ``<root>/<source>/qa_jsonl/<split>/<task>/<format>/*.jsonl`` in the format the bench
-scores (numeric tasks and view_change_infer: ``fill``; multiple-choice tasks: ``select``),
+scores (the ``format`` column of :mod:`spar3d.task_table`: ``fill`` for numeric tasks and
+view_change_infer, ``select`` for multiple-choice tasks),
 balanced three ways:
 
 * answers: multiple-choice samples are stratified by correct letter, numeric samples by answer
@@ -31,10 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.bench.scoring.tasks import ALL_TASKS, CHOICE_TASKS, NUMERIC_TASKS
+from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
 from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.task_table import bench_row
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
 NUMERIC_BINS = 4
@@ -54,8 +56,10 @@ HF_FEATURES = {
 
 
 def bench_format(task: str) -> str:
-    """The answer format a SPAR-Bench task is scored in."""
-    return "select" if task in CHOICE_TASKS else "fill"
+    """The answer format a benchmark task is scored in (its row's ``format``)."""
+    fmt = bench_row(task).format
+    assert fmt is not None  # a benchmark row always has a format
+    return fmt
 
 
 @dataclass
@@ -76,9 +80,10 @@ class BuildSummary:
 
 
 def _stratum_keys(task: str, answers: list[str]) -> list[str]:
-    if task in CHOICE_TASKS:
+    kind = bench_row(task).kind
+    if kind == "choice":
         return [a.strip()[:1].upper() for a in answers]
-    if task in NUMERIC_TASKS:
+    if kind == "numeric":
         values = np.array([_first_float(a) for a in answers])
         finite = np.isfinite(values)
         if finite.sum() < NUMERIC_BINS:

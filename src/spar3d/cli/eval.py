@@ -45,10 +45,12 @@ def print_summary(result: Any, console: Any = None) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from spar3d.task_table import LEVEL_NAMES
+
     console = console or Console()
     table = Table(title=f"SPAR-Bench - {result.run_dir}")
     table.add_column("mode")
-    for column in ("overall", "Low", "Medium", "High"):
+    for column in ("overall", *LEVEL_NAMES):
         table.add_column(column, justify="right")
 
     def fmt(value: float | None) -> str:
@@ -56,9 +58,7 @@ def print_summary(result: Any, console: Any = None) -> None:
 
     for mode, scores in result.scores.items():
         levels = scores["levels"]
-        table.add_row(
-            mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in ("Low", "Medium", "High"))
-        )
+        table.add_row(mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in LEVEL_NAMES))
     console.print(table)
     if result.errors:
         errors = Table(title="failed requests by kind (each scored 0)")

@@ -29,22 +29,21 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.bench.eval.dataset import bench_files, load_bench
-from spar3d.bench.eval.prompts import BOX_COORDINATE_NOTE, MULTIPLE_CHOICE_POST, PRESETS
+from spar3d.bench.eval.prompts import PRESETS
 from spar3d.bench.scoring.choice import parse_options
 from spar3d.bench.scoring.tasks import LEVELS, task_kind
 from spar3d.errors import ConfigError
 from spar3d.io import atomic_open
+from spar3d.task_table import bench_row, bench_tasks
 
 LMMS_UTILS = '''"""lmms-eval hooks for a SPAR-Bench-style benchmark exported by spar3d (do not edit: re-export).
 
-Prompt texts come from the YAML's lmms_eval_specific_kwargs; scoring uses spar3d's compat scorer
+Suffixes per task and variant come from spar3d's task table at export time; the YAML's
+lmms_eval_specific_kwargs pick the variant per model class. Scoring uses spar3d's compat scorer
 (pip install spar3d in lmms-eval's environment).
 """
 
-NUMERIC_TASKS = {numeric!r}
-BOX_TASKS = {box!r}
-BOX_NOTE = {box_note!r}
-CHOICE_POST = {choice_post!r}
+SUFFIXES = {suffixes!r}
 
 
 def doc_to_visual(doc):
@@ -53,14 +52,8 @@ def doc_to_visual(doc):
 
 def doc_to_text(doc, lmms_eval_specific_kwargs=None):
     kwargs = lmms_eval_specific_kwargs or {{}}
-    pre = kwargs.get("pre_prompt", "")
-    task, question = doc["task"], doc["question"]
-    if task in NUMERIC_TASKS:
-        return pre + "\\n" + question + "\\n" + kwargs.get("na_post_prompt", {numeric_post!r})
-    if task == "view_change_infer":
-        return pre + "\\n" + question + "\\n" + "" + "\\n" + ""
-    extra = BOX_NOTE if task in BOX_TASKS else ""
-    return pre + "\\n" + question + "\\n" + extra + "\\n" + CHOICE_POST
+    suffix = SUFFIXES[kwargs.get("prompt_variant", "default")][doc["task"]]
+    return kwargs.get("pre_prompt", "") + "\\n" + doc["question"] + "\\n" + suffix
 
 
 def process_results(doc, results):
@@ -96,11 +89,7 @@ def export_lmms_eval(
     lmms, api = PRESETS["lmms-eval"], PRESETS["api"]
 
     def kwargs(preset: Any) -> list[str]:
-        return [
-            '    pre_prompt: ""',
-            f"    mca_post_prompt: {_yaml_str(MULTIPLE_CHOICE_POST)}",
-            f"    na_post_prompt: {_yaml_str(preset.numeric_post)}",
-        ]
+        return ['    pre_prompt: ""', f"    prompt_variant: {preset.variant}"]
 
     lines = [
         f"# Written by spar3d bench export from {', '.join(files)}; prompts: spar3d presets",
@@ -137,19 +126,14 @@ def export_lmms_eval(
         "metadata:",
         "  - version: 0.0",
     ]
-    from spar3d.bench.eval.prompts import BOX_COORDINATE_TASKS
-    from spar3d.bench.scoring.tasks import NUMERIC_TASKS
-
     paths = {"yaml": out / f"{task_name}.yaml", "utils": out / "utils.py"}
     with atomic_open(paths["yaml"], "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
-    utils = LMMS_UTILS.format(
-        numeric=sorted(NUMERIC_TASKS),
-        box=sorted(BOX_COORDINATE_TASKS),
-        box_note=BOX_COORDINATE_NOTE,
-        choice_post=MULTIPLE_CHOICE_POST,
-        numeric_post=lmms.numeric_post,
-    )
+    suffixes = {
+        p.variant: {t: bench_row(t).suffix(p.variant) for t in bench_tasks()}
+        for p in (lmms, api)
+    }
+    utils = LMMS_UTILS.format(suffixes=suffixes)
     with atomic_open(paths["utils"], "w", encoding="utf-8") as fh:
         fh.write(utils)
     return paths

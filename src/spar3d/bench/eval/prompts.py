@@ -14,9 +14,10 @@ which lmms-eval takes from ``lmms_eval_specific_kwargs`` in ``_default_template_
   a backend talking to a commercial API (:attr:`Backend.api_model`), ``lmms-eval`` otherwise
   (SPAR's README runs open models through lmms-eval with the ``default`` kwargs).
 
-The three task kinds (numeric, choice, vci; see :mod:`spar3d.bench.scoring.tasks`) each get their
-own suffix after the question; ``pre_prompt`` goes before the question (empty by default, as in
-the published config).
+Each task's suffix after the question is a column of :mod:`spar3d.task_table` (numeric tasks
+have a default and an API variant; the two box-coordinate choice tasks add a sentence); a preset
+names the variant. ``pre_prompt`` goes before the question (empty by default, as in the
+published config).
 """
 
 from __future__ import annotations
@@ -24,21 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from spar3d.bench.scoring.tasks import task_kind
 from spar3d.errors import ConfigError
+from spar3d.task_table import NUMERIC_POST as _NUMERIC_DEFAULT
+from spar3d.task_table import NUMERIC_POST_API, bench_row
 
-# Only these two multiple-choice tasks carry box coordinates, hence the extra sentence.
-BOX_COORDINATE_TASKS = frozenset({"position_matching", "camera_motion_infer"})
-
-NUMERIC_POST = {
-    "default": "Please answer the question using a single word or phrase.",
-    "api": "Do not response anything other than a single number!",
-}
-MULTIPLE_CHOICE_POST = "Answer with the option's letter from the given choices directly."
-BOX_COORDINATE_NOTE = (
-    "The values represent the bounding box coordinates normalized to a 0-1000 scale, "
-    "with the top-left corner as the origin of the image."
-)
+#: The table's suffix variants by their old ``numeric_post`` names.
+NUMERIC_POST = {"default": _NUMERIC_DEFAULT, "api": NUMERIC_POST_API}
 
 
 @dataclass(frozen=True)
@@ -47,25 +39,29 @@ class PromptPreset:
 
     Attributes:
         name: Preset name (``--prompt-preset``).
-        numeric_post: Sentence after numeric questions.
+        variant: The :meth:`spar3d.task_table.TaskRow.suffix` variant (``default`` or ``api``).
         source: Where the text comes from (file and key in the harness's repository).
     """
 
     name: str
-    numeric_post: str
+    variant: str
     source: str
+
+    @property
+    def numeric_post(self) -> str:
+        return NUMERIC_POST[self.variant]
 
 
 PRESETS: dict[str, PromptPreset] = {
     "lmms-eval": PromptPreset(
         "lmms-eval",
-        NUMERIC_POST["default"],
+        "default",
         "EvolvingLMMs-Lab/lmms-eval lmms_eval/tasks/sparbench/_default_template_yaml, "
         "lmms_eval_specific_kwargs.default.na_post_prompt",
     ),
     "api": PromptPreset(
         "api",
-        NUMERIC_POST["api"],
+        "api",
         "EvolvingLMMs-Lab/lmms-eval lmms_eval/tasks/sparbench/_default_template_yaml, "
         "lmms_eval_specific_kwargs.gpt4v.na_post_prompt (and gemini_api)",
     ),
@@ -146,12 +142,5 @@ def build_prompt(task: str, question: str, config: PromptConfig | None = None) -
         per task kind (see ``docs/cli/eval.md``).
     """
     config = config or PromptConfig()
-    kind = task_kind(task)  # KeyError naming the task when it is not a SPAR-Bench task
-    pre = config.pre_prompt
-    if kind == "numeric":
-        return f"{pre}\n{question}\n{PRESETS[config.preset].numeric_post}"
-    if kind == "choice":
-        extra = BOX_COORDINATE_NOTE if task in BOX_COORDINATE_TASKS else ""
-        return f"{pre}\n{question}\n{extra}\n{MULTIPLE_CHOICE_POST}"
-    # view_change_infer: the question already says the expected format; both suffixes are empty.
-    return f"{pre}\n{question}\n\n"
+    row = bench_row(task)  # a LookupError naming the task when it is not a benchmark task
+    return f"{config.pre_prompt}\n{question}\n{row.suffix(PRESETS[config.preset].variant)}"

@@ -46,6 +46,16 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     (``0o666`` less the umask), not ``mkstemp``'s private ``0o600``.
     """
     path = Path(path)
+    with _write_temp(path, mode, kwargs, lambda tmp: os.replace(tmp, path)) as fh:
+        yield fh
+
+
+@contextmanager
+def _write_temp(
+    path: Path, mode: str, kwargs: dict[str, Any], on_success: Callable[[str], None]
+) -> Iterator[IO[Any]]:
+    """Write a temporary beside ``path`` (umask-honouring mode, fsynced), then ``on_success``;
+    on any failure the temporary is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.fchmod(fd, 0o666 & ~_UMASK)
@@ -55,24 +65,35 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        on_success(tmp)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
-def write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
-    """Write ``obj`` as JSON atomically (UTF-8, keys in insertion order)."""
-    with atomic_open(path, "w", encoding="utf-8") as fh:
+def write_json(
+    path: str | os.PathLike[str],
+    obj: Any,
+    *,
+    indent: int | None = 2,
+    files: FileSet | None = None,
+) -> None:
+    """Write ``obj`` as JSON atomically (UTF-8, keys in insertion order); with ``files``, as
+    part of that :class:`FileSet` (moved into place at its commit)."""
+    opener = files.open if files is not None else atomic_open
+    with opener(path, "w", encoding="utf-8") as fh:
         json.dump(obj, fh, indent=indent, ensure_ascii=False)
         fh.write("\n")
 
 
-def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> int:
-    """Write rows as JSON Lines atomically; returns the number of lines."""
+def write_jsonl(
+    path: str | os.PathLike[str], rows: Iterable[Any], *, files: FileSet | None = None
+) -> int:
+    """Write rows as JSON Lines atomically (or into ``files``); returns the number of lines."""
     n = 0
-    with atomic_open(path, "w", encoding="utf-8") as fh:
+    opener = files.open if files is not None else atomic_open
+    with opener(path, "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False, separators=(", ", ": ")))
             fh.write("\n")
@@ -176,3 +197,89 @@ def locks_output(
         return wrapper
 
     return deco
+
+
+COMMIT_JOURNAL = ".spar3d_commit.json"
+
+
+class FileSet:
+    """Several files that must change together (a bench's Parquet, provenance and info).
+
+    Each :meth:`open` writes a temporary next to its target; :meth:`commit` first writes a
+    journal naming every (temporary, target) pair, then moves them into place and deletes the
+    journal. A kill before the journal exists leaves the old files (and temporaries that
+    :func:`clean_stale_temps` removes); a kill after it is rolled forward by
+    :func:`recover_commit`, which every writer of the set calls first. Either way the set is
+    never half old, half new once a spar3d command has looked at the folder.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self._staged: list[tuple[Path, Path]] = []
+
+    @contextmanager
+    def open(
+        self, path: str | os.PathLike[str], mode: str = "w", **kwargs: Any
+    ) -> Iterator[IO[Any]]:
+        """Write ``path``'s new content; it replaces the old one at :meth:`commit`."""
+        target = Path(path)
+        with _write_temp(
+            target, mode, kwargs, lambda tmp: self._staged.append((Path(tmp), target))
+        ) as fh:
+            yield fh
+
+    def discard(self) -> None:
+        for tmp, _ in self._staged:
+            if tmp.exists():
+                tmp.unlink()
+        self._staged = []
+
+    def commit(self) -> list[Path]:
+        rel = [
+            [os.path.relpath(t, self.folder), os.path.relpath(f, self.folder)]
+            for t, f in self._staged
+        ]
+        write_json(self.folder / COMMIT_JOURNAL, {"moves": rel})
+        recover_commit(self.folder)
+        done = [f for _, f in self._staged]
+        self._staged = []
+        return done
+
+
+def recover_commit(folder: str | os.PathLike[str]) -> bool:
+    """Finish a :class:`FileSet` commit that a kill interrupted; True when there was one."""
+    root = Path(folder)
+    journal = root / COMMIT_JOURNAL
+    if not journal.is_file():
+        return False
+    try:
+        moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink()  # a torn journal means the commit never started
+        return False
+    for tmp_rel, final_rel in moves:
+        tmp = resolve_inside(root, tmp_rel)
+        final = resolve_inside(root, final_rel)
+        if tmp.exists():
+            os.replace(tmp, final)
+    journal.unlink()
+    return True
+
+
+@contextmanager
+def file_set(folder: str | os.PathLike[str]) -> Iterator[FileSet]:
+    """``with file_set(dir) as fs: ... fs.open(...)``: committed together on success."""
+    recover_commit(folder)
+    fs = FileSet(folder)
+    try:
+        yield fs
+    except BaseException:
+        fs.discard()
+        raise
+    fs.commit()
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    from spar3d.paths import resolve_under
+
+    return resolve_under(root, rel, str(root / COMMIT_JOURNAL))

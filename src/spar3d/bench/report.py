@@ -122,15 +122,21 @@ def bootstrap_intervals(
     compat Medium interval omits view_change_infer too).
     """
     rng = np.random.default_rng(seed)
-    by_task: dict[str, list[float]] = {}
-    for _, task, score in result.per_sample:
-        by_task.setdefault(task, []).append(score)
+    by_task: dict[str, Any] = dict(result.task_scores)
+    if not by_task:
+        for _, task, score in result.per_sample:
+            by_task.setdefault(task, []).append(score)
     names = sorted(by_task)
     # (n_boot, n_tasks) matrix of replicate task means, in percent
     reps = np.empty((n_boot, len(names)))
     for j, task in enumerate(names):
         x = np.asarray(by_task[task], dtype=np.float64)
-        reps[:, j] = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(axis=1) * 100.0
+        # In row chunks: one (n_boot, n) index matrix of a 1 M-sample task would take 8 GB.
+        step = max(1, 4_000_000 // max(1, len(x)))
+        for lo in range(0, n_boot, step):
+            rows = min(step, n_boot - lo)
+            idx = rng.integers(0, len(x), size=(rows, len(x)))
+            reps[lo : lo + rows, j] = x[idx].mean(axis=1) * 100.0
     alpha = (1.0 - confidence) / 2.0
 
     def interval(cols: list[int]) -> tuple[float, float] | None:

@@ -22,7 +22,7 @@ from spar3d.bench.report import (
     write_report,
 )
 from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
-from spar3d.bench.scoring.score import score_samples
+from spar3d.bench.scoring.score import score_samples, score_stream
 from spar3d.errors import Spar3dError
 from spar3d.io import atomic_open, write_json, write_jsonl
 
@@ -150,10 +150,15 @@ def score_command(
     console = Console()
     path = predictions_path(predictions)
     fmt_name = PredictionFormat(fmt).value
+    want_diff = diff or diff_out is not None
+    samples: list[Any] = []
     try:
-        samples = list(read_samples(path, fmt_name, bench))
         modes = _modes(mode)
-        results = [score_samples(samples, m) for m in modes]
+        stream = read_samples(path, fmt_name, bench)
+        if want_diff:  # the diff compares modes sample by sample: it holds the samples
+            samples = list(stream)
+            stream = iter(samples)
+        results = score_stream(stream, modes, keep_ids=False)
         rows = find_paper_rows(paper if paper is not None else list(DEFAULT_PAPER_ROWS))
     except (ValueError, KeyError) as exc:
         if isinstance(exc, Spar3dError):
@@ -176,7 +181,7 @@ def score_command(
             target = report_dir / r.mode if len(results) > 1 else report_dir
             written = write_report(r, target, paper_rows=rows)
             console.print(f"wrote {', '.join(str(p) for p in written.values())}")
-    if diff or diff_out is not None:
+    if want_diff:
         _diff_output(console, samples, diff_out, show if diff else 0)
 
 

@@ -139,7 +139,9 @@ def from_records(
 ) -> PredictionRecord:
     """``{id, task, prediction, answer}`` (+ ``question``, ``options``, ``status``)."""
     failed = obj.get("status", "ok") != "ok"
-    _need(obj, ("id", "task", "answer") if failed else ("id", "task", "prediction", "answer"), where)
+    _need(
+        obj, ("id", "task", "answer") if failed else ("id", "task", "prediction", "answer"), where
+    )
     return PredictionRecord(
         id=obj["id"],
         task=_task(obj["task"], where),
@@ -255,7 +257,7 @@ def read_predictions(
     path = Path(path)
     context: dict[str, Any] = {"bench": bench_rows(bench) if bench is not None else None}
     adapter: Adapter | None = None if fmt == "auto" else ADAPTERS.get(fmt)
-    seen: dict[Any, int] = {}
+    seen: set[Any] = set()  # ids only (a set of 1 M ints is ~60 MB); lines are found on error
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
@@ -270,16 +272,26 @@ def read_predictions(
             if not isinstance(obj, Mapping):
                 raise InputError(f"{where}: expected a JSON object, got {type(obj).__name__}")
             record = adapter(obj, where, context)
-            key = (type(record.id).__name__, record.id) if _hashable(record.id) else None
-            if key is None:
+            if not _hashable(record.id):
                 raise InputError(f"{where}: field 'id' must be a string or number")
-            if key in seen:
+            if record.id in seen:
+                first = _first_line_with_id(path, adapter, context, record.id)
                 raise InputError(
-                    f"{where}: duplicate id {record.id!r} (first at line {seen[key]}); "
+                    f"{where}: duplicate id {record.id!r} (first at line {first}); "
                     "each sample may be scored once"
                 )
-            seen[key] = lineno
+            seen.add(record.id)
             yield record
+
+
+def _first_line_with_id(
+    path: Path, adapter: Adapter, context: Mapping[str, Any], ident: Any
+) -> int:
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip() and adapter(json.loads(line), "", context).id == ident:
+                return lineno
+    return 0
 
 
 def _hashable(value: Any) -> bool:

@@ -247,8 +247,14 @@ def _level_note(mode: str) -> str:
     return f"strict mode: Medium is the mean of {medium}."
 
 
-def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[PaperRow] = ()) -> Path:
-    """A horizontal bar chart (PNG) of task, level and overall scores next to paper rows."""
+def plot_report(
+    result: ScoreResult,
+    path: str | Path,
+    paper_rows: Sequence[PaperRow] = (),
+    intervals: Intervals | None = None,
+) -> Path:
+    """A horizontal bar chart (PNG) of task, level and overall scores next to paper rows; this
+    run's bars carry their bootstrap confidence intervals as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,7 +268,15 @@ def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[Pape
     y = np.arange(len(keys))
     for i, (label, values) in enumerate(series):
         xs = np.array([np.nan if (v := values.get(k)) is None else v for k in keys], dtype=float)
-        ax.barh(y + i * height, xs, height=height, label=label)
+        xerr = None
+        if i == 0 and intervals is not None:
+            cis = [_interval_of(intervals, k) for k in keys]
+            lo = [x - c[0] if c and np.isfinite(x) else 0.0 for x, c in zip(xs, cis, strict=True)]
+            hi = [c[1] - x if c and np.isfinite(x) else 0.0 for x, c in zip(xs, cis, strict=True)]
+            xerr = np.array([lo, hi])
+            label += f" ({intervals.confidence:.0%} CI)"
+        ax.barh(y + i * height, xs, height=height, label=label, xerr=xerr,
+                error_kw={"elinewidth": 0.8, "capsize": 1.5})  # fmt: skip
     ax.set_yticks(y + height * (len(series) - 1) / 2, keys, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -276,6 +290,14 @@ def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[Pape
         fig.savefig(fh, format="png", dpi=110)
     plt.close(fig)
     return path
+
+
+def _interval_of(intervals: Intervals, key: str) -> tuple[float, float] | None:
+    if key == "overall":
+        return intervals.overall
+    if key in intervals.levels:
+        return intervals.levels[key]
+    return intervals.tasks.get(key)
 
 
 def _values_of(result: ScoreResult) -> dict[str, float | None]:
@@ -307,7 +329,7 @@ def write_report(
     paths = {"markdown": out / "report.md", "png": out / "report.png", "json": out / "scores.json"}
     with atomic_open(paths["markdown"], "w", encoding="utf-8") as fh:
         fh.write(report_markdown(result, intervals, rows))
-    plot_report(result, paths["png"], rows)
+    plot_report(result, paths["png"], rows, intervals)
     payload = result.to_dict()
     payload["failures"] = dict(result.failures)
     payload["intervals"] = {

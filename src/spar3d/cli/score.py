@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from spar3d.bench.errors_report import ErrorAnalysis, write_error_analysis
 from spar3d.bench.report import (
     DEFAULT_PAPER_ROWS,
     TASK_ORDER,
@@ -117,7 +118,10 @@ def score_command(
     ] = None,
     report_dir: Annotated[
         Path | None,
-        typer.Option("--report", help="Write report.md, report.png, scores.json (with CIs)."),
+        typer.Option(
+            "--report",
+            help="Write report.md, report.png, scores.json (with CIs), errors.md, errors.png.",
+        ),
     ] = None,
     paper: Annotated[
         list[str] | None,
@@ -158,6 +162,9 @@ def score_command(
         if want_diff:  # the diff compares modes sample by sample: it holds the samples
             samples = list(stream)
             stream = iter(samples)
+        analysis = ErrorAnalysis() if report_dir is not None else None
+        if analysis is not None:
+            stream = analysis.tap(stream)
         results = score_stream(stream, modes, keep_ids=False)
         rows = find_paper_rows(paper if paper is not None else list(DEFAULT_PAPER_ROWS))
     except (ValueError, KeyError) as exc:
@@ -180,6 +187,8 @@ def score_command(
         for r in results:
             target = report_dir / r.mode if len(results) > 1 else report_dir
             written = write_report(r, target, paper_rows=rows)
+            if analysis is not None:
+                written.update(write_error_analysis(r, analysis, target))
             console.print(f"wrote {', '.join(str(p) for p in written.values())}")
     if want_diff:
         _diff_output(console, samples, diff_out, show if diff else 0)

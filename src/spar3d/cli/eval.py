@@ -109,6 +109,9 @@ def eval_command(
         None, min=1, help="Only the first N samples of each task (run is PARTIAL)."
     ),
     concurrency: int | None = typer.Option(None, min=1, help="Requests or batches in flight."),
+    data_parallel: int = typer.Option(
+        1, min=1, help="Local backends: N copies of the model in N processes (cuda:0..N-1)."
+    ),
     retry_failed: bool = typer.Option(
         False, "--retry-failed/--no-retry-failed", help="Ask again for failed requests only."
     ),
@@ -159,6 +162,13 @@ def eval_command(
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"--model/--model-arg: {exc}") from None
+    if data_parallel > 1:
+        from spar3d.bench.eval.backends.parallel import DataParallelBackend
+
+        if "device" not in backend.settings:
+            backend.close()
+            raise ConfigError(f"--data-parallel: backend {model!r} has no device to spread over")
+        backend = DataParallelBackend(backend, kwargs, data_parallel)
     try:
         if numeric_post is not None:
             preset = "api" if numeric_post.value == "api" else "lmms-eval"

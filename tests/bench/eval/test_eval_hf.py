@@ -224,3 +224,39 @@ def test_qwen2_vl_batches_match_one_at_a_time(monkeypatch):
     assert all(o.error is None for o in together)
     assert [o.text for o in together] == [o.text for o in alone]
     assert all(o.status in ("ok", "empty", "truncated") for o in together)
+
+
+def test_bfloat16_and_device_map(random_vlm):
+    """bf16 weights (pixel values cast to match) and accelerate placement load and answer."""
+    config = GenerationConfig(max_new_tokens=4)
+    bf16 = make_backend("hf", model=str(random_vlm), device="cpu", dtype="bfloat16", batch_size=3)
+    assert bf16.model.dtype == torch.bfloat16
+    outcomes = bf16.generate(_requests(), config)
+    assert all(o.error is None and o.status in ("ok", "empty", "truncated") for o in outcomes)
+    placed = make_backend("hf", model=str(random_vlm), dtype="float32", device_map="cpu")
+    assert placed.device == "cpu" and "device_map" not in placed.answer_settings()
+    plain = make_backend("hf", model=str(random_vlm), device="cpu", dtype="float32")
+    assert [o.text for o in placed.generate(_requests(), config)] == [
+        o.text for o in plain.generate(_requests(), config)
+    ]
+
+
+def test_data_parallel_matches_one_process(random_vlm, bench, tmp_path):
+    """Two worker processes (both on CPU here) give the same answers as one, merged in order."""
+    from spar3d.bench.eval.backends.parallel import DataParallelBackend
+
+    kwargs = {"model": str(random_vlm), "device": "cpu", "dtype": "float32", "batch_size": 2}
+    gen = GenerationConfig(max_new_tokens=4)
+    single = evaluate(bench, make_backend("hf", **kwargs), tmp_path / "one", generation=gen,
+                      progress=False)  # fmt: skip
+    parallel = DataParallelBackend(make_backend("hf", **kwargs), kwargs, 2, ["cpu", "cpu"])
+    try:
+        assert parallel.max_concurrency == 2 and parallel.batch_size == 2
+        both = evaluate(bench, parallel, tmp_path / "two", generation=gen, progress=False)
+    finally:
+        parallel.close()
+    one = [(p["id"], p["raw"]) for p in read_jsonl(tmp_path / "one" / "predictions.jsonl")]
+    two = [(p["id"], p["raw"]) for p in read_jsonl(tmp_path / "two" / "predictions.jsonl")]
+    assert one == two and single.scores == both.scores
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["concurrency"] == 2

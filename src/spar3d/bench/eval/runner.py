@@ -196,6 +196,10 @@ def _ask(
     """
     latencies: list[float] = []
     failed = 0
+    if backend.sort_batches and backend.batch_size > 1:
+        # Padding-aware batching: neighbours in a batch have the same image count and similar
+        # prompt lengths (answers are cached per key, so order does not matter downstream).
+        todo = sorted(todo, key=lambda i: (len(i.sample.images), len(i.prompt)))
     pending = iter(list(_batches(todo, max(1, backend.batch_size))))
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="spar3d-eval")
     running: dict[Future[list[Outcome]], list[_Item]] = {}

@@ -104,6 +104,8 @@ class Backend(ABC):
     default_concurrency: int = 1
     max_concurrency: int | None = None
     api_model: bool = False
+    # Order requests by image count and prompt length before cutting batches (less padding).
+    sort_batches: bool = False
 
     def public_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         """The settings as recorded in ``config.json`` and cache keys (secrets redacted)."""

@@ -17,8 +17,11 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Progress:
@@ -55,7 +58,7 @@ class Progress:
         self._task: Any = None
         self._start = time.perf_counter()
         self._last_line = self._start
-        self._last_fraction = 0.0
+        self._last_tenth = 0
 
     @property
     def live(self) -> bool:
@@ -93,17 +96,46 @@ class Progress:
             self._rich.update(self._task, advance=n, **fields)
             return
         now = time.perf_counter()
-        fraction = self.completed / self.total if self.total else 0.0
-        if now - self._last_line >= self.every_s or fraction - self._last_fraction >= 0.1:
+        tenth = self.completed * 10 // self.total if self.total else 0
+        if now - self._last_line >= self.every_s or tenth > self._last_tenth:
             self._line()
-            self._last_line, self._last_fraction = now, fraction
+            self._last_line, self._last_tenth = now, tenth
+
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        """Show the display while iterating ``items``, one step per item done.
+
+        The display is closed when the loop ends, breaks, or is abandoned by an exception (the
+        generator is closed as the loop's frame unwinds), so a loop needs no ``with`` block.
+        """
+        self.__enter__()
+        try:
+            for item in items:
+                yield item
+                self.advance(1)
+        finally:
+            self.__exit__(None, None, None)
+
+    def tap(self, items: Iterable[T], every: int = 1000) -> Iterator[T]:
+        """Like :meth:`track`, advancing in steps of ``every`` items (cheap for millions)."""
+        self.__enter__()
+        pending = 0
+        try:
+            for item in items:
+                yield item
+                pending += 1
+                if pending == every:
+                    self.advance(pending)
+                    pending = 0
+            self.advance(pending)
+        finally:
+            self.__exit__(None, None, None)
 
     def print(self, message: str) -> None:
         """A message for the user (shown above a live bar; always shown, even when disabled)."""
         if self._rich is not None:
-            self._rich.console.print(message)
+            self._rich.console.print(message, highlight=False)
         else:
-            self.console.print(message)
+            self.console.print(message, highlight=False)
 
     def _line(self) -> None:
         done = f"{self.completed}/{self.total}" if self.total is not None else str(self.completed)

@@ -144,8 +144,12 @@ def build_bench(
     variant: str = "full",
     tasks: Iterable[str] | None = None,
     seed: int = 0,
+    progress: bool = False,
 ) -> BuildSummary:
-    """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
+    """Sample, draw markers and write the benchmark Parquet (see the module docstring).
+
+    ``progress`` shows one step per task (:mod:`spar3d.progress`).
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -169,7 +173,9 @@ def build_bench(
     rows: dict[str, list[Any]] = {c: [] for c in BENCH_COLUMNS}
     provenance: list[dict[str, Any]] = []
     next_id = 0
-    for task in wanted:
+    from spar3d.progress import Progress
+
+    for task in Progress("bench build (tasks)", len(wanted), enabled=progress).track(wanted):
         cands: list[tuple[str, dict[str, Any], str]] = []
         for f in (f for f in files if f.task == task):
             for s in read_jsonl(f.path):

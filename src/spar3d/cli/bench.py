@@ -20,6 +20,8 @@ def build_command(
     tasks: str | None = typer.Option(None, help="Comma-separated subset of the 20 bench tasks."),
     source: list[str] | None = typer.Option(None, help="Sources to use (default: all)."),
     seed: int = typer.Option(0, help="Sampling seed."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+    quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
 ) -> None:
     """Sample N per task (balanced over scenes, answer letters and numeric ranges), draw the
     markers into the images and write Parquet with SPAR-Bench's columns."""
@@ -37,6 +39,7 @@ def build_command(
         variant="tiny" if tiny else "full",
         tasks=tasks.split(",") if tasks else None,
         seed=seed,
+        progress=progress and not quiet,
     )
     table = Table(title=f"benchmark: {summary.path}")
     table.add_column("task")

@@ -23,9 +23,10 @@ from spar3d.bench.report import (
     write_report,
 )
 from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
-from spar3d.bench.scoring.score import score_samples, score_stream
+from spar3d.bench.scoring.score import available_modes, score_samples, score_stream
 from spar3d.errors import Spar3dError
 from spar3d.io import atomic_open, write_json, write_jsonl
+from spar3d.progress import Progress
 
 PREDICTIONS_NAME = "predictions.jsonl"
 
@@ -53,8 +54,9 @@ def predictions_path(path: Path) -> Path:
 def _modes(mode: str) -> list[str]:
     if mode == "both":
         return list(MODES)
-    if mode not in MODES:
-        raise typer.BadParameter(f"--mode must be compat, strict or both, not {mode!r}")
+    known = available_modes()  # compat, strict and modes plugins register
+    if mode not in known:
+        raise typer.BadParameter(f"--mode must be {', '.join(known)} or both, not {mode!r}")
     return [mode]
 
 
@@ -146,6 +148,10 @@ def score_command(
         Path | None,
         typer.Option(help="Benchmark Parquet (file or folder): ground truth for plain lines."),
     ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show progress.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet/--no-quiet", "-q", help="No progress.")] = False,
 ) -> None:
     """Score saved predictions (SPAR-Bench metrics) without calling a model.
 
@@ -158,7 +164,8 @@ def score_command(
     samples: list[Any] = []
     try:
         modes = _modes(mode)
-        stream = read_samples(path, fmt_name, bench)
+        bar = Progress("scoring (predictions)", None, enabled=progress and not quiet)
+        stream = bar.tap(read_samples(path, fmt_name, bench))
         if want_diff:  # the diff compares modes sample by sample: it holds the samples
             samples = list(stream)
             stream = iter(samples)

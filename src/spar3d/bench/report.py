@@ -170,9 +170,15 @@ def _fmt_ci(ci: tuple[float, float] | None) -> str:
 
 
 def report_markdown(
-    result: ScoreResult, intervals: Intervals | None = None, paper_rows: Sequence[PaperRow] = ()
+    result: ScoreResult,
+    intervals: Intervals | None = None,
+    paper_rows: Sequence[PaperRow] = (),
+    run_info: Mapping[str, Any] | None = None,
 ) -> str:
-    """A Markdown report: overall, levels and tasks with n, failures, CIs and paper rows."""
+    """A Markdown report: overall, levels and tasks with n, failures, CIs and paper rows.
+
+    ``run_info`` (a run folder's ``config.json``) adds the backend and the prompt preset.
+    """
     short = {task: col for col, task in paper_columns().items()}
     head = ["", "paper column", "n", "failed", "score", f"{_ci_label(intervals)}"]
     head += [r.label for r in paper_rows]
@@ -212,6 +218,15 @@ def report_markdown(
                 ci.tasks.get(task) if ci else None)
         )  # fmt: skip
     lines += ["", _level_note(result.mode)]
+    if run_info:
+        prompt = run_info.get("prompt") or {}
+        lines += [
+            "",
+            f"Run: backend `{run_info.get('backend')}`; prompt preset "
+            f"`{prompt.get('requested_preset', prompt.get('preset', '?'))}` -> "
+            f"`{prompt.get('preset', '?')}` (numeric sentence: \"{prompt.get('numeric_post', '?')}\"; "
+            f"source: {prompt.get('source', '?')}).",
+        ]
     if paper_rows:
         lines += [
             "",
@@ -310,6 +325,7 @@ def write_report(
     paper_rows: Sequence[str | PaperRow] = DEFAULT_PAPER_ROWS,
     n_boot: int = 1000,
     seed: int = 0,
+    run_info: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.png`` and ``scores.json`` (scores plus intervals).
 
@@ -328,7 +344,7 @@ def write_report(
     intervals = bootstrap_intervals(result, n_boot=n_boot, seed=seed)
     paths = {"markdown": out / "report.md", "png": out / "report.png", "json": out / "scores.json"}
     with atomic_open(paths["markdown"], "w", encoding="utf-8") as fh:
-        fh.write(report_markdown(result, intervals, rows))
+        fh.write(report_markdown(result, intervals, rows, run_info))
     plot_report(result, paths["png"], rows, intervals)
     payload = result.to_dict()
     payload["failures"] = dict(result.failures)

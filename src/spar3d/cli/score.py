@@ -193,12 +193,24 @@ def score_command(
     if report_dir is not None:
         for r in results:
             target = report_dir / r.mode if len(results) > 1 else report_dir
-            written = write_report(r, target, paper_rows=rows)
+            written = write_report(r, target, paper_rows=rows, run_info=_run_info(predictions))
             if analysis is not None:
                 written.update(write_error_analysis(r, analysis, target))
             console.print(f"wrote {', '.join(str(p) for p in written.values())}")
     if want_diff:
         _diff_output(console, samples, diff_out, show if diff else 0)
+
+
+def _run_info(path: Path) -> dict[str, Any] | None:
+    """The run's ``config.json`` when ``path`` is a run folder (backend, prompt preset)."""
+    config = path / "config.json" if path.is_dir() else path.parent / "config.json"
+    if not config.is_file():
+        return None
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def load_run(path: Path, mode: str) -> tuple[str, dict[str, Any]]:

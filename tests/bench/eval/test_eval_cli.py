@@ -71,3 +71,24 @@ def test_row_count_matches_fixture(bench):
     from spar3d.bench.eval import load_bench
 
     assert len(load_bench(bench)) == len(ROWS)
+
+
+def test_preset_is_recorded_in_the_run_and_the_report(bench, tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["eval", str(bench), "-m", "oracle", "--out", str(out), "--no-progress"]
+    assert run([*args, "--prompt-preset", "api"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["prompt"]["preset"] == "api" and config["prompt"]["requested_preset"] == "api"
+    assert config["prompt"]["numeric_post"] == "Do not response anything other than a single number!"
+    assert "lmms_eval_specific_kwargs.gpt4v" in config["prompt"]["source"]
+    assert json.loads((out / "scores.json").read_text())["prompt"] == config["prompt"]
+    assert "prompt preset api -> api" in _flat(capsys.readouterr().out)
+    assert run(["score", str(out), "--report", str(tmp_path / "rep")]) == 0
+    report = (tmp_path / "rep" / "report.md").read_text()
+    assert "prompt preset `api` -> `api`" in report and "backend `oracle`" in report
+    # spar-paper resolves to the open-model wording for a local backend
+    assert run([*args[:-3], "--out", str(tmp_path / "run2"), "--no-progress"]) == 0
+    config = json.loads((tmp_path / "run2" / "config.json").read_text())
+    assert (config["prompt"]["requested_preset"], config["prompt"]["preset"]) == (
+        "spar-paper", "lmms-eval",
+    )

@@ -127,7 +127,7 @@ def test_repeated_identical_4xx_fail_fast_and_print_the_first_of_each_kind(capsy
     assert len(first) == 1
     assert int(first[0][0]) == next(i for i, row in enumerate(ROWS) if row[3] > 1)
     assert "stopped after 2 identical client errors: HTTP 400: At most 1 image(s)" in err
-    assert "--limit-mm-per-prompt" in err
+    assert f"--limit-mm-per-prompt '{{\"image\": {MAX_IMAGES}}}'" in err  # the bench's largest
     multi = sum(n > 1 for *_, n in ROWS)
     assert len(server.refused) == 2 < multi  # stopped before asking every multi-image sample
     preds = list(read_jsonl(run_dir / "predictions.jsonl"))

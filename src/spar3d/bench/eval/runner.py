@@ -110,6 +110,7 @@ class _Failures:
 
     bar: Progress
     fail_fast: int
+    max_images: int = 0  # the benchmark's largest image count, for the image-limit hint
     seen: Counter[str] = field(default_factory=Counter)
     client: Counter[str] = field(default_factory=Counter)
     stop: str | None = None
@@ -129,7 +130,7 @@ class _Failures:
             if self.fail_fast and self.client[kind] >= self.fail_fast and self.stop is None:
                 from spar3d.bench.eval.backends.openai import error_hint
 
-                hint = error_hint(outcome.error or "", len(item.sample.images))
+                hint = error_hint(outcome.error or "", self.max_images or len(item.sample.images))
                 self.stop = (
                     f"stopped after {self.client[kind]} identical client errors: {outcome.error}"
                     + (f"; {hint}" if hint else "")
@@ -406,7 +407,8 @@ def _evaluate_locked(
             for note in notes:
                 bar.print(f"[yellow]note[/]: {note}")
             bar.advance(from_cache)
-            watch = _Failures(bar, fail_fast)
+            most = max((len(s.images) for s in selected), default=0)
+            watch = _Failures(bar, fail_fast, most)
             latencies = _ask(backend, todo, cache, generation, concurrency, bar, watch)
         entries = [cache.get(k) for k in keys]
     wall_s = time.perf_counter() - start

@@ -42,7 +42,7 @@ def build_command(
         progress=progress and not quiet,
     )
     table = Table(title=f"benchmark: {summary.path}")
-    table.add_column("task")
+    table.add_column("task", overflow="fold")
     table.add_column("samples", justify="right")
     table.add_column("available", justify="right")
     for task, avail in summary.available.items():
@@ -69,6 +69,8 @@ def export_command(
     name: str | None = typer.Option(
         None, help="Task name (lmms-eval, default spar3d_bench) or TSV name (default SPAR3D_Bench)."
     ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+    quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
 ) -> None:
     """Write the benchmark for another harness: an lmms-eval task folder (YAML + utils.py that
     load this Parquet) or a VLMEvalKit TSV (base64 images). See docs/cli/bench.md."""
@@ -80,7 +82,7 @@ def export_command(
         typer.echo(f"wrote {paths['yaml']} and {paths['utils']}")
         typer.echo(f"run: lmms-eval --include_path {out} --tasks {task} --log_samples ...")
     else:
-        path = export_vlmevalkit(bench, out, name or "SPAR3D_Bench")
+        path = export_vlmevalkit(bench, out, name or "SPAR3D_Bench", progress and not quiet)
         typer.echo(f"wrote {path}")
 
 

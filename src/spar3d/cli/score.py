@@ -67,7 +67,7 @@ def _fmt(value: float | None) -> str:
 def scores_table(results: list[ScoreResult], title: str) -> Table:
     """A rich table: one row per task (n, failures, score per mode), then levels and overall."""
     table = Table(title=title)
-    table.add_column("task")
+    table.add_column("task", overflow="fold")
     table.add_column("n", justify="right")
     table.add_column("failed", justify="right")
     for r in results:
@@ -130,7 +130,8 @@ def score_command(
         typer.Option(help="Paper table-4 rows in reports (name or split:name); repeatable."),
     ] = None,
     diff: Annotated[
-        bool, typer.Option("--diff", help="List samples scored differently by the two modes.")
+        bool,
+        typer.Option("--diff/--no-diff", help="List samples scored differently by the two modes."),
     ] = False,
     diff_out: Annotated[
         Path | None, typer.Option("--diff-jsonl", help="Write every differing sample here.")

@@ -148,15 +148,20 @@ VLMEVALKIT_COLUMNS = (
 )  # fmt: skip
 
 
-def export_vlmevalkit(bench: str | Path, out: str | Path, name: str = "SPAR3D_Bench") -> Path:
+def export_vlmevalkit(
+    bench: str | Path, out: str | Path, name: str = "SPAR3D_Bench", progress: bool = False
+) -> Path:
     """Write ``out/<name>.tsv`` for VLMEvalKit (see the module docstring)."""
+    from spar3d.progress import Progress
+
     if not name.replace("_", "").replace("-", "").isalnum():
         raise ConfigError(f"--name {name!r}: use letters, digits, '-' and '_' only")
     path = Path(out) / f"{name}.tsv"
     with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
         writer.writerow(VLMEVALKIT_COLUMNS)
-        for sample in load_bench(bench):
+        samples = load_bench(bench)
+        for sample in Progress("export (rows)", len(samples), enabled=progress).track(samples):
             encoded = [base64.b64encode(b).decode("ascii") for b in sample.images]
             image = encoded[0] if len(encoded) == 1 else repr(encoded)
             options = parse_options(sample.question) if task_kind(sample.task) == "choice" else {}

@@ -64,7 +64,7 @@ def main() -> None:
         batched = timed("batch 8 (padding-aware)", make_backend("hf", **kw, batch_size=8), "b8")
         kw8 = {**kw, "batch_size": 8}
         start = time.perf_counter()
-        parallel = DataParallelBackend(make_backend("hf", **kw8), kw8, 2, ["cpu", "cpu"])
+        parallel = DataParallelBackend("hf", kw8, 2, ["cpu", "cpu"])
         dp = timed("batch 8, --data-parallel 2", parallel, "dp2")
         print(f"batch 8 / batch 1: {batched / base:.2f}x; data-parallel 2 / batch 8: "
               f"{dp / batched:.2f}x (includes {time.perf_counter() - start:.0f} s total with "

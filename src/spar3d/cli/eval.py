@@ -157,18 +157,16 @@ def eval_command(
     if api_key_env is not None:
         kwargs["api_key_env"] = api_key_env
     try:
-        backend = make_backend(model, **kwargs)
+        if data_parallel > 1:  # the model is loaded in the worker processes only
+            from spar3d.bench.eval.backends.parallel import DataParallelBackend
+
+            backend: Any = DataParallelBackend(model, kwargs, data_parallel)
+        else:
+            backend = make_backend(model, **kwargs)
     except (TypeError, ValueError) as exc:
         if isinstance(exc, ConfigError):
             raise
         raise ConfigError(f"--model/--model-arg: {exc}") from None
-    if data_parallel > 1:
-        from spar3d.bench.eval.backends.parallel import DataParallelBackend
-
-        if "device" not in backend.settings:
-            backend.close()
-            raise ConfigError(f"--data-parallel: backend {model!r} has no device to spread over")
-        backend = DataParallelBackend(backend, kwargs, data_parallel)
     try:
         if numeric_post is not None:
             preset = "api" if numeric_post.value == "api" else "lmms-eval"

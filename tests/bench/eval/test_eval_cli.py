@@ -57,6 +57,8 @@ def test_bad_backend_arguments_are_clear(bench, tmp_path, capsys):
     assert code == 2 and "--limit" in err
     code, err = cli(str(bench), "-m", "openai", "-M", "model=x", "--base-url", "localhost:8000")
     assert code == 2 and "--base-url" in err and "http(s)://" in err
+    code, err = cli(str(bench), "-m", "oracle", "--data-parallel", "2")
+    assert code == 2 and "backend 'oracle' has no device to spread over" in err
 
 
 def test_parse_model_args():

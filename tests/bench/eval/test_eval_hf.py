@@ -249,9 +249,10 @@ def test_data_parallel_matches_one_process(random_vlm, bench, tmp_path):
     gen = GenerationConfig(max_new_tokens=4)
     single = evaluate(bench, make_backend("hf", **kwargs), tmp_path / "one", generation=gen,
                       progress=False)  # fmt: skip
-    parallel = DataParallelBackend(make_backend("hf", **kwargs), kwargs, 2, ["cpu", "cpu"])
+    parallel = DataParallelBackend("hf", kwargs, 2, ["cpu", "cpu"])
     try:
-        assert parallel.max_concurrency == 2 and parallel.batch_size == 2
+        assert parallel.max_concurrency == 2 and parallel.batch_size == 2 and parallel.sort_batches
+        assert parallel.answer_settings() == make_backend("hf", **kwargs).answer_settings()
         both = evaluate(bench, parallel, tmp_path / "two", generation=gen, progress=False)
     finally:
         parallel.close()
@@ -260,3 +261,7 @@ def test_data_parallel_matches_one_process(random_vlm, bench, tmp_path):
     assert one == two and single.scores == both.scores
     config = json.loads((tmp_path / "two" / "config.json").read_text())
     assert config["concurrency"] == 2
+    # Same cache keys as one process: a rerun in one process asks nothing again.
+    again = evaluate(bench, make_backend("hf", **kwargs), tmp_path / "two", generation=gen,
+                     progress=False)  # fmt: skip
+    assert again.requested == 0 and again.from_cache == len(ROWS)

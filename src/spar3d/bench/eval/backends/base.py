@@ -141,16 +141,27 @@ def make_backend(name: str, **kwargs: Any) -> Backend:
         RegistryError: Unknown backend name.
         TypeError: An argument the factory does not accept, named in the message.
     """
+    settings = backend_arguments(name, **kwargs)
+    backend = BACKENDS.get(name)(**kwargs)
+    backend.name = name
+    backend.settings = backend.public_settings(settings)
+    return backend
+
+
+def backend_arguments(name: str, **kwargs: Any) -> dict[str, Any]:
+    """The factory arguments of backend ``name`` with defaults filled in, without building it
+    (private ``_`` arguments left out).
+
+    Raises:
+        RegistryError: Unknown backend name.
+        TypeError: An argument the factory does not accept, named in the message.
+    """
     factory = BACKENDS.get(name)
     try:
         bound = inspect.signature(factory).bind(**kwargs)
     except TypeError as exc:
         raise TypeError(f"backend {name!r}: {exc}") from None
     bound.apply_defaults()
-    backend = factory(**kwargs)
-    backend.name = name
     settings = dict(bound.arguments)
     settings.update(settings.pop("kwargs", {}) or {})
-    public = {k: v for k, v in settings.items() if not k.startswith("_")}
-    backend.settings = backend.public_settings(public)
-    return backend
+    return {k: v for k, v in settings.items() if not k.startswith("_")}

@@ -53,41 +53,60 @@ def default_devices(n: int) -> list[str]:
     return ["cpu"] * n
 
 
+def _worker_describe() -> dict[str, Any]:
+    assert _WORKER is not None, "worker not initialised"
+    w = _WORKER
+    return {
+        "settings": w.settings,
+        "revision": w.revision,
+        "transport_settings": w.transport_settings,
+        "batch_size": w.batch_size,
+        "api_model": w.api_model,
+        "sort_batches": w.sort_batches,
+    }
+
+
 class DataParallelBackend(Backend):
     """``n`` copies of a registered backend in ``n`` processes (see the module docstring).
 
+    The model is loaded in the workers only; the first worker to start reports the settings,
+    revision and batch size this process records and hashes into cache keys (identical to what
+    one process would record, the device being a transport setting).
+
     Args:
-        inner: The backend built in this process (it supplies name, settings, revision and
-            batch size; its model is released, the workers hold their own copies).
-        kwargs: The factory arguments to build it again in each worker.
+        name: Registered backend name (``hf``).
+        kwargs: Its factory arguments (``device`` is replaced per worker).
         n: Worker processes.
         devices: One device per worker (default :func:`default_devices`).
+
+    Raises:
+        ConfigError: ``n < 1``, or a backend without a ``device`` argument.
     """
 
     def __init__(
-        self, inner: Backend, kwargs: dict[str, Any], n: int, devices: list[str] | None = None
+        self, name: str, kwargs: dict[str, Any], n: int, devices: list[str] | None = None
     ) -> None:
+        from spar3d.bench.eval.backends.base import backend_arguments
+
         if n < 1:
             raise ConfigError(f"--data-parallel must be >= 1, got {n}")
-        self.name = inner.name
-        self.settings = inner.settings
-        self.revision = inner.revision
-        self.transport_settings = inner.transport_settings
-        self.batch_size = inner.batch_size
-        self.api_model = inner.api_model
-        self.sort_batches = inner.sort_batches
+        if "device" not in backend_arguments(name, **kwargs):
+            raise ConfigError(f"--data-parallel: backend {name!r} has no device to spread over")
+        self.name = name
+        self.devices = devices or default_devices(n)
         self.default_concurrency = n
         self.max_concurrency = n
-        self.devices = devices or default_devices(n)
-        inner.close()
         context = multiprocessing.get_context("spawn")
         counter = context.Value("i", 0)
         self._pool = ProcessPoolExecutor(
             max_workers=n,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(inner.name, kwargs, self.devices, counter),
+            initargs=(name, kwargs, self.devices, counter),
         )
+        described = self._pool.submit(_worker_describe).result()
+        for key, value in described.items():
+            setattr(self, key, value)
 
     def generate(self, requests: Sequence[Request], config: GenerationConfig) -> list[Outcome]:
         return self._pool.submit(_worker_generate, list(requests), config).result()

@@ -22,18 +22,11 @@ from spar3d.cli.main import app
 from spar3d.data.index_data import build_index, write_indexes
 from spar3d.data.mix import MixSpec, mix_indexes
 from spar3d.data.sample import image_list, iter_samples
-from spar3d.generate import generate
-from spar3d.index.run import index_scene_dirs
-from spar3d.scenes.synthetic.synthesize import synthesize
 
 
 @pytest.fixture(scope="module")
-def spar(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("demo")
-    dirs = synthesize(base / "scenes", 1, 0, 40, 160, 120, progress=False)
-    index_scene_dirs(dirs, progress=False)
-    generate(dirs, base / "spar", split="train", per_task=2, seed=0, progress=False)
-    return base / "spar"
+def spar(generated_spar: Path) -> Path:
+    return generated_spar
 
 
 @pytest.fixture(scope="module")

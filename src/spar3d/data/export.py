@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,7 +29,7 @@ from PIL import Image
 from spar3d.data.sample import MARKER_FIELDS, LoadedSample, image_list, question_answer
 from spar3d.errors import UnsafeInputError
 from spar3d.io import atomic_open
-from spar3d.markers.draw import draw_markers, load_images
+from spar3d.markers.draw import draw_markers
 
 JPEG_QUALITY = 95
 IMAGE_TOKEN = "<image>"
@@ -147,6 +147,7 @@ def prepare_samples(
     report = report if report is not None else ExportReport()
     wanted = set(tasks) if tasks else None
     rel_roots: dict[Path, str] = {}
+    frames = FrameCache()
     for loaded in samples:
         sample = loaded.sample
         report.seen += 1
@@ -172,7 +173,7 @@ def prepare_samples(
         data: list[bytes | None] = []
         marked = has_markers(sample)
         if draw and marked:
-            images = draw_markers(load_images(sample, root), sample)
+            images = draw_markers([frames.get(f, sid) for f in files if f is not None], sample)
             report.drawn += len(images)
             for k, image in enumerate(images):
                 encoded = _jpeg_bytes(image)
@@ -192,6 +193,29 @@ def prepare_samples(
         if "meta" in sample:
             keep["meta"] = sample["meta"]
         yield Prepared(str(sid), strip_image_tokens(question), answer, paths, files, keep, data)
+
+
+class FrameCache:
+    """The last ``size`` decoded frames: SPAR files ask many questions about each frame in a
+    row (grouped by scene), so most samples skip the JPEG decode. ``draw_markers`` copies."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[Path, Image.Image] = OrderedDict()
+
+    def get(self, path: Path, sample_id: Any) -> Image.Image:
+        image = self._items.get(path)
+        if image is not None:
+            self._items.move_to_end(path)
+            return image
+        if not path.is_file():
+            raise FileNotFoundError(f"sample {sample_id!r}: image not found: {path}")
+        with Image.open(path) as im:
+            image = im.convert("RGB")
+        self._items[path] = image
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return image
 
 
 def _jpeg_bytes(image: Image.Image) -> bytes:

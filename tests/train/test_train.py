@@ -125,6 +125,19 @@ def test_cli_lora_mix_resume_and_eval(tiny, hf_export, general, generated_spar, 
     assert not torch.allclose(plain, m, atol=1e-5)  # training changed something
 
 
+def test_streaming_mix_trains_for_the_budget(tiny, hf_export, general, tmp_path) -> None:
+    # budget 6 at batch 2 -> 3 steps, derived from the budget since a stream has no length.
+    recipe = Recipe.from_yaml().updated(
+        dict(model=str(tiny), spar_data=str(hf_export), general_data=str(general),
+             spar_ratio=0.5, budget=6, streaming=True, method="lora", per_device_batch_size=2,
+             gradient_accumulation_steps=1, learning_rate=1e-3, save_steps=100, **FAST)
+    )  # fmt: skip
+    lines: list[str] = []
+    result = train(recipe, tmp_path / "run", log=lines.append)
+    assert result.steps == 3 and len(result.losses) == 3
+    assert (result.final / "model.safetensors").is_file()
+
+
 def test_ratio_below_one_needs_general_data(tiny, hf_export, tmp_path, capsys) -> None:
     args = ["train", "--out", str(tmp_path), "--model", str(tiny), "--spar-data", str(hf_export)]
     assert run([*args, "--budget", "4"]) == 2  # ConfigError: a bad setting

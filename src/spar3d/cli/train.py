@@ -28,6 +28,10 @@ def train_command(
         int | None, typer.Option(help="Samples in the mix (paper: 2,000,000).")
     ] = None,
     method: Annotated[str | None, typer.Option(help="lora or full.")] = None,
+    streaming: Annotated[
+        bool | None,
+        typer.Option(help="Stream the Parquet data (no Arrow copy on disk; steps from budget)."),
+    ] = None,
     freeze_vision: Annotated[
         bool | None, typer.Option(help="Freeze the vision tower (paper: unfrozen).")
     ] = None,
@@ -77,7 +81,8 @@ def train_command(
     flags = {
         "model": model, "spar_data": spar_data and str(spar_data),
         "general_data": general_data and str(general_data), "spar_ratio": spar_ratio,
-        "budget": budget, "method": method, "freeze_vision": freeze_vision, "bf16": bf16,
+        "budget": budget, "method": method, "streaming": streaming,
+        "freeze_vision": freeze_vision, "bf16": bf16,
         "gradient_checkpointing": gradient_checkpointing, "learning_rate": learning_rate,
         "max_steps": max_steps, "per_device_batch_size": batch_size,
         "gradient_accumulation_steps": grad_accum, "save_steps": save_steps,

@@ -83,8 +83,14 @@ def _parquet_files(folder: Path) -> list[str]:
     return [str(p) for p in files]
 
 
-def load_chat_dataset(path: str | Path, cache_dir: str | Path | None = None) -> Any:
-    """Load an HF export folder, a ``save_to_disk`` folder or a chat JSONL (module docstring)."""
+def load_chat_dataset(
+    path: str | Path, cache_dir: str | Path | None = None, streaming: bool = False
+) -> Any:
+    """Load an HF export folder, a ``save_to_disk`` folder or a chat JSONL (module docstring).
+
+    ``streaming`` returns an ``IterableDataset`` that reads Parquet row group by row group
+    (no Arrow copy of the data on disk, memory bounded by a row group).
+    """
     import datasets
 
     path = Path(path)
@@ -92,19 +98,22 @@ def load_chat_dataset(path: str | Path, cache_dir: str | Path | None = None) -> 
         files = _parquet_files(path)
         if files:
             ds = datasets.load_dataset(
-                "parquet", data_files=files, split="train", cache_dir=cache_dir
-            )
+                "parquet", data_files=files, split="train", cache_dir=cache_dir,
+                streaming=streaming,
+            )  # fmt: skip
         elif (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
             ds = datasets.load_from_disk(str(path))
+            ds = ds.to_iterable_dataset() if streaming else ds
         else:
             raise ConfigError(f"{path}: no Parquet files and not a datasets.save_to_disk folder")
-        missing = {"messages", "images"} - set(ds.column_names)
+        missing = {"messages", "images"} - set(ds.column_names or [])
         if missing:
             raise InputError(f"{path}: dataset lacks column(s) {sorted(missing)}")
         ds = ds.select_columns(["messages", "images"])
         return ds.cast(features()) if ds.features != features() else ds
     if path.is_file():
-        return _jsonl_dataset(path, cache_dir)
+        ds = _jsonl_dataset(path, cache_dir)
+        return ds.to_iterable_dataset() if streaming else ds
     raise ConfigError(f"general data not found: {path}")
 
 
@@ -174,3 +183,27 @@ def spar_mix(
         parts.append(general.select(uniform_indices(len(general), n_general, rng)))
     mixed = datasets.concatenate_datasets(parts) if len(parts) > 1 else parts[0]
     return mixed.shuffle(seed=seed), {"spar": n_spar, "general": n_general}
+
+
+def spar_mix_streaming(
+    spar: Any, general: Any | None, ratio: float, budget: int, seed: int = 0
+) -> tuple[Any, dict[str, int]]:
+    """SPAR-mix over streamed datasets: each row is drawn from SPAR with probability
+    ``ratio``, else from the general data; both sides cycle (a shuffle buffer of 1,000 rows
+    per side), and the stream stops after ``budget`` rows. The counts returned are expected
+    values; the realised split is binomial around them."""
+    import datasets
+
+    n_spar = int(round(ratio * budget))
+    if budget - n_spar and general is None:
+        raise ConfigError(
+            f"spar_ratio {ratio} leaves {budget - n_spar} of {budget} samples to general data: "
+            "name one with --general-data, or set --spar-ratio 1"
+        )
+    sides = [spar.shuffle(seed=seed, buffer_size=1000).repeat(None)]
+    if general is not None and ratio < 1:
+        sides.append(general.shuffle(seed=seed + 1, buffer_size=1000).repeat(None))
+        mixed = datasets.interleave_datasets(sides, probabilities=[ratio, 1 - ratio], seed=seed)
+    else:
+        mixed = sides[0]
+    return mixed.take(budget), {"spar": n_spar, "general": budget - n_spar}

@@ -30,6 +30,7 @@ class Recipe:
     general_data: str | None = None
     spar_ratio: float = 0.4
     budget: int = 2_000_000
+    streaming: bool = False
     method: str = "lora"
     freeze_vision: bool = False
     lora_r: int = 16

@@ -11,6 +11,8 @@ optionally evaluate on a benchmark.
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,7 +153,7 @@ def train(
     from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
-    from spar3d.train.data import load_chat_dataset, spar_mix
+    from spar3d.train.data import load_chat_dataset, spar_mix, spar_mix_streaming
 
     if not recipe.spar_data:
         raise ConfigError("no SPAR data: pass --spar-data (a `spar3d export --format hf` folder)")
@@ -162,10 +164,17 @@ def train(
     elif checkpoint is not None:
         log(f"resuming from {checkpoint}")
     cache = out / "cache"
-    spar = load_chat_dataset(recipe.spar_data, cache)
-    general = load_chat_dataset(recipe.general_data, cache) if recipe.general_data else None
-    mixed, counts = spar_mix(spar, general, recipe.spar_ratio, recipe.budget, recipe.seed)
+    stream = recipe.streaming
+    spar = load_chat_dataset(recipe.spar_data, cache, stream)
+    general = load_chat_dataset(recipe.general_data, cache, stream) if recipe.general_data else None
+    mixer = spar_mix_streaming if stream else spar_mix
+    mixed, counts = mixer(spar, general, recipe.spar_ratio, recipe.budget, recipe.seed)
     log(f"mix: {counts['spar']} SPAR + {counts['general']} general samples")
+    max_steps = recipe.max_steps
+    if stream and max_steps <= 0:  # a stream has no length: derive the steps from the budget
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        per_step = recipe.per_device_batch_size * recipe.gradient_accumulation_steps * world
+        max_steps = max(1, math.ceil(recipe.budget * recipe.epochs / per_step))
     model, processor = _load(recipe)
     if recipe.freeze_vision:
         for module in vision_modules(model):
@@ -178,12 +187,11 @@ def train(
         warmup_steps=recipe.warmup_ratio,
         lr_scheduler_type=recipe.lr_scheduler,
         num_train_epochs=recipe.epochs,
-        max_steps=recipe.max_steps,
+        max_steps=max_steps,
         per_device_train_batch_size=recipe.per_device_batch_size,
         gradient_accumulation_steps=recipe.gradient_accumulation_steps,
         max_length=recipe.max_length,
         bf16=recipe.bf16,
-        gradient_checkpointing=recipe.gradient_checkpointing,
         save_steps=recipe.save_steps,
         save_total_limit=recipe.save_total_limit,
         logging_steps=recipe.logging_steps,
@@ -191,6 +199,7 @@ def train(
         dataloader_num_workers=recipe.dataloader_num_workers,
         remove_unused_columns=False,  # the collator reads messages and images itself
         report_to="none",
+        **checkpointing_arg(recipe.gradient_checkpointing),
         **recipe.extra,
     )
     trainer = SFTTrainer(
@@ -214,6 +223,21 @@ def train(
     if recipe.bench:
         result.eval_dir, result.scores = evaluate_final(recipe, final, out / "eval")
     return result
+
+
+def checkpointing_arg(on: bool) -> dict[str, Any]:
+    """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing``."""
+    import dataclasses
+
+    from trl import SFTConfig
+
+    names = {f.name for f in dataclasses.fields(SFTConfig)}
+    key = (
+        "activation_checkpointing"
+        if "activation_checkpointing" in names
+        else "gradient_checkpointing"
+    )
+    return {key: on}
 
 
 def save_final(trainer: Any, processor: Any, final: Path, lora: bool) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 
 @dataclass
@@ -80,7 +81,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     outcomes = _stage(console, res, "index", lambda: index_scene_dirs(scene_dirs))
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        console.print(f"[red]index failed for {o.scene_dir}: {o.error}")
+        console.print(f"[red]index failed for {escape(str(o.scene_dir))}: {escape(str(o.error))}")
     ok_dirs = [o.scene_dir for o in outcomes if o.status != "failed"]
     train_dirs, val_dirs = ok_dirs[: -cfg.val_scenes], ok_dirs[-cfg.val_scenes :]
     spar = out / "spar"
@@ -93,7 +94,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
             console.print(f"{split}: {total} QA from {len(s.scenes_ok)} scenes, "
                           f"{len(s.tasks)} task types, {len(s.files)} files")
             for scene, err in s.scenes_failed.items():
-                console.print(f"[red]{split}: scene {scene} failed: {err}")
+                console.print(f"[red]{split}: scene {escape(str(scene))} failed: {escape(str(err))}")
 
     _stage(console, res, "generate", _generate)
 
@@ -140,10 +141,11 @@ def _print_scores(console: Console, res: DemoResult) -> None:
     from rich.table import Table
 
     from spar3d.bench.report import find_paper_rows
+    from spar3d.task_table import LEVEL_NAMES
 
     table = Table(title="SPAR-Bench scores (0-100) on the demo benchmark, and the paper's rows")
     table.add_column("row")
-    for col in ("overall", "Low", "Medium", "High"):
+    for col in ("overall", *LEVEL_NAMES):
         table.add_column(col, justify="right")
 
     def fmt(v: float | None) -> str:
@@ -153,8 +155,8 @@ def _print_scores(console: Console, res: DemoResult) -> None:
         for mode, s in by_mode.items():
             lv = s.get("levels", {})
             table.add_row(f"{name} ({mode})", fmt(s.get("overall")),
-                          *(fmt(lv.get(k)) for k in ("Low", "Medium", "High")))
+                          *(fmt(lv.get(k)) for k in LEVEL_NAMES))
     for row in find_paper_rows(["Chance Level (Frequency)", "Human Level", "full:GPT-4o"]):
         table.add_row(f"paper: {row.label}",
-                      *(fmt(row.values.get(k)) for k in ("overall", "Low", "Medium", "High")))
+                      *(fmt(row.values.get(k)) for k in ("overall", *LEVEL_NAMES)))
     console.print(table)

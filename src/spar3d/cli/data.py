@@ -149,6 +149,9 @@ def export_command(
     max_shard_mb: Annotated[
         int, typer.Option(help="hf: close a shard once its images reach this many MiB.")
     ] = 500,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Accept sample image paths that leave their images root.")
+    ] = False,
 ) -> None:
     """Export samples for a trainer: LLaVA JSON, ShareGPT (LLaMA-Factory), InternVL
     (meta JSON + JSONL) or a Hugging Face dataset (Parquet shards + card)."""
@@ -168,7 +171,7 @@ def export_command(
     report = ExportReport()
     records = prepare_samples(
         samples, out, draw=draw_markers, tasks=_sources(tasks), max_images=max_images,
-        in_memory=to == "hf", report=report,
+        in_memory=to == "hf", report=report, allow_outside=allow_outside_root,
     )  # fmt: skip
     columns = (TextColumn("export"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:

@@ -21,15 +21,16 @@ import os
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from PIL import Image
 
 from spar3d.data.sample import MARKER_FIELDS, LoadedSample, image_list, question_answer
-from spar3d.errors import UnsafeInputError
+from spar3d.errors import InputError
 from spar3d.io import atomic_open
-from spar3d.markers.draw import draw_markers
+from spar3d.markers.draw import draw_markers, open_rgb
+from spar3d.paths import resolve_under
 
 JPEG_QUALITY = 95
 IMAGE_TOKEN = "<image>"
@@ -106,16 +107,6 @@ def has_markers(sample: dict[str, Any]) -> bool:
     return any(sample.get(k) for k in MARKER_FIELDS)
 
 
-def safe_relative(path: str, sample_id: Any, where: str = "image") -> str:
-    """``path`` if it is relative and stays inside its root; else :class:`UnsafeInputError`."""
-    p = PurePosixPath(path.replace("\\", "/"))
-    if p.is_absolute() or ".." in p.parts or (p.parts and ":" in p.parts[0]):
-        raise UnsafeInputError(
-            f"sample {sample_id!r}: {where} path {path!r} leaves its images root"
-        )
-    return p.as_posix()
-
-
 def relative_to_out(file: Path, out_abs: str) -> str:
     """``file`` relative to the (absolute) export folder, with POSIX separators."""
     return Path(os.path.relpath(os.path.abspath(file), out_abs)).as_posix()
@@ -130,6 +121,7 @@ def prepare_samples(
     max_images: int | None = None,
     in_memory: bool = False,
     report: ExportReport | None = None,
+    allow_outside: bool = False,
 ) -> Iterator[Prepared]:
     """Turn loaded samples into :class:`Prepared` records.
 
@@ -141,12 +133,13 @@ def prepare_samples(
         max_images: Keep only samples with at most this many images (1 for LLaVA-1.5).
         in_memory: Keep drawn images as bytes instead of writing JPEG files.
         report: Filled in with counts while the iterator is consumed.
+        allow_outside: Accept image paths that leave their images root (absolute or ``..``);
+            refused by default (:func:`spar3d.paths.resolve_under`).
     """
     out_dir = Path(out_dir)
     out_abs = os.path.abspath(out_dir)
     report = report if report is not None else ExportReport()
     wanted = set(tasks) if tasks else None
-    rel_roots: dict[Path, str] = {}
     frames = FrameCache()
     for loaded in samples:
         sample = loaded.sample
@@ -156,24 +149,27 @@ def prepare_samples(
             report.skipped_task[task] += 1
             continue
         sid = sample.get("id", report.seen - 1)
-        names = [safe_relative(p, sid) for p in image_list(sample)]
+        names = image_list(sample)
         if max_images is not None and len(names) > max_images:
             report.skipped_images[len(names)] += 1
             continue
+        where = f"sample {sid!r}"
+        if not all(isinstance(p, str) for p in names):
+            raise InputError(f"{where}: field 'image' must hold path strings")
+        root = loaded.images_root
+        files: list[Path | None] = [
+            resolve_under(root, p, where, allow_outside=allow_outside) for p in names
+        ]
         n = report.exported
         report.exported += 1
         report.tasks[task] += 1
         question, answer = question_answer(sample)
         keep: dict[str, Any] = {k: sample[k] for k in ("type",) if k in sample}
-        root = loaded.images_root
-        if root not in rel_roots:
-            rel_roots[root] = relative_to_out(root, out_abs)
-        files: list[Path | None] = [root / p for p in names]
-        paths = [f"{rel_roots[root]}/{p}" for p in names]
+        paths = [relative_to_out(f, out_abs) for f in files if f is not None]
         data: list[bytes | None] = []
         marked = has_markers(sample)
         if draw and marked:
-            images = draw_markers([frames.get(f, sid) for f in files if f is not None], sample)
+            images = draw_markers([frames.get(f, where) for f in files if f is not None], sample)
             report.drawn += len(images)
             for k, image in enumerate(images):
                 encoded = _jpeg_bytes(image)
@@ -203,16 +199,12 @@ class FrameCache:
         self.size = size
         self._items: OrderedDict[Path, Image.Image] = OrderedDict()
 
-    def get(self, path: Path, sample_id: Any) -> Image.Image:
+    def get(self, path: Path, where: str) -> Image.Image:
         image = self._items.get(path)
         if image is not None:
             self._items.move_to_end(path)
             return image
-        if not path.is_file():
-            raise FileNotFoundError(f"sample {sample_id!r}: image not found: {path}")
-        with Image.open(path) as im:
-            image = im.convert("RGB")
-        self._items[path] = image
+        image = self._items[path] = open_rgb(path, where)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return image

@@ -12,7 +12,8 @@ SPAR-7M images are clean; the training loader draws markers when it loads a samp
 
 Which image a coloured marker goes on: ``point_img_idx[0]`` / ``bbox_img_idx[0]`` list one
 image index per colour, in the order the task draws its colours. For the tasks whose SPAR order
-is not red, blue, green, yellow that order is in ``IMG_IDX_ORDER``; for every other task it is
+is not red, blue, green, yellow that order is the task's ``marker_order`` in
+:mod:`spar3d.task_table` (which also says whose boxes are labelled); for every other task it is
 the order of the colour fields in the sample (the order the task added them). Without an index
 every marker goes on the first image.
 """
@@ -25,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
+
+from spar3d.errors import InputError
+from spar3d.paths import resolve_under
+from spar3d.task_table import boxes_labelled, marker_order
 
 DOT_RADIUS_PX = 20
 BOX_STROKE_PX = 20
@@ -40,18 +45,6 @@ COLORS: dict[str, tuple[int, int, int]] = {
 COLOR_NAMES = tuple(COLORS)
 LIST_COLOR = COLORS["blue"]
 LABEL_TEXT = (255, 255, 255)
-
-# Order of the entries of point_img_idx / bbox_img_idx per task, as SPAR's drawing code reads
-# them; every other task uses red, blue, green, yellow (skipping colours the sample lacks).
-IMG_IDX_ORDER: dict[str, tuple[str, ...]] = {
-    "distance_infer_center_oo_mv": ("red", "green", "blue"),
-    "spatial_imagination_oc_mv": ("green", "blue", "red"),
-    "spatial_imagination_oo_mv": ("green", "blue", "red", "yellow"),
-    "spatial_imagination_oc_video": ("green", "blue", "red"),
-    "spatial_imagination_oo_video": ("green", "blue", "red", "yellow"),
-}
-# Video imagination tasks also label their boxes object0.. in IMG_IDX_ORDER order.
-LABELLED_BOX_TASKS = frozenset({"spatial_imagination_oc_video", "spatial_imagination_oo_video"})
 
 
 def norm1000_to_px(uv_norm1000: Sequence[float], width: int, height: int) -> list[float]:
@@ -176,10 +169,10 @@ def marker_placements(
         # Field order is the order the task added its markers (JSON objects keep key order).
         fields = {f"{c}_{kind}": c for c in COLOR_NAMES}
         present = [fields[k] for k in sample if k in fields]
-        order = [c for c in IMG_IDX_ORDER.get(task, ()) if c in present] or present
+        order = [c for c in marker_order(task) if c in present] or present
         for n, color in enumerate(order):
             coords = _single(sample, f"{color}_{kind}", size)
-            tag = f"object{n}" if kind == "bbox" and task in LABELLED_BOX_TASKS else None
+            tag = f"object{n}" if kind == "bbox" and boxes_labelled(task) else None
             img = _target(sample, idx_field, idx, n, f"{color}_{kind}")
             out.append((img, kind, color, coords, tag))
     return out
@@ -205,23 +198,44 @@ def draw_markers(images: Sequence[Image.Image], sample: dict[str, Any]) -> list[
     return drawn
 
 
-def load_images(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
-    """Open a sample's ``image`` entries (a list, or one path) relative to ``images_root``."""
+def load_images(
+    sample: dict[str, Any], images_root: str | Path, *, allow_outside: bool = False
+) -> list[Image.Image]:
+    """Open a sample's ``image`` entries (a list, or one path) relative to ``images_root``.
+
+    Paths that are absolute or climb out of ``images_root`` are refused
+    (:func:`spar3d.paths.resolve_under`) unless ``allow_outside``; a missing or undecodable image
+    is an :class:`~spar3d.errors.InputError` naming the sample and the file.
+    """
     paths = sample.get("image")
     if isinstance(paths, str):
         paths = [paths]
     if not paths:
         return []
+    where = f"sample {sample.get('id')!r}"
     out = []
     for rel in paths:
-        path = Path(images_root) / rel
-        if not path.is_file():
-            raise FileNotFoundError(f"sample {sample.get('id')!r}: image not found: {path}")
-        with Image.open(path) as im:
-            out.append(im.convert("RGB"))
+        if not isinstance(rel, str):
+            raise InputError(f"{where}: field 'image' holds {type(rel).__name__}, not a path")
+        out.append(
+            open_rgb(resolve_under(images_root, rel, where, allow_outside=allow_outside), where)
+        )
     return out
 
 
-def draw_sample(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
+def open_rgb(path: Path, where: str) -> Image.Image:
+    """Decode one image as RGB; a missing or undecodable file is an :class:`InputError`."""
+    if not path.is_file():
+        raise InputError(f"{where}: image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{where}: cannot decode image {path} ({exc})") from None
+
+
+def draw_sample(
+    sample: dict[str, Any], images_root: str | Path, *, allow_outside: bool = False
+) -> list[Image.Image]:
     """Load a sample's images from ``images_root`` and draw its markers on them."""
-    return draw_markers(load_images(sample, images_root), sample)
+    return draw_markers(load_images(sample, images_root, allow_outside=allow_outside), sample)

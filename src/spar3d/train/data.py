@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.data.export import safe_relative
 from spar3d.errors import ConfigError, InputError
+from spar3d.paths import resolve_under
 
 _IMAGE = "<image>"
 
@@ -135,7 +135,7 @@ def _jsonl_dataset(path: Path, cache_dir: str | Path | None) -> Any:
                 images = item.get("images") or []
                 if isinstance(images, str):
                     images = [images]
-                files = [str(root / safe_relative(str(p), where, "images")) for p in images]
+                files = [str(resolve_under(root, str(p), where)) for p in images]
                 for f in files:
                     if not Path(f).is_file():
                         raise InputError(f"{where}: image not found: {f}")

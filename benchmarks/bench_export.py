@@ -15,7 +15,8 @@ peak RSS (``ru_maxrss``) is that phase's alone:
    as ``llava``, ``internvl`` and ``hf``, without markers (``draw=False``) and with them;
 3. iterate ``--iterate`` samples of a data_json with ``SparDataset.raw`` (offsets per file,
    one line read per item), the lazy path a training loader uses before decoding images;
-4. iterate the ``hf`` export with ``datasets`` streaming, decoding every image.
+4. iterate the ``hf`` export with ``datasets`` streaming (``spar3d.train.data.load_chat_dataset``,
+   as ``spar3d train --streaming`` reads it), decoding every image.
 
 Budgets (issue 11): export >= 2,000 samples/s on one core without drawing, >= 300 with;
 iteration under 1 GB RSS. Ratios are against the baseline measured in the same run.
@@ -52,8 +53,10 @@ def write_tree(root: Path, samples: int, width: int = 640, height: int = 480) ->
     qa = root / "scannet" / "qa_jsonl" / "train" / "depth_prediction_oo" / "fill"
     qa.mkdir(parents=True, exist_ok=True)
     with open(qa / f"fill_{samples}.jsonl", "w") as fh:
+        per_scene = max(1, samples // SCENES)
         for i in range(samples):
-            scene = f"scene{i % SCENES:04d}_00"
+            # Lines grouped by scene, as spar3d generate (and SPAR-7M) writes them.
+            scene = f"scene{min(i // per_scene, SCENES - 1):04d}_00"
             row = {
                 "id": f"{scene}_{i}",
                 "conversations": [
@@ -128,10 +131,9 @@ def phase(name: str, workdir: Path, samples: int, iterate: int) -> dict:
             ds.raw(i)
         n = len(ds)
     elif name == "stream":
-        import datasets
+        from spar3d.train.data import load_chat_dataset
 
-        files = str(workdir / "out_hf_draw" / "data" / "*.parquet")
-        ds = datasets.load_dataset("parquet", data_files=files, split="train", streaming=True)
+        ds = load_chat_dataset(workdir / "out_hf_draw", streaming=True)
         n = 0
         for row in ds:
             row["images"][0].load()

@@ -161,11 +161,16 @@ def export_command(
     from spar3d.data.export import ExportReport, prepare_samples
     from spar3d.data.sample import iter_samples
     from spar3d.errors import ConfigError
+    from spar3d.writers.internvl import PLACEHOLDER_STYLES
 
     if to not in EXPORT_FORMATS:
         raise ConfigError(f"--format must be one of {EXPORT_FORMATS}, got {to!r}")
     if max_images is not None and max_images < 0:
         raise ConfigError(f"--max-images must be >= 0, got {max_images}")
+    if placeholders not in PLACEHOLDER_STYLES:
+        raise ConfigError(
+            f"--placeholders must be one of {PLACEHOLDER_STYLES}, got {placeholders!r}"
+        )
     console = Console(stderr=True)
     samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root)
     report = ExportReport()

@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from spar3d.data.export import Prepared
 from spar3d.data.sample import MARKER_FIELDS
+from spar3d.errors import InputError
 from spar3d.io import atomic_open
 
 _STRING = {"dtype": "string", "_type": "Value"}
@@ -110,7 +111,7 @@ def write_hf_dataset(
         The shards' final paths.
 
     Raises:
-        ValueError: ``records`` is empty.
+        InputError: ``records`` is empty.
     """
     data_dir = Path(out_dir) / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -149,7 +150,7 @@ def write_hf_dataset(
         if writer is not None:
             writer.close()
     if not tmp_paths:  # datasets cannot read a Parquet file without rows
-        raise ValueError(f"no samples to export to {data_dir}")
+        raise InputError(f"no samples to export to {data_dir} (check --tasks / --max-images)")
     # The shard count is known only at the end, so shards get their final names last.
     final = [
         data_dir / f"{split}-{i:05d}-of-{len(tmp_paths):05d}.parquet" for i in range(len(tmp_paths))

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.data.export import Prepared, image_placeholders
+from spar3d.errors import ConfigError
 from spar3d.io import write_json, write_jsonl
 
 PLACEHOLDER_STYLES = ("numbered", "plain", "none")
@@ -74,7 +75,9 @@ def write_internvl(
     ``root`` (the export folder), so moving the folder only needs the two meta paths edited.
     """
     if placeholders not in PLACEHOLDER_STYLES:
-        raise ValueError(f"placeholders must be one of {PLACEHOLDER_STYLES}, got {placeholders!r}")
+        raise ConfigError(
+            f"--placeholders must be one of {PLACEHOLDER_STYLES}, got {placeholders!r}"
+        )
     out_dir = Path(out_dir)
     jsonl = out_dir / f"{name}.jsonl"
     n = write_jsonl(jsonl, (internvl_record(p, placeholders) for p in records))

@@ -153,3 +153,19 @@ def test_recipe_rejects_unknown_and_mistyped_settings(tmp_path: Path, capsys) ->
     assert "spar_ration" in capsys.readouterr().err
     assert run(["train", "--out", str(tmp_path), "--set", "budget=lots"]) == 2
     assert "budget must be an integer" in capsys.readouterr().err
+
+
+def test_lora_targets_respect_freeze_vision(tiny: Path) -> None:
+    from peft import get_peft_model
+
+    from spar3d.train.sft import lora_config
+
+    for frozen in (True, False):
+        base = transformers.AutoModelForImageTextToText.from_pretrained(str(tiny))
+        model = get_peft_model(base, lora_config(Recipe(freeze_vision=frozen)))
+        names = [n for n, p in model.named_parameters() if p.requires_grad]
+        vision = [n for n in names if "vision_tower" in n]
+        assert all("lora_" in n for n in names)
+        # 7 language projections (q, k, v, o, gate, up, down) x A/B in the one Llama layer.
+        assert sum("language_model" in n for n in names) == 14
+        assert (len(vision) == 0) if frozen else (len(vision) > 0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spar3d.errors import ConfigError
+from spar3d.errors import ConfigError, MissingDependencyError
 from spar3d.io import write_json
 from spar3d.train.recipe import Recipe
 
@@ -37,7 +37,9 @@ def require_train() -> None:
         except ImportError:
             missing.append(name)
     if missing:
-        raise ConfigError(f"spar3d train needs {', '.join(missing)}: pip install 'spar3d[train]'")
+        raise MissingDependencyError(
+            f"spar3d train needs {', '.join(missing)}: pip install 'spar3d[train]'"
+        )
 
 
 class AnswerOnlyCollator:

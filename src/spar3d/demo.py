@@ -1,6 +1,6 @@
 """The whole pipeline on built-in synthetic scenes: ``spar3d demo``.
 
-synth (ScanNet layout) -> index -> generate (train and val splits, SPAR-7M layout) -> training
+synth (ScanNet layout, or another with ``layout``) -> index -> generate (train and val splits, SPAR-7M layout) -> training
 index (data_jsons) -> benchmark (Tiny-sized, from val) -> baselines random / frequency / oracle
 -> score table beside the paper's rows -> HTML gallery. Every stage is the library function the
 matching CLI command calls; re-running the demo in the same folder resumes (scenes and indexes
@@ -33,6 +33,7 @@ class DemoConfig:
     bench_per_task: int = 50
     seed: int = 0
     baselines: tuple[str, ...] = ("random", "frequency", "oracle")
+    layout: str = "scannet"
 
 
 @dataclass
@@ -75,7 +76,8 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
 
     scene_dirs = _stage(
         console, res, "synth",
-        lambda: synthesize(out / "scenes", cfg.scenes, cfg.seed, cfg.frames, cfg.width, cfg.height),
+        lambda: synthesize(out / "scenes", cfg.scenes, cfg.seed, cfg.frames, cfg.width, cfg.height,
+                           layout=cfg.layout),
     )
     outcomes = _stage(console, res, "index", lambda: index_scene_dirs(scene_dirs))
     failed = [o for o in outcomes if o.status == "failed"]

@@ -24,7 +24,12 @@ from numpy.typing import NDArray
 from spar3d.geometry.camera import project
 from spar3d.geometry.raycast import make_raycaster
 from spar3d.geometry.transforms import world_to_cam
-from spar3d.index.keyframes import KEYFRAME_PRESETS, KeyframeParams, select_keyframes
+from spar3d.index.keyframes import (
+    KEYFRAME_PRESETS,
+    POINTCLOUD_VISIBILITY_PRESETS,
+    KeyframeParams,
+    select_keyframes,
+)
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
 from spar3d.index.visibility import ViewVisibility, mesh_visibility, splat_visibility
 from spar3d.scenes.model import Frame, Scene, SceneObject
@@ -48,8 +53,9 @@ class IndexParams:
         min_depth_m: Rule 3 lower bound.
         max_depth_m: Rule 3 upper bound.
         exclude_labels: Labels that occlude but are not indexed as objects.
-        pointcloud_visibility: ``"splat"`` (z-buffer of the points) or ``"depth"`` (depth frames,
-            falling back to splatting where a frame has none), for scenes without faces.
+        pointcloud_visibility: ``"splat"`` (z-buffer of the points), ``"depth"`` (depth frames,
+            falling back to splatting where a frame has none), for scenes without faces, or
+            ``"auto"``: the source's preset (``POINTCLOUD_VISIBILITY_PRESETS``), else splat.
         footprint_voxel_m: Cell size of the top-down footprint kept for room-size questions.
     """
 
@@ -62,7 +68,7 @@ class IndexParams:
     min_depth_m: float = 0.1
     max_depth_m: float = 10.0
     exclude_labels: tuple[str, ...] = STRUCTURE_LABELS
-    pointcloud_visibility: str = "splat"
+    pointcloud_visibility: str = "auto"
     footprint_voxel_m: float = 0.1
 
     def keyframe_params(self, source: str) -> KeyframeParams | None:
@@ -71,6 +77,11 @@ class IndexParams:
         if self.keyframes is not None:
             return self.keyframes
         return KEYFRAME_PRESETS.get(source, KeyframeParams())
+
+    def pointcloud_mode(self, source: str) -> str:
+        if self.pointcloud_visibility != "auto":
+            return self.pointcloud_visibility
+        return POINTCLOUD_VISIBILITY_PRESETS.get(source, "splat")
 
 
 @dataclass
@@ -165,7 +176,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
             )
         else:
             depth = None
-            if params.pointcloud_visibility == "depth":
+            if params.pointcloud_mode(scene.source) == "depth":
                 depth = _read_depth_m(frame, rw, rh)
             vis = splat_visibility(
                 verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth
@@ -204,6 +215,8 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
     stored = asdict(params)
     stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(scene.source)) else None
     stored["exclude_labels"] = list(params.exclude_labels)
+    if scene.mesh.faces is None:
+        stored["pointcloud_visibility"] = params.pointcloud_mode(scene.source)
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),
         "visibility": round(t_vis - t_kf, 3),

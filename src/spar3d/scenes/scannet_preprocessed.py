@@ -392,6 +392,17 @@ class ScanNetPreprocessedLoader:
             frames = frames_from_entry(entry, pkl, folder, A, root)
         mesh = SceneMesh(xyz, None, _colors(vert)) if load_mesh else None
         objects = _objects(xyz, ins, sem, _read_boxes(stem))
+        if entry is not None and isinstance(entry.get("instances"), list) and entry["instances"]:
+            # EmbodiedScan infos: its 9-DoF boxes replace the axis-aligned ones they match
+            from spar3d.scenes.embodiedscan import box_from_9dof, NineDofBox, replace_boxes
+
+            nine = [
+                NineDofBox(int(inst.get("bbox_id", i)), "", box_from_9dof(
+                    inst.get("bbox_3d"), f"{pkl}: scene {sid}, instances[{i}]"))
+                for i, inst in enumerate(entry["instances"])
+                if isinstance(inst, dict)
+            ]
+            replace_boxes(objects, nine)
         return Scene(sid, "scannet", folder, objects, frames, mesh, A)
 
 

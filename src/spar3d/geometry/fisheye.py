@@ -42,7 +42,11 @@ def distort_normalized(ab: ArrayLike, k: ArrayLike) -> F64:
 
 
 def undistort_normalized(xy: ArrayLike, k: ArrayLike, iterations: int = 20) -> F64:
-    """Inverse of :func:`distort_normalized` (Newton on ``theta``), for ``theta < pi/2``."""
+    """Inverse of :func:`distort_normalized` (Newton on ``theta``), for ``theta < pi/2``.
+
+    Points outside the model's image circle (no ``theta < pi/2`` reaches them) come out at
+    ``theta`` just under 90 degrees.
+    """
     xy = np.atleast_2d(np.asarray(xy, dtype=np.float64))
     k = np.asarray(k, dtype=np.float64).reshape(4)
     theta_d = np.hypot(xy[:, 0], xy[:, 1])
@@ -51,7 +55,7 @@ def undistort_normalized(xy: ArrayLike, k: ArrayLike, iterations: int = 20) -> F
         t2 = theta * theta
         f = _theta_d(theta, k) - theta_d
         df = 1 + t2 * (3 * k[0] + t2 * (5 * k[1] + t2 * (7 * k[2] + t2 * 9 * k[3])))
-        theta = theta - f / df
+        theta = np.clip(theta - f / df, 0.0, np.pi / 2 - 1e-6)
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(theta_d > 1e-12, np.tan(theta) / theta_d, 1.0)
     return xy * scale[:, None]

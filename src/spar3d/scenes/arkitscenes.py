@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.geometry.transforms import invert_pose
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import LOADERS, SceneLoadError, image_size, read_json, require_file
 from spar3d.scenes.model import Frame, Intrinsics, Scene, SceneObject
@@ -65,7 +66,7 @@ def read_traj(path: Path) -> list[tuple[float, F64]]:
         T_cam_world = np.eye(4)
         T_cam_world[:3, :3] = axis_angle_to_matrix(np.array(v[1:4]))
         T_cam_world[:3, 3] = v[4:7]
-        out.append((v[0], np.linalg.inv(T_cam_world)))
+        out.append((v[0], invert_pose(T_cam_world)))
     return out
 
 

@@ -394,7 +394,7 @@ class ScanNetPreprocessedLoader:
         objects = _objects(xyz, ins, sem, _read_boxes(stem))
         if entry is not None and isinstance(entry.get("instances"), list) and entry["instances"]:
             # EmbodiedScan infos: its 9-DoF boxes replace the axis-aligned ones they match
-            from spar3d.scenes.embodiedscan import box_from_9dof, NineDofBox, replace_boxes
+            from spar3d.scenes.embodiedscan import NineDofBox, box_from_9dof, replace_boxes
 
             nine = [
                 NineDofBox(int(inst.get("bbox_id", i)), "", box_from_9dof(

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.fisheye import field_of_view_deg, pinhole_for_fisheye, undistort_image
+from spar3d.geometry.transforms import invert_pose
 from spar3d.io import atomic_open
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
@@ -149,7 +150,7 @@ def read_colmap_images(path: Path) -> list[tuple[str, int, F64]]:
         T_cam_world = np.eye(4)
         T_cam_world[:3, :3] = quat_to_matrix(*q)
         T_cam_world[:3, 3] = t
-        out.append((name, cid, np.linalg.inv(T_cam_world)))
+        out.append((name, cid, invert_pose(T_cam_world)))
         i += 2  # the header and its points line
     return out
 

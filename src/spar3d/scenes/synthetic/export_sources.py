@@ -53,7 +53,7 @@ _NYU40_ID = {name: i for i, name in NYU40_NAMES.items()}
 #: The synthetic labels that ARKitScenes spells differently (its taxonomy.py class names).
 ARKIT_LABEL = {"tv": "tv_monitor", "washing machine": "washer"}
 #: ScanNet++ DSLR stand-in: an OPENCV_FISHEYE camera (focal as a share of the width, k1..k4).
-DSLR_FOCAL_SHARE = 0.42
+DSLR_FOCAL_SHARE = 0.5
 DSLR_FISHEYE = np.array([-0.03, 0.004, -0.0015, 0.0002])
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 
 
 @dataclass
@@ -82,7 +83,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     outcomes = _stage(console, res, "index", lambda: index_scene_dirs(scene_dirs))
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        console.print(f"[red]index failed for {o.scene_dir}: {o.error}")
+        console.print(f"[red]index failed for {escape(str(o.scene_dir))}: {escape(str(o.error))}")
     ok_dirs = [o.scene_dir for o in outcomes if o.status != "failed"]
     train_dirs, val_dirs = ok_dirs[: -cfg.val_scenes], ok_dirs[-cfg.val_scenes :]
     spar = out / "spar"
@@ -95,7 +96,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
             console.print(f"{split}: {total} QA from {len(s.scenes_ok)} scenes, "
                           f"{len(s.tasks)} task types, {len(s.files)} files")
             for scene, err in s.scenes_failed.items():
-                console.print(f"[red]{split}: scene {scene} failed: {err}")
+                console.print(f"[red]{split}: scene {escape(str(scene))} failed: {escape(str(err))}")
 
     _stage(console, res, "generate", _generate)
 

@@ -56,3 +56,36 @@ def describe_os_error(exc: OSError) -> str:
     if exc.filename is not None:
         return f"{exc.filename}: {what}"
     return str(exc) or what
+
+
+def check_number(
+    name: str,
+    value: float,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> float:
+    """``value`` if it is a finite number within the bounds, else :class:`ConfigError`.
+
+    ``name`` is how the user set it (``"--render-width"``, ``"IndexParams.render_width"``).
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+    if v != v or v in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name}: must be a finite number, got {value!r}")
+    if minimum is not None and (v <= minimum if exclusive_minimum else v < minimum):
+        bound = f"> {minimum:g}" if exclusive_minimum else f">= {minimum:g}"
+        raise ConfigError(f"{name}: must be {bound}, got {value!r}")
+    if maximum is not None and v > maximum:
+        raise ConfigError(f"{name}: must be <= {maximum:g}, got {value!r}")
+    return v
+
+
+def check_choice(name: str, value: str, choices: tuple[str, ...] | list[str]) -> str:
+    """``value`` if it is one of ``choices``, else :class:`ConfigError` listing them."""
+    if value not in choices:
+        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(choices)}")
+    return value

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from spar3d.errors import InputError, UnsafeInputError
 from spar3d.markers.draw import draw_markers, draw_sample
 
 GREY = (128, 128, 128)
@@ -134,5 +135,25 @@ def test_draw_sample_loads_from_images_root(tmp_path: Path) -> None:
     sample = {"id": "x", "image": ["sc/0.png"], "green_point": [[400, 600]]}
     (img,) = draw_sample(sample, tmp_path)
     assert img.getpixel((400, 600)) == RGB["green"]
-    with pytest.raises(FileNotFoundError, match="'y'"):
+    with pytest.raises(InputError, match="'y'.*image not found"):
         draw_sample({"id": "y", "image": ["sc/1.png"]}, tmp_path)
+
+
+def test_draw_sample_refuses_paths_outside_the_images_root(tmp_path: Path) -> None:
+    root = tmp_path / "images"
+    (root / "sc").mkdir(parents=True)
+    Image.new("RGB", (10, 10), GREY).save(tmp_path / "secret.png")
+    for bad in ("../secret.png", str(tmp_path / "secret.png"), "sc/../../secret.png"):
+        with pytest.raises(UnsafeInputError, match="leaves the folder"):
+            draw_sample({"id": "evil", "image": [bad]}, root)
+    (img,) = draw_sample({"id": "ok", "image": ["../secret.png"]}, root, allow_outside=True)
+    assert img.size == (10, 10)
+
+
+def test_draw_sample_names_an_undecodable_image(tmp_path: Path) -> None:
+    (tmp_path / "sc").mkdir()
+    Image.new("RGB", (64, 64), GREY).save(tmp_path / "sc" / "0.jpg")
+    data = (tmp_path / "sc" / "0.jpg").read_bytes()
+    (tmp_path / "sc" / "0.jpg").write_bytes(data[: len(data) // 3])
+    with pytest.raises(InputError, match="'t'.*cannot decode image .*0.jpg"):
+        draw_sample({"id": "t", "image": ["sc/0.jpg"]}, tmp_path)

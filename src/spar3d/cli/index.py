@@ -28,6 +28,7 @@ def index_command(
 ) -> None:
     """Build the scene index (keyframes, image and object records) next to each scene."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from spar3d.index.run import index_scene_dirs
@@ -73,7 +74,7 @@ def index_command(
     console.print(table)
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        console.print(f"[red]{o.scene_dir}: {o.error}")
+        console.print(f"[red]{escape(str(o.scene_dir))}: {escape(str(o.error))}")
     if failed and len(failed) == len(outcomes):
         raise typer.Exit(1)
 

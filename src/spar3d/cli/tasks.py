@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -73,7 +74,7 @@ def generate_cmd(
     if summary.scenes_resumed:
         console.print(f"{len(summary.scenes_resumed)} scene(s) reused from an earlier run")
     for scene, err in summary.scenes_failed.items():
-        console.print(f"[red]failed[/red] {scene}: {err}")
+        console.print(f"[red]failed[/red] {escape(str(scene))}: {escape(str(err))}")
     if not summary.scenes_ok:
         raise typer.Exit(1)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.data.layout import images_root, scan_tree
+from spar3d.errors import InputError
 from spar3d.io import read_jsonl
 
 MARKER_FIELDS = (
@@ -23,15 +24,15 @@ def question_answer(sample: dict[str, Any]) -> tuple[str, str]:
     """The first human turn and the first gpt turn of ``conversations``.
 
     Raises:
-        ValueError: the sample has no human or no gpt turn.
+        InputError: the sample has no human or no gpt turn.
     """
     turns = sample.get("conversations")
     if not isinstance(turns, list):
-        raise ValueError(f"sample {sample.get('id')!r}: 'conversations' must be a list")
+        raise InputError(f"sample {sample.get('id')!r}: 'conversations' must be a list")
     q = next((t.get("value") for t in turns if t.get("from") == "human"), None)
     a = next((t.get("value") for t in turns if t.get("from") == "gpt"), None)
     if q is None or a is None:
-        raise ValueError(f"sample {sample.get('id')!r}: needs a 'human' and a 'gpt' turn")
+        raise InputError(f"sample {sample.get('id')!r}: needs a 'human' and a 'gpt' turn")
     return str(q), str(a)
 
 

@@ -21,8 +21,9 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import check_choice, check_number
 from spar3d.geometry.camera import project
-from spar3d.geometry.raycast import make_raycaster
+from spar3d.geometry.raycast import RAYCASTERS, make_raycaster
 from spar3d.geometry.transforms import world_to_cam
 from spar3d.index.keyframes import (
     KEYFRAME_PRESETS,
@@ -70,6 +71,20 @@ class IndexParams:
     exclude_labels: tuple[str, ...] = STRUCTURE_LABELS
     pointcloud_visibility: str = "auto"
     footprint_voxel_m: float = 0.1
+
+    def __post_init__(self) -> None:
+        check_number("render_width", self.render_width, minimum=8, maximum=8192)
+        RAYCASTERS.get(self.backend)  # unknown name: RegistryError listing the known ones
+        check_number("min_visible_fraction", self.min_visible_fraction, minimum=0, maximum=1)
+        check_number("min_box_area_fraction", self.min_box_area_fraction, minimum=0, maximum=1)
+        check_number("min_depth_m", self.min_depth_m, minimum=0)
+        check_number(
+            "max_depth_m", self.max_depth_m, minimum=self.min_depth_m, exclusive_minimum=True
+        )
+        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("splat", "depth"))
+        check_number(
+            "footprint_voxel_m", self.footprint_voxel_m, minimum=0, exclusive_minimum=True
+        )
 
     def keyframe_params(self, source: str) -> KeyframeParams | None:
         if self.all_frames:

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spar3d.errors import check_number
+
 
 @dataclass(frozen=True)
 class KeyframeParams:
@@ -30,6 +32,10 @@ class KeyframeParams:
 
     translation_m: float = 0.25
     rotation_deg: float = 15.0
+
+    def __post_init__(self) -> None:
+        check_number("keyframe translation_m", self.translation_m, minimum=0)
+        check_number("keyframe rotation_deg", self.rotation_deg, minimum=0, maximum=180)
 
 
 KEYFRAME_PRESETS: dict[str, KeyframeParams | None] = {

@@ -26,6 +26,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from spar3d.errors import InputError
+from spar3d.paths import resolve_under
+
 DOT_RADIUS_PX = 20
 BOX_STROKE_PX = 20
 BOX_OUTSET_PX = BOX_STROKE_PX * 7 / 8
@@ -205,23 +208,38 @@ def draw_markers(images: Sequence[Image.Image], sample: dict[str, Any]) -> list[
     return drawn
 
 
-def load_images(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
-    """Open a sample's ``image`` entries (a list, or one path) relative to ``images_root``."""
+def load_images(
+    sample: dict[str, Any], images_root: str | Path, *, allow_outside: bool = False
+) -> list[Image.Image]:
+    """Open a sample's ``image`` entries (a list, or one path) relative to ``images_root``.
+
+    Paths that are absolute or climb out of ``images_root`` are refused
+    (:func:`spar3d.paths.resolve_under`) unless ``allow_outside``; a missing or undecodable image
+    is an :class:`~spar3d.errors.InputError` naming the sample and the file.
+    """
     paths = sample.get("image")
     if isinstance(paths, str):
         paths = [paths]
     if not paths:
         return []
+    where = f"sample {sample.get('id')!r}"
     out = []
     for rel in paths:
-        path = Path(images_root) / rel
+        if not isinstance(rel, str):
+            raise InputError(f"{where}: field 'image' holds {type(rel).__name__}, not a path")
+        path = resolve_under(images_root, rel, where, allow_outside=allow_outside)
         if not path.is_file():
-            raise FileNotFoundError(f"sample {sample.get('id')!r}: image not found: {path}")
-        with Image.open(path) as im:
-            out.append(im.convert("RGB"))
+            raise InputError(f"{where}: image not found: {path}")
+        try:
+            with Image.open(path) as im:
+                out.append(im.convert("RGB"))
+        except (OSError, Image.DecompressionBombError) as exc:
+            raise InputError(f"{where}: cannot decode image {path} ({exc})") from None
     return out
 
 
-def draw_sample(sample: dict[str, Any], images_root: str | Path) -> list[Image.Image]:
+def draw_sample(
+    sample: dict[str, Any], images_root: str | Path, *, allow_outside: bool = False
+) -> list[Image.Image]:
     """Load a sample's images from ``images_root`` and draw its markers on them."""
-    return draw_markers(load_images(sample, images_root), sample)
+    return draw_markers(load_images(sample, images_root, allow_outside=allow_outside), sample)

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.errors import InputError
+from spar3d.paths import check_component
 from spar3d.registry import Registry
 from spar3d.scenes.model import Scene
 
@@ -109,7 +110,67 @@ def load_scene(
         The scene in its aligned world frame.
     """
     chosen = detect_loader(path) if loader is None else _instance(LOADERS.get(loader))
-    return chosen.load(Path(path), load_mesh=load_mesh, **opts)
+    return check_scene(chosen.load(Path(path), load_mesh=load_mesh, **opts), path)
+
+
+def check_scene(scene: Scene, path: str | Path) -> Scene:
+    """Refuse a loaded scene whose numbers cannot be geometry (NaN / inf / negative sizes).
+
+    Every loader's output passes here, so a hostile or corrupt file fails with a message naming
+    the scene path, the object or frame and the field, instead of indexing garbage slowly.
+    Frames whose pose is invalid are dropped by the loaders themselves (ScanNet's ``-inf``
+    poses); what reaches here must be finite.
+    """
+    where = str(path)
+    check_component(scene.scene_id, "scene_id", where)
+    check_component(scene.source, "source", where)
+    if scene.mesh is not None:
+        v = np.asarray(scene.mesh.vertices)
+        bad = ~np.isfinite(v).all(axis=1) if v.ndim == 2 else np.ones(1, dtype=bool)
+        if v.ndim != 2 or v.shape[1] != 3 or bad.any():
+            first = int(np.argmax(bad))
+            raise SceneLoadError(
+                f"{where}: mesh vertices must be finite (N, 3) numbers; "
+                f"vertex {first} is {v.reshape(-1, 3)[first].tolist() if v.size >= 3 else v}"
+            )
+        f = scene.mesh.faces
+        if f is not None and len(f) and (int(f.min()) < 0 or int(f.max()) >= len(v)):
+            raise SceneLoadError(
+                f"{where}: mesh faces index vertices outside 0..{len(v) - 1} "
+                f"(min {int(f.min())}, max {int(f.max())})"
+            )
+    for obj in scene.objects:
+        b = obj.box
+        if not (np.isfinite(b.center).all() and np.isfinite(b.size).all()):
+            raise SceneLoadError(
+                f"{where}: object {obj.object_id} ({obj.label}): box centre/size must be finite, "
+                f"got centre {b.center.tolist()} size {b.size.tolist()}"
+            )
+        if (b.size < 0).any() or not np.isfinite(b.R_world_box).all():
+            raise SceneLoadError(
+                f"{where}: object {obj.object_id} ({obj.label}): box size must be >= 0 and its "
+                f"rotation finite, got size {b.size.tolist()}"
+            )
+    for fr in scene.frames:
+        if not np.isfinite(fr.T_world_cam).all():
+            raise SceneLoadError(f"{where}: frame {fr.frame_id}: pose T_world_cam is not finite")
+        for name, intr in (("colour", fr.color), ("depth", fr.depth)):
+            if intr is None:
+                continue
+            K = intr.K
+            if (
+                not np.isfinite(K).all()
+                or K[0, 0] <= 0
+                or K[1, 1] <= 0
+                or intr.width <= 0
+                or intr.height <= 0
+            ):
+                raise SceneLoadError(
+                    f"{where}: frame {fr.frame_id}: {name} intrinsics must be finite with fx, fy "
+                    f"> 0 and a positive image size, got K={K.tolist()} "
+                    f"size={intr.width}x{intr.height}"
+                )
+    return scene
 
 
 # --- small readers shared by the loaders: every failure names the file ---------------------

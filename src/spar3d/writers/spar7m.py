@@ -30,6 +30,7 @@ from PIL import Image
 
 from spar3d.index.records import ImageRecord, SceneIndex
 from spar3d.io import atomic_open, write_jsonl
+from spar3d.paths import check_component
 
 JPEG_QUALITY = 95
 
@@ -39,7 +40,15 @@ def qa_dir(root: str | Path, source: str, split: str, task: str, fmt: str) -> Pa
 
 
 def scene_images_dir(root: str | Path, source: str, scene_id: str) -> Path:
-    return Path(root) / source / "images" / scene_id
+    """``<root>/<source>/images/<scene_id>``; both names must be plain folder names (they come
+    from an index file, which could be crafted to hold ``../``)."""
+    where = f"scene index of {scene_id!r}"
+    return (
+        Path(root)
+        / check_component(source, "source", where)
+        / "images"
+        / check_component(scene_id, "scene_id", where)
+    )
 
 
 def with_depth_paths(sample: dict[str, Any]) -> dict[str, Any]:
@@ -258,6 +267,7 @@ def write_scene_images(
     used: list[ImageRecord] = []
     for color_dir, ids in sorted(wanted.items()):
         for im in (im for im in index.images if im.frame_id in ids):
+            check_component(im.frame_id, "frame_id", f"scene index of {index.scene_id!r}")
             dst = base / color_dir / f"{im.frame_id}.jpg"
             _write_as(scene_dir / im.color_path, dst, (".jpg", ".jpeg"), "JPEG")
             written.append(dst)

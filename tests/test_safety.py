@@ -1,0 +1,102 @@
+"""Path checks for names read from files, umask-honouring atomic writes, output locks."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spar3d.errors import ResourceBusyError, UnsafeInputError
+from spar3d.io import atomic_open, clean_stale_temps, output_lock, write_json
+from spar3d.paths import check_component, resolve_under
+from spar3d.writers.spar7m import scene_images_dir
+
+
+@pytest.mark.parametrize("name", ["scene0000_00", "543", "a.b", "frame-7"])
+def test_plain_components_pass(name: str) -> None:
+    assert check_component(name, "scene_id", "f.json") == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "a\\b", "a\x00", " x", "/etc"])
+def test_unsafe_components_are_refused_naming_field_and_file(name: str) -> None:
+    with pytest.raises(UnsafeInputError, match=r"f\.json: field 'frame_id'"):
+        check_component(name, "frame_id", "f.json")
+
+
+def test_scene_images_dir_refuses_traversal_from_an_index(tmp_path: Path) -> None:
+    assert scene_images_dir(tmp_path, "scannet", "s0") == tmp_path / "scannet" / "images" / "s0"
+    with pytest.raises(UnsafeInputError, match="scene_id"):
+        scene_images_dir(tmp_path, "scannet", "../../outside")
+    with pytest.raises(UnsafeInputError, match="source"):
+        scene_images_dir(tmp_path, "../x", "s0")
+
+
+def test_resolve_under(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    assert resolve_under(root, "a/b.jpg", "s") == root / "a" / "b.jpg"
+    assert resolve_under(root, "a/../b.jpg", "s") == root / "b.jpg"
+    for bad in ("../b.jpg", "a/../../b.jpg", "/etc/passwd", str(tmp_path / "rootx" / "f")):
+        with pytest.raises(UnsafeInputError, match="leaves the folder"):
+            resolve_under(root, bad, "sample 'q'")
+    assert resolve_under(root, "../b.jpg", "s", allow_outside=True) == tmp_path / "b.jpg"
+
+
+def test_atomic_files_honour_the_umask(tmp_path: Path) -> None:
+    # A fresh interpreter with umask 022 (the module reads the umask at import).
+    target = tmp_path / "a.json"
+    code = (
+        "import os\n"
+        "os.umask(0o022)\n"
+        "from spar3d.io import write_json\n"
+        f"write_json({str(target)!r}, {{'x': 1}})\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_stale_temps_are_cleaned_and_live_files_kept(tmp_path: Path) -> None:
+    write_json(tmp_path / "keep.json", {"a": 1})
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / ".x.jsonl.abc123.tmp").write_text("partial")
+    (tmp_path / ".y.parquet.zz.tmp").write_text("partial")
+    assert clean_stale_temps(tmp_path) == 2
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["keep.json"]
+
+
+def test_a_failed_write_leaves_no_temp_and_the_old_file(tmp_path: Path) -> None:
+    write_json(tmp_path / "a.json", {"v": 1})
+    with pytest.raises(RuntimeError), atomic_open(tmp_path / "a.json", "w") as fh:
+        fh.write("half")
+        raise RuntimeError("killed")
+    assert (tmp_path / "a.json").read_text().startswith('{\n  "v": 1')
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_output_lock_refuses_a_second_process_and_frees_on_death(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys,time\nfrom spar3d.io import output_lock\n"
+            f"with output_lock({str(out)!r}, 'generate'):\n"
+            "    print('held', flush=True); time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        busy = pytest.raises(ResourceBusyError, match=r"another spar3d run.*generate, pid \d+")
+        with busy, output_lock(out):
+            pass
+    finally:
+        holder.kill()  # kill -9: the kernel drops the flock
+        holder.wait()
+    (out / ".q.json.1.tmp").write_text("debris")
+    with output_lock(out) as root:
+        assert root == out
+        assert not (out / ".q.json.1.tmp").exists()

@@ -81,7 +81,7 @@ class IndexParams:
         check_number(
             "max_depth_m", self.max_depth_m, minimum=self.min_depth_m, exclusive_minimum=True
         )
-        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("splat", "depth"))
+        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("auto", "splat", "depth"))
         check_number(
             "footprint_voxel_m", self.footprint_voxel_m, minimum=0, exclusive_minimum=True
         )

@@ -271,3 +271,22 @@ def test_embodiedscan_9dof_boxes_replace_axis_aligned_ones(world, tmp_path: Path
         info["data_list"][0]["sample_idx"] = "scannet/scene0001_00"
         pkl.write_bytes(pickle.dumps(info, protocol=4))
         load_scene(folder, load_mesh=False, embodiedscan=pkl)
+
+
+def test_scannetpp_prefers_the_toolkits_undistorted_output(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # v2 ships (and the toolkit's dslr/undistort.py writes) pinhole images and
+    # transforms_undistorted.json: those are used as they are, nothing is resampled
+    folder = write_scannetpp_scene(world, tmp_path, "v2", 6, 32, 24, seed=5)
+    dslr = folder / "dslr"
+    ns = json.loads((dslr / "nerfstudio" / "transforms.json").read_text())
+    ns.update({"camera_model": "PINHOLE", "fl_x": 20.0, "fl_y": 20.0, "cx": 16.0, "cy": 12.0,
+               "k1": 0.0, "k2": 0.0, "k3": 0.0, "k4": 0.0})
+    (dslr / "nerfstudio" / "transforms_undistorted.json").write_text(json.dumps(ns))
+    shutil.copytree(dslr / "resized_images", dslr / "resized_undistorted_images")
+    scene = load_scene(folder)
+    np.testing.assert_allclose(scene.frames[0].color.K, [[20, 0, 16], [0, 20, 12], [0, 0, 1]])
+    assert scene.frames[0].color_path.parent.name == "resized_undistorted_images"
+    assert not (dslr / "spar3d_undistorted").exists()
+    poses = _walk(world, 6, 5, 32, 24)
+    for fr, i in zip(scene.frames, range(0, 6, 3), strict=True):
+        np.testing.assert_allclose(fr.T_world_cam, poses[i], atol=1e-9)

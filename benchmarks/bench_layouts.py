@@ -48,6 +48,19 @@ class _Timer:
             self.seconds += time.perf_counter() - t0
 
 
+def _timed_caster_factory(make, timers):  # type: ignore[no-untyped-def]
+    """``make_raycaster`` whose casters time their ``cast`` calls into ``timers``."""
+
+    def timed_make(*a, **k):  # type: ignore[no-untyped-def]
+        caster = make(*a, **k)
+        timer = _Timer(caster.cast)
+        caster.cast = timer
+        timers.append(timer)
+        return caster
+
+    return timed_make
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--layouts", default=",".join(LAYOUTS))
@@ -68,8 +81,8 @@ def main() -> None:
     from spar3d.index.builder import IndexParams, build_index
     from spar3d.scenes.loaders import load_scene
     from spar3d.scenes.synthetic import build_world
-    from spar3d.scenes.synthetic.synthesize import _WRITERS, _scene_path, scene_id
     from spar3d.scenes.synthetic.export_sources import write_infos
+    from spar3d.scenes.synthetic.synthesize import _WRITERS, _scene_path, scene_id
     from spar3d.tasks import create_task, task_names
 
     world = build_world(args.seed, n_objects=(args.objects, args.objects + 5), second_room=True,
@@ -79,6 +92,7 @@ def main() -> None:
     tasks = [create_task(n) for n in task_names("all")]
     root = args.keep or Path(tempfile.mkdtemp(prefix="spar3d_bench_layouts_"))
     rows = []
+    orig_make, orig_splat = builder.make_raycaster, builder.splat_visibility
     for layout in args.layouts.split(","):
         out = root / layout
         sid = scene_id(0, layout)
@@ -93,16 +107,8 @@ def main() -> None:
         t_load = time.perf_counter() - t0
 
         cast = {"s": 0.0}
-        orig_make, orig_splat = builder.make_raycaster, builder.splat_visibility
-
-        def timed_make(*a, **k):  # type: ignore[no-untyped-def]
-            caster = orig_make(*a, **k)
-            timer = _Timer(caster.cast)
-            caster.cast = timer  # type: ignore[method-assign]
-            timed_make.timers.append(timer)  # type: ignore[attr-defined]
-            return caster
-
-        timed_make.timers = []  # type: ignore[attr-defined]
+        timers: list[_Timer] = []
+        timed_make = _timed_caster_factory(orig_make, timers)
         splat = _Timer(orig_splat)
         builder.make_raycaster, builder.splat_visibility = timed_make, splat
         try:
@@ -111,7 +117,7 @@ def main() -> None:
             t_index = time.perf_counter() - t0
         finally:
             builder.make_raycaster, builder.splat_visibility = orig_make, orig_splat
-        cast["s"] = sum(t.seconds for t in timed_make.timers) + splat.seconds  # type: ignore[attr-defined]
+        cast["s"] = sum(t.seconds for t in timers) + splat.seconds
         kind = "ray cast" if scene.mesh is not None and scene.mesh.faces is not None else "z-test"
 
         t0 = time.perf_counter()

@@ -290,3 +290,22 @@ def test_scannetpp_prefers_the_toolkits_undistorted_output(world, tmp_path: Path
     poses = _walk(world, 6, 5, 32, 24)
     for fr, i in zip(scene.frames, range(0, 6, 3), strict=True):
         np.testing.assert_allclose(fr.T_world_cam, poses[i], atol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["scannet_preprocessed", "structured3d"])
+def test_synthesize_layout_with_detail_resumes(layout: str, tmp_path: Path) -> None:
+    from spar3d.scenes.synthetic.synthesize import synthesize
+
+    paths = synthesize(tmp_path, 1, 3, n_frames=3, width=32, height=24, progress=False,
+                       layout=layout, detail=60_000)
+    scene = load_scene(paths[0])
+    assert scene.mesh is not None and len(scene.objects) > 0
+    marker = next(tmp_path.rglob("synth_done.json"))
+    assert json.loads(marker.read_text())["detail_faces"] == 60_000
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    synthesize(tmp_path, 1, 3, n_frames=3, width=32, height=24, progress=False, layout=layout,
+               detail=60_000)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    changed = {p.name for p in before if after[p] != before[p]}
+    # a finished scene is not written again (the shared infos pickle is rebuilt, same bytes)
+    assert changed <= {"scannet_infos_train.pkl"}

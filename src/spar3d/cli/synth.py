@@ -19,6 +19,10 @@ def synth(
     ),
     height: int = typer.Option(DEFAULT_HEIGHT, "--height", min=8, help="Image height."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    detail: int = typer.Option(
+        0, "--detail", min=0, help="Subdivide each mesh to at least this many faces (ScanNet's "
+        "vh_clean_2 meshes: a few hundred thousand; 0: the plain mesh)."
+    ),
     layout: str = typer.Option(
         "scannet", "--layout", help="scannet, scannet_preprocessed, scannetpp, structured3d or "
         "arkitscenes: the dataset layout written (each read back by its loader)."
@@ -35,7 +39,7 @@ def synth(
         raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     folders = synthesize(
         out, scenes, seed, n_frames=frames, width=width, height=height, progress=progress,
-        layout=layout,
+        layout=layout, detail=detail or None,
     )
     typer.echo(f"{len(folders)} scene(s) in {out}")
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from spar3d.io import write_json
 from spar3d.scenes.synthetic import export_sources
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
 from spar3d.scenes.synthetic.world import build_world
@@ -58,10 +59,13 @@ def scene_seed(seed: int, k: int) -> int:
 
 
 def _params(
-    seed: int, k: int, n_frames: int, width: int, height: int, layout: str = "scannet"
+    seed: int, k: int, n_frames: int, width: int, height: int, layout: str = "scannet",
+    detail: int | None = None,
 ) -> dict[str, object]:
     s = scene_seed(seed, k)
     extra: dict[str, object] = {} if layout == "scannet" else {"layout": layout}
+    if detail:
+        extra["detail_faces"] = detail
     return {
         **extra,
         "scene_id": scene_id(k, layout),
@@ -94,6 +98,7 @@ def synthesize(
     height: int = DEFAULT_HEIGHT,
     progress: bool = True,
     layout: str = "scannet",
+    detail: int | None = None,
 ) -> list[Path]:
     """Write ``n_scenes`` synthetic scenes ``out/synth0000_00 ...`` in the given layout.
 
@@ -102,6 +107,8 @@ def synthesize(
 
     Args:
         layout: One of :data:`LAYOUTS` (default ScanNet's scan folders).
+        detail: Subdivide each mesh to at least this many faces (ScanNet's ``vh_clean_2``
+            meshes have a few hundred thousand), so indexing costs what it costs on real scans.
 
     Returns:
         The scene paths, in order: what ``spar3d index`` and ``load_scene`` take.
@@ -126,12 +133,13 @@ def synthesize(
         frames_task = bar.add_task("frames", total=n_frames)
         for k in range(n_scenes):
             sid = scene_id(k, layout)
-            params = _params(seed, k, n_frames, width, height, layout)
+            params = _params(seed, k, n_frames, width, height, layout, detail)
             if not is_complete(_marker_folder(out, sid, layout), params):
                 bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
                 s = scene_seed(seed, k)
+                world = build_world(s, subdivide_to_faces=detail or None)
                 writer(
-                    build_world(s),
+                    world,
                     out,
                     sid,
                     n_frames,
@@ -140,6 +148,10 @@ def synthesize(
                     seed=s,
                     on_frame=lambda: bar.advance(frames_task),
                 )
+                if detail:  # the writers record the world seed; the detail is ours to record
+                    marker = _marker_folder(out, sid, layout) / DONE_MARKER
+                    done = json.loads(marker.read_text(encoding="utf-8"))
+                    write_json(marker, {**done, "detail_faces": detail}, indent=1)
             folders.append(_scene_path(out, sid, layout))
             bar.advance(scenes_task)
     if layout == "scannet_preprocessed" and n_scenes:

@@ -52,8 +52,12 @@ def axis_angle_to_matrix(aa: F64) -> F64:
 def read_traj(path: Path) -> list[tuple[float, F64]]:
     """``(timestamp, T_world_cam)`` per line of a ``.traj`` file."""
     require_file(path, "trajectory")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneLoadError(f"{path}: cannot read ({exc})") from exc
     out = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -74,7 +78,7 @@ def read_pincam(path: Path) -> tuple[F64, int, int]:
     """``(K, width, height)`` from a ``.pincam`` line ``w h fx fy cx cy``."""
     try:
         w, h, fx, fy, cx, cy = (float(t) for t in path.read_text(encoding="utf-8").split())
-    except (OSError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise SceneLoadError(f"{path}: expected 'width height fx fy cx cy' ({exc})") from exc
     return np.array([[fx, 0.0, cx], [0.0, fy, cy], [0.0, 0.0, 1.0]]), int(w), int(h)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from numpy.typing import NDArray
 from spar3d.geometry.fisheye import field_of_view_deg, pinhole_for_fisheye, undistort_image
 from spar3d.geometry.transforms import invert_pose
 from spar3d.io import atomic_open
+from spar3d.paths import check_component
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
     LOADERS,
@@ -82,11 +84,14 @@ def quat_to_matrix(qw: float, qx: float, qy: float, qz: float) -> F64:
 # --- cameras --------------------------------------------------------------------------------
 
 
+@dataclass
 class Camera:
-    """One intrinsic camera: pinhole ``K`` plus fisheye coefficients (None for a pinhole)."""
+    """One intrinsic camera: pinhole ``K`` plus fisheye ``k1..k4`` (None for a pinhole)."""
 
-    def __init__(self, K: F64, width: int, height: int, fisheye: F64 | None) -> None:
-        self.K, self.width, self.height, self.fisheye = K, width, height, fisheye
+    K: F64
+    width: int
+    height: int
+    fisheye: F64 | None
 
 
 def _lines(path: Path) -> list[str]:
@@ -245,7 +250,10 @@ def undistort_frames(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     marker = out_dir / "camera.json"
-    reuse = marker.is_file() and json.loads(marker.read_text(encoding="utf-8")) == record
+    try:
+        reuse = json.loads(marker.read_text(encoding="utf-8")) == record
+    except (OSError, ValueError):  # absent or unreadable: undistort again
+        reuse = False
     paths: list[Path | None] = []
     for src in images:
         if not src.is_file():
@@ -334,6 +342,7 @@ def iphone_frames(folder: Path) -> list[Frame]:
     for name in names:
         entry = data[name]
         where = f"{path}: {name}"
+        check_component(name, "frame name", str(path))  # it becomes a file name below
         if not isinstance(entry, dict) or "aligned_pose" not in entry or "intrinsic" not in entry:
             raise SceneLoadError(f"{where}: needs 'aligned_pose' and 'intrinsic'")
         T = parse_matrix(entry["aligned_pose"], 4, f"{where}.aligned_pose")

@@ -105,6 +105,33 @@ def field_of_view_deg(K: ArrayLike, width: int, height: int) -> tuple[float, flo
     )
 
 
+def undistort_map(
+    K: ArrayLike, k: ArrayLike, K_new: ArrayLike, width: int, height: int
+) -> F64:
+    """``(2, H*W)`` fisheye (row, column) sampled by each pixel of the pinhole ``K_new``."""
+    K = np.asarray(K, dtype=np.float64)
+    K_new = np.asarray(K_new, dtype=np.float64)
+    v, u = np.mgrid[0:height, 0:width].astype(np.float64)
+    ab = np.stack([(u.ravel() - K_new[0, 2]) / K_new[0, 0],
+                   (v.ravel() - K_new[1, 2]) / K_new[1, 1]], 1)
+    xy = distort_normalized(ab, k)
+    return np.stack([K[1, 1] * xy[:, 1] + K[1, 2], K[0, 0] * xy[:, 0] + K[0, 2]])
+
+
+def remap(image: NDArray[np.uint8], coords: F64) -> NDArray[np.uint8]:
+    """Bilinear resampling of ``image`` at ``coords`` (:func:`undistort_map`); 0 outside."""
+    from scipy.ndimage import map_coordinates
+
+    h, w = image.shape[:2]
+    channels = image[..., None] if image.ndim == 2 else image
+    out = np.empty((channels.shape[2], h * w), dtype=np.float32)
+    for c in range(channels.shape[2]):
+        map_coordinates(channels[..., c].astype(np.float32), coords, output=out[c], order=1,
+                        mode="constant", cval=0.0)
+    result = np.clip(np.rint(out), 0, 255).astype(np.uint8).T.reshape(h, w, channels.shape[2])
+    return result[..., 0] if image.ndim == 2 else result
+
+
 def undistort_image(
     image: NDArray[np.uint8], K: ArrayLike, k: ArrayLike, K_new: ArrayLike
 ) -> NDArray[np.uint8]:
@@ -112,22 +139,5 @@ def undistort_image(
 
     Bilinear interpolation; output pixels whose source lies outside the image are 0.
     """
-    from scipy.ndimage import map_coordinates
-
-    K = np.asarray(K, dtype=np.float64)
-    K_new = np.asarray(K_new, dtype=np.float64)
     h, w = image.shape[:2]
-    v, u = np.mgrid[0:h, 0:w].astype(np.float64)
-    ab = np.stack([(u.ravel() - K_new[0, 2]) / K_new[0, 0], (v.ravel() - K_new[1, 2]) / K_new[1, 1]], 1)
-    xy = distort_normalized(ab, k)
-    src_u = K[0, 0] * xy[:, 0] + K[0, 2]
-    src_v = K[1, 1] * xy[:, 1] + K[1, 2]
-    coords = np.stack([src_v, src_u])
-    channels = image[..., None] if image.ndim == 2 else image
-    out = np.empty((h * w, channels.shape[2]), dtype=np.float64)
-    for c in range(channels.shape[2]):
-        out[:, c] = map_coordinates(
-            channels[..., c].astype(np.float32), coords, order=1, mode="constant", cval=0.0
-        )
-    result = np.clip(np.rint(out), 0, 255).astype(np.uint8).reshape(h, w, channels.shape[2])
-    return result[..., 0] if image.ndim == 2 else result
+    return remap(image, undistort_map(K, k, K_new, w, h))

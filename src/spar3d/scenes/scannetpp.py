@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from spar3d.geometry.fisheye import field_of_view_deg, pinhole_for_fisheye, undistort_image
+from spar3d.geometry.fisheye import field_of_view_deg, pinhole_for_fisheye, remap, undistort_map
 from spar3d.geometry.transforms import invert_pose
 from spar3d.io import atomic_open
 from spar3d.paths import check_component
@@ -255,6 +255,7 @@ def undistort_frames(
     except (OSError, ValueError):  # absent or unreadable: undistort again
         reuse = False
     paths: list[Path | None] = []
+    coords = None  # the resampling map, computed once for the camera
     for src in images:
         if not src.is_file():
             paths.append(None)
@@ -268,10 +269,10 @@ def undistort_frames(
                     f"{src}: image is {arr.shape[1]}x{arr.shape[0]}, camera says "
                     f"{cam.width}x{cam.height}"
                 )
+            if coords is None:
+                coords = undistort_map(cam.K, cam.fisheye, K_new, cam.width, cam.height)
             buf = io.BytesIO()
-            Image.fromarray(undistort_image(arr, cam.K, cam.fisheye, K_new)).save(
-                buf, format="JPEG", quality=95
-            )
+            Image.fromarray(remap(arr, coords)).save(buf, format="JPEG", quality=95)
             with atomic_open(dst, "wb") as fh:
                 fh.write(buf.getvalue())
         paths.append(dst)

@@ -11,7 +11,7 @@ Files read, for a folder ``scene_<id>/``::
         camera_pose.txt                                vx vy vz tx ty tz ux uy uz xfov yfov 1
 
 There is no mesh. The surface is the point cloud of every view's depth, back-projected (one
-point per ``stride`` pixels), each point labelled by its instance pixel; visibility is then
+point per ``stride`` pixels along each axis, default 8), each point labelled by its instance pixel; visibility is then
 decided against each view's own depth image (``pointcloud_visibility="depth"``, the source's
 preset), which is exact up to the depth tolerance because every point comes from those depths.
 """
@@ -154,7 +154,7 @@ class Structured3DLoader:
         path: Path,
         *,
         load_mesh: bool = True,
-        stride: int = 4,
+        stride: int = 8,
         source: str = "structured3d",
         **opts: Any,
     ) -> Scene:

@@ -145,10 +145,11 @@ def _print_scores(console: Console, res: DemoResult) -> None:
     from rich.table import Table
 
     from spar3d.bench.report import find_paper_rows
+    from spar3d.task_table import LEVEL_NAMES
 
     table = Table(title="SPAR-Bench scores (0-100) on the demo benchmark, and the paper's rows")
     table.add_column("row")
-    for col in ("overall", "Low", "Medium", "High"):
+    for col in ("overall", *LEVEL_NAMES):
         table.add_column(col, justify="right")
 
     def fmt(v: float | None) -> str:
@@ -158,10 +159,10 @@ def _print_scores(console: Console, res: DemoResult) -> None:
         for mode, s in by_mode.items():
             lv = s.get("levels", {})
             table.add_row(f"{name} ({mode})", fmt(s.get("overall")),
-                          *(fmt(lv.get(k)) for k in ("Low", "Medium", "High")))
+                          *(fmt(lv.get(k)) for k in LEVEL_NAMES))
     for row in find_paper_rows(["Chance Level (Frequency)", "Human Level", "full:GPT-4o"]):
         table.add_row(f"paper: {row.label}",
-                      *(fmt(row.values.get(k)) for k in ("overall", "Low", "Medium", "High")))
+                      *(fmt(row.values.get(k)) for k in ("overall", *LEVEL_NAMES)))
     console.print(table)
 
 

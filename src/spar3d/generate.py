@@ -26,8 +26,9 @@ from typing import Any
 
 from rich.table import Table
 
+from spar3d.errors import ConfigError, MissingDependencyError
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
-from spar3d.io import write_json
+from spar3d.io import clean_stale_temps, locks_output, write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
 from spar3d.writers.spar7m import (
     ShardGroups,
@@ -265,9 +266,10 @@ def _run_scenes(
         else:
             from concurrent.futures import ProcessPoolExecutor
 
-            results = stack.enter_context(ProcessPoolExecutor(max_workers=workers)).map(
-                job, scene_dirs
-            )
+            from spar3d.procs import die_with_parent
+
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
+            results = stack.enter_context(pool).map(job, scene_dirs)
         for scene_dir, result in zip(scene_dirs, results, strict=True):
             bar.advance(task)
             yield scene_dir, result
@@ -287,6 +289,7 @@ def generate_scene(
     return samples, stats
 
 
+@locks_output("out_root", "spar3d generate", clean=False)
 def generate(
     scene_dirs: Sequence[str | Path],
     out_root: str | Path,
@@ -329,23 +332,25 @@ def generate(
             ``out_root`` must be reachable from every node). The output is the same.
     """
     if split not in ("train", "val"):
-        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
     if per_task < 1:
-        raise ValueError(f"per_task must be >= 1, got {per_task}")
+        raise ConfigError(f"per_task must be >= 1, got {per_task}")
     if executor not in EXECUTORS:
-        raise ValueError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+        raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise ImportError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
+        raise MissingDependencyError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
     t0 = time.perf_counter()
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     work = Path(out_root) / WORK_DIR / split
+    clean_stale_temps(work)
     job = partial(
         _scene_job, out_root=out_root, work=work, tasks=task_objs, per_task=per_task, seed=seed,
         rgbd=rgbd, keep_meta=keep_meta,
         settings=settings_digest(task_objs, per_task, seed, rgbd, keep_meta),
     )  # fmt: skip
     by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
+    image_dirs: set[Path] = set()
     for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress, executor):
         if isinstance(done, str):  # one broken scene must not stop the others
             summary.scenes_failed[str(scene_dir)] = done
@@ -353,9 +358,12 @@ def generate(
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
+        image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])
         if done["resumed"]:
             summary.scenes_resumed.append(done["scene_id"])
+    for folder in image_dirs:  # every worker is done: drop temporaries a killed run left
+        clean_stale_temps(folder)
     for source, shards in sorted(by_source.items()):
         summary.files += assemble_qa_files(out_root, source, split, shards)
     if not keep_work and not summary.scenes_failed and work.is_dir():

@@ -2,7 +2,8 @@
 
 For each of the 20 SPAR-Bench tasks, ``per_task`` samples (400 by default, 50 for ``tiny``) are
 drawn from ``<root>/<source>/qa_jsonl/<split>/<task>/<format>/*.jsonl`` in the format the bench
-scores (numeric tasks and view_change_infer: ``fill``; multiple-choice tasks: ``select``),
+scores (the ``format`` column of :mod:`spar3d.task_table`: ``fill`` for numeric tasks and
+view_change_infer, ``select`` for multiple-choice tasks),
 balanced three ways:
 
 * answers: multiple-choice samples are stratified by correct letter, numeric samples by answer
@@ -31,10 +32,12 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.bench.scoring.tasks import ALL_TASKS, CHOICE_TASKS, NUMERIC_TASKS
+from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
-from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.errors import ConfigError, InputError
+from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
+from spar3d.task_table import bench_row
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
 NUMERIC_BINS = 4
@@ -54,8 +57,10 @@ HF_FEATURES = {
 
 
 def bench_format(task: str) -> str:
-    """The answer format a SPAR-Bench task is scored in."""
-    return "select" if task in CHOICE_TASKS else "fill"
+    """The answer format a benchmark task is scored in (its row's ``format``)."""
+    fmt = bench_row(task).format
+    assert fmt is not None  # a benchmark row always has a format
+    return fmt
 
 
 @dataclass
@@ -76,9 +81,10 @@ class BuildSummary:
 
 
 def _stratum_keys(task: str, answers: list[str]) -> list[str]:
-    if task in CHOICE_TASKS:
+    kind = bench_row(task).kind
+    if kind == "choice":
         return [a.strip()[:1].upper() for a in answers]
-    if task in NUMERIC_TASKS:
+    if kind == "numeric":
         values = np.array([_first_float(a) for a in answers])
         finite = np.isfinite(values)
         if finite.sum() < NUMERIC_BINS:
@@ -128,6 +134,7 @@ def _png_bytes(image: Any) -> bytes:
     return buf.getvalue()
 
 
+@locks_output("out_dir", "spar3d bench build")
 def build_bench(
     root: str | Path,
     out_dir: str | Path,
@@ -146,12 +153,12 @@ def build_bench(
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     n_per_task = per_task if per_task is not None else VARIANTS[variant]
     wanted = list(tasks) if tasks else list(ALL_TASKS)
     unknown = sorted(set(wanted) - set(ALL_TASKS))
     if unknown:
-        raise ValueError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
+        raise ConfigError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
     files = [
         f
         for f in scan_tree(root, sources, split)
@@ -177,7 +184,7 @@ def build_bench(
             try:
                 qa.append(question_answer(s))
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
+                raise InputError(f"{where}: {exc}") from None
         strata = _stratum_keys(task, [a for _, a in qa])
         picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):
@@ -225,21 +232,23 @@ def build_bench(
         metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
     )
     table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(summary.path, "wb") as fh:
-        pq.write_table(table, fh)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
-    write_json(
-        out_dir / "bench_info.json",
-        {
-            "root": str(root),
-            "split": split,
-            "variant": variant,
-            "per_task": n_per_task,
-            "seed": seed,
-            "counts": summary.counts,
-            "available": summary.available,
-            "missing": summary.missing,
-            "columns": list(BENCH_COLUMNS),
-        },
-    )
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        with staged.open(summary.path, "wb") as fh:
+            pq.write_table(table, fh)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json",
+            {
+                "root": str(root),
+                "split": split,
+                "variant": variant,
+                "per_task": n_per_task,
+                "seed": seed,
+                "counts": summary.counts,
+                "available": summary.available,
+                "missing": summary.missing,
+                "columns": list(BENCH_COLUMNS),
+            },
+            files=staged,
+        )
     return summary

@@ -18,19 +18,12 @@ from typing import Any
 import numpy as np
 
 from spar3d.io import atomic_open, write_json
+from spar3d.task_table import SPAR_BENCH, display_order
 
 from .scoring import LEVEL_NAMES, LEVELS, ScoreResult, level_of
 
 #: Tasks in the paper's column order (Low, Medium, High), used for every table and chart.
-TASK_ORDER: tuple[str, ...] = (
-    "depth_prediction_oc", "depth_prediction_oc_mv", "depth_prediction_oo",
-    "depth_prediction_oo_mv", "distance_prediction_oc", "distance_prediction_oc_mv",
-    "distance_prediction_oo", "distance_prediction_oo_mv",
-    "position_matching", "camera_motion_infer", "view_change_infer",
-    "distance_infer_center_oo", "distance_infer_center_oo_mv", "obj_spatial_relation_oc_mv",
-    "obj_spatial_relation_oo", "obj_spatial_relation_oo_mv", "spatial_imagination_oc",
-    "spatial_imagination_oc_mv", "spatial_imagination_oo", "spatial_imagination_oo_mv",
-)  # fmt: skip
+TASK_ORDER: tuple[str, ...] = display_order(SPAR_BENCH)
 DEFAULT_PAPER_ROWS: tuple[str, ...] = ("Human Level", "Chance Level (Frequency)")
 
 
@@ -237,9 +230,12 @@ def _ci_label(intervals: Intervals | None) -> str:
 
 def _level_note(mode: str) -> str:
     if mode == "compat":
+        kept = [t for t in LEVELS["Medium"] if level_of(t, mode) is not None]
+        dropped = [t for t in TASK_ORDER if level_of(t, mode) is None]
         return (
-            "compat mode: Medium is the mean of position_matching and camera_motion_infer only; "
-            "view_change_infer counts in overall but in no level (published scorer's behaviour)."
+            f"compat mode: Medium is the mean of {' and '.join(kept)} only; "
+            f"{', '.join(dropped)} counts in overall but in no level (published scorer's "
+            "behaviour)."
         )
     medium = ", ".join(LEVELS["Medium"])
     return f"strict mode: Medium is the mean of {medium}."

@@ -31,6 +31,8 @@ def _print_summary(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from spar3d.task_table import LEVEL_NAMES
+
     console = Console()
     if result.partial:
         console.print(
@@ -40,7 +42,7 @@ def _print_summary(result: Any) -> None:
         )
     table = Table(title=f"SPAR-Bench - {result.run_dir}")
     table.add_column("mode")
-    for column in ("overall", "Low", "Medium", "High"):
+    for column in ("overall", *LEVEL_NAMES):
         table.add_column(column, justify="right")
 
     def fmt(value: float | None) -> str:
@@ -48,9 +50,7 @@ def _print_summary(result: Any) -> None:
 
     for mode, scores in result.scores.items():
         levels = scores["levels"]
-        table.add_row(
-            mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in ("Low", "Medium", "High"))
-        )
+        table.add_row(mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in LEVEL_NAMES))
     console.print(table)
     console.print(
         f"statuses: {result.status_counts}; requested {result.requested}, "

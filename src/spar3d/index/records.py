@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import InputError
 from spar3d.io import write_json
 from spar3d.scenes.model import OrientedBox
 
@@ -258,7 +259,7 @@ def load_index(path: str | Path) -> SceneIndex:
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{p}: malformed index JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(f"{p}: malformed index JSON ({exc.msg} at line {exc.lineno})") from None
     if "images" not in d or "objects" not in d:
-        raise ValueError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
+        raise InputError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
     return SceneIndex.from_dict(d, p.parent)

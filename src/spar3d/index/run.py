@@ -120,7 +120,9 @@ def index_scene_dirs(
         else:
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            from spar3d.procs import die_with_parent
+
+            with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
                 futures = {
                     pool.submit(_index_one, d, params, loader, force): i
                     for i, d in enumerate(scene_dirs)

@@ -12,7 +12,8 @@ SPAR-7M images are clean; the training loader draws markers when it loads a samp
 
 Which image a coloured marker goes on: ``point_img_idx[0]`` / ``bbox_img_idx[0]`` list one
 image index per colour, in the order the task draws its colours. For the tasks whose SPAR order
-is not red, blue, green, yellow that order is in ``IMG_IDX_ORDER``; for every other task it is
+is not red, blue, green, yellow that order is the task's ``marker_order`` in
+:mod:`spar3d.task_table` (which also says whose boxes are labelled); for every other task it is
 the order of the colour fields in the sample (the order the task added them). Without an index
 every marker goes on the first image.
 """
@@ -28,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from spar3d.errors import InputError
 from spar3d.paths import resolve_under
+from spar3d.task_table import boxes_labelled, marker_order
 
 DOT_RADIUS_PX = 20
 BOX_STROKE_PX = 20
@@ -43,18 +45,6 @@ COLORS: dict[str, tuple[int, int, int]] = {
 COLOR_NAMES = tuple(COLORS)
 LIST_COLOR = COLORS["blue"]
 LABEL_TEXT = (255, 255, 255)
-
-# Order of the entries of point_img_idx / bbox_img_idx per task, as SPAR's drawing code reads
-# them; every other task uses red, blue, green, yellow (skipping colours the sample lacks).
-IMG_IDX_ORDER: dict[str, tuple[str, ...]] = {
-    "distance_infer_center_oo_mv": ("red", "green", "blue"),
-    "spatial_imagination_oc_mv": ("green", "blue", "red"),
-    "spatial_imagination_oo_mv": ("green", "blue", "red", "yellow"),
-    "spatial_imagination_oc_video": ("green", "blue", "red"),
-    "spatial_imagination_oo_video": ("green", "blue", "red", "yellow"),
-}
-# Video imagination tasks also label their boxes object0.. in IMG_IDX_ORDER order.
-LABELLED_BOX_TASKS = frozenset({"spatial_imagination_oc_video", "spatial_imagination_oo_video"})
 
 
 def norm1000_to_px(uv_norm1000: Sequence[float], width: int, height: int) -> list[float]:
@@ -179,10 +169,10 @@ def marker_placements(
         # Field order is the order the task added its markers (JSON objects keep key order).
         fields = {f"{c}_{kind}": c for c in COLOR_NAMES}
         present = [fields[k] for k in sample if k in fields]
-        order = [c for c in IMG_IDX_ORDER.get(task, ()) if c in present] or present
+        order = [c for c in marker_order(task) if c in present] or present
         for n, color in enumerate(order):
             coords = _single(sample, f"{color}_{kind}", size)
-            tag = f"object{n}" if kind == "bbox" and task in LABELLED_BOX_TASKS else None
+            tag = f"object{n}" if kind == "bbox" and boxes_labelled(task) else None
             img = _target(sample, idx_field, idx, n, f"{color}_{kind}")
             out.append((img, kind, color, coords, tag))
     return out

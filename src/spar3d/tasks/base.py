@@ -5,7 +5,8 @@ How a task is written
 
 A task is a subclass of :class:`Task` registered in :data:`spar3d.tasks.registry.TASKS` with
 :func:`spar3d.tasks.registry.register_task`. It declares a :class:`TaskSpec` (name, version, views,
-relation, formats, bench level and metric, markers, placeholders) and implements only two methods:
+relation, formats, markers, placeholders; its benchmark level and metric are read from
+:mod:`spar3d.task_table`) and implements only two methods:
 
 * ``propose(scene, rng) -> tuple | None`` -- draw ONE random candidate with the given
   ``numpy.random.Generator`` and return a hashable key (image indices and object ids, e.g.
@@ -63,6 +64,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
+from spar3d.task_table import task_row
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
 from spar3d.tasks.templates import TemplateBank, load_templates
@@ -71,7 +73,6 @@ Format = Literal["fill", "select", "sentence", "judge"]
 FORMATS: tuple[str, ...] = ("fill", "select", "sentence", "judge")
 VIEWS: tuple[str, ...] = ("S", "MV", "V")
 RELATIONS: tuple[str, ...] = ("OC", "OO", "-")
-LEVELS: tuple[str, ...] = ("Low", "Medium", "High", "None")
 
 
 class Reject(Exception):
@@ -92,8 +93,6 @@ class TaskSpec:
         views: ``"S"`` one image, ``"MV"`` 2-5 images, ``"V"`` a frame sequence.
         relation: ``"OC"`` object-camera, ``"OO"`` object-object, ``"-"`` neither.
         formats: Formats the task produces, a subset of fill/select/sentence/judge.
-        bench_level: SPAR-Bench level (``"Low"``, ``"Medium"``, ``"High"``) or ``"None"``.
-        metric: Bench metric (``"MRA"``, ``"Acc"``, ``"VCI"``) or ``"-"``.
         markers: Marker fields its samples carry (``("red_point", "blue_point")``).
         placeholders: Template placeholders the task fills (besides ``options`` / ``letters``).
         description: One line: what is asked and how the answer is computed.
@@ -104,8 +103,6 @@ class TaskSpec:
     views: str
     relation: str
     formats: tuple[str, ...]
-    bench_level: str
-    metric: str
     markers: tuple[str, ...]
     placeholders: tuple[str, ...]
     description: str
@@ -118,10 +115,18 @@ class TaskSpec:
             raise ValueError(f"task {self.name!r}: views {self.views!r} not in {VIEWS}")
         if self.relation not in RELATIONS:
             raise ValueError(f"task {self.name!r}: relation {self.relation!r} not in {RELATIONS}")
-        if self.bench_level not in LEVELS:
-            raise ValueError(
-                f"task {self.name!r}: bench_level {self.bench_level!r} not in {LEVELS}"
-            )
+
+    @property
+    def bench_level(self) -> str | None:
+        """Benchmark level (``"Low"``, ``"Medium"``, ``"High"``) from :mod:`spar3d.task_table`."""
+        row = task_row(self.name)
+        return row.level if row is not None else None
+
+    @property
+    def metric(self) -> str | None:
+        """Benchmark metric (``"MRA"``, ``"Acc"``, ``"VCI"``) from :mod:`spar3d.task_table`."""
+        row = task_row(self.name)
+        return row.metric if row is not None else None
 
 
 @dataclass(frozen=True)

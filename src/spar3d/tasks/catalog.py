@@ -30,9 +30,7 @@ def rows() -> list[dict[str, str]]:
                 "views": spec.views,
                 "rel": spec.relation,
                 "formats": " ".join(spec.formats),
-                "bench": "-"
-                if spec.bench_level == "None"
-                else f"{spec.bench_level}, {spec.metric}",
+                "bench": "-" if spec.bench_level is None else f"{spec.bench_level}, {spec.metric}",
                 "markers": ", ".join(spec.markers) or "-",
                 "params": ", ".join(f"{k}={v}" for k, v in sorted(cls.defaults.items())) or "-",
                 "description": spec.description.replace("|", "\\|"),

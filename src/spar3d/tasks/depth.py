@@ -37,8 +37,6 @@ class DepthPredictionOC(_DepthTask):
         views="S",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point"),
         placeholders=("label_A", "depth_A", "label_B", "depth_B"),
         description="red object's depth is given; the blue object's depth (z of its 3D centre, m)",
@@ -78,8 +76,6 @@ class DepthPredictionOO(_DepthTask):
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point", "green_point"),
         placeholders=tuple(
             [

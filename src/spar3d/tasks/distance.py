@@ -51,8 +51,6 @@ class DistancePredictionOC(Task):
         views="S",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point",),
         placeholders=("label_A", "distance_A"),
         description="distance from the camera centre to the red object's 3D centre (m)",
@@ -86,8 +84,6 @@ class DistancePredictionOO(Task):
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point"),
         placeholders=("label_A", "label_B", "distance_AB"),
         description="distance between the red and blue objects' 3D centres (m)",
@@ -125,8 +121,6 @@ class DistanceInferCenterOC(Task):
         views="S",
         relation="OC",
         formats=("fill", "sentence"),
-        bench_level="None",
-        metric="-",
         markers=(),
         placeholders=tuple(
             ["label_A", "label_B", "distance_A", "distance_B", "closer_farther", "comparative"]
@@ -202,8 +196,6 @@ class DistanceInferCenterOO(Task):
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_point", "blue_point", "green_point"),
         placeholders=tuple(
             [

@@ -86,8 +86,6 @@ class SpatialImaginationOC(_Imagination):
         views="S",
         relation="OC",
         formats=("sentence", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "blue_bbox", "green_bbox"),
         placeholders=tuple(
             ["label_A", "label_B", "label_C", "relation_before", "relation_after", "options_note"]
@@ -149,8 +147,6 @@ class SpatialImaginationOO(_Imagination):
         views="S",
         relation="OO",
         formats=("sentence", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "blue_bbox", "green_bbox", "yellow_bbox"),
         placeholders=tuple(
             [

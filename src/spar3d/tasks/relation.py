@@ -34,8 +34,6 @@ class ObjSpatialRelationOO(Task):
         views="S",
         relation="OO",
         formats=("sentence", "judge", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "blue_bbox"),
         placeholders=("label_A", "label_B", "relation", "relation_phrase", "options_note"),
         description=(

@@ -38,8 +38,6 @@ class SpatialVolumeInfer(Task):
         views="S",
         relation="OC",
         formats=("fill", "sentence"),
-        bench_level="None",
-        metric="-",
         markers=("red_bbox",),
         placeholders=("label_A", "length_cm", "width_cm", "height_cm", "volume_cm3"),
         description=(

@@ -1,8 +1,8 @@
-"""SPAR-Bench prompts, as lmms-eval's ``sparbench`` task builds them (see SCORING.md).
+"""SPAR-Bench prompts, as lmms-eval's ``sparbench`` task builds them (see docs/scoring.md).
 
-The three task kinds (numeric, choice, vci; see :mod:`spar3d.bench.scoring.tasks`) each get their
-own suffix after the question. ``pre_prompt`` goes before the
-question (empty by default, as in the published config).
+Each task's suffix after the question is a column of :mod:`spar3d.task_table` (numeric tasks
+have a default and an API variant; the two box-coordinate choice tasks add a sentence).
+``pre_prompt`` goes before the question (empty by default, as in the published config).
 """
 
 from __future__ import annotations
@@ -10,20 +10,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from spar3d.bench.scoring.tasks import task_kind
+from spar3d.task_table import bench_row
 
-# Only these two multiple-choice tasks carry box coordinates, hence the extra sentence.
-BOX_COORDINATE_TASKS = frozenset({"position_matching", "camera_motion_infer"})
-
-NUMERIC_POST = {
-    "default": "Please answer the question using a single word or phrase.",
-    "api": "Do not response anything other than a single number!",
-}
-MULTIPLE_CHOICE_POST = "Answer with the option's letter from the given choices directly."
-BOX_COORDINATE_NOTE = (
-    "The values represent the bounding box coordinates normalized to a 0-1000 scale, "
-    "with the top-left corner as the origin of the image."
-)
+#: The prompt-suffix variants (lmms-eval uses ``api`` for API models); see ``TaskRow.suffix``.
+NUMERIC_POST_VARIANTS: tuple[str, ...] = ("default", "api")
 
 
 @dataclass(frozen=True)
@@ -40,9 +30,10 @@ class PromptConfig:
     numeric_post: Literal["default", "api"] = "default"
 
     def __post_init__(self) -> None:
-        if self.numeric_post not in NUMERIC_POST:
+        if self.numeric_post not in NUMERIC_POST_VARIANTS:
             raise ValueError(
-                f"numeric_post must be one of {sorted(NUMERIC_POST)}, got {self.numeric_post!r}"
+                f"numeric_post must be one of {list(NUMERIC_POST_VARIANTS)}, "
+                f"got {self.numeric_post!r}"
             )
 
     def to_dict(self) -> dict[str, str]:
@@ -58,15 +49,8 @@ def build_prompt(task: str, question: str, config: PromptConfig | None = None) -
         config: Pre-prompt and numeric post-prompt variant.
 
     Returns:
-        ``pre + "\\n" + question + "\\n" + ...`` exactly as SCORING.md lists per task kind.
+        ``pre + "\\n" + question + "\\n" + ...`` with the suffix of the task's row.
     """
     config = config or PromptConfig()
-    kind = task_kind(task)  # KeyError naming the task when it is not a SPAR-Bench task
-    pre = config.pre_prompt
-    if kind == "numeric":
-        return f"{pre}\n{question}\n{NUMERIC_POST[config.numeric_post]}"
-    if kind == "choice":
-        extra = BOX_COORDINATE_NOTE if task in BOX_COORDINATE_TASKS else ""
-        return f"{pre}\n{question}\n{extra}\n{MULTIPLE_CHOICE_POST}"
-    # view_change_infer: the question already says the expected format; both suffixes are empty.
-    return f"{pre}\n{question}\n\n"
+    row = bench_row(task)  # a LookupError naming the task when it is not a benchmark task
+    return f"{config.pre_prompt}\n{question}\n{row.suffix(config.numeric_post)}"

@@ -1,76 +1,47 @@
-"""The 20 SPAR-Bench tasks: which metric scores each, and which level each belongs to.
+"""The 20 SPAR-Bench tasks by scoring kind and level, read from :mod:`spar3d.task_table`.
 
-Facts from the published scorer (lmms-eval ``sparbench``), see ``docs/scoring.md``.
+Facts from the published scorer (lmms-eval ``sparbench``), see ``docs/scoring.md``. The table is
+the single source; this module names its SPAR-Bench slices and the compat-mode level lookup.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from spar3d.task_table import LEVEL_NAMES, SPAR_BENCH, bench_row, bench_tasks, task_row
+
 Kind = Literal["numeric", "choice", "vci"]
 
 #: Numeric answers scored by mean relative accuracy (MRA). Single-view first, then ``_mv``.
-NUMERIC_TASKS: tuple[str, ...] = (
-    "depth_prediction_oc",
-    "depth_prediction_oo",
-    "distance_prediction_oc",
-    "distance_prediction_oo",
-    "depth_prediction_oc_mv",
-    "depth_prediction_oo_mv",
-    "distance_prediction_oc_mv",
-    "distance_prediction_oo_mv",
-)
+NUMERIC_TASKS: tuple[str, ...] = bench_tasks(SPAR_BENCH, kind="numeric")
 
 #: Multiple-choice answers (an option letter) scored by accuracy.
-CHOICE_TASKS: tuple[str, ...] = (
-    "obj_spatial_relation_oo",
-    "obj_spatial_relation_oc_mv",
-    "obj_spatial_relation_oo_mv",
-    "spatial_imagination_oc",
-    "spatial_imagination_oo",
-    "spatial_imagination_oc_mv",
-    "spatial_imagination_oo_mv",
-    "position_matching",
-    "camera_motion_infer",
-    "distance_infer_center_oo",
-    "distance_infer_center_oo_mv",
-)
+CHOICE_TASKS: tuple[str, ...] = bench_tasks(SPAR_BENCH, kind="choice")
 
 #: View-change inference: five signed camera-motion axes, MRA per axis.
-VCI_TASKS: tuple[str, ...] = ("view_change_infer",)
+VCI_TASKS: tuple[str, ...] = bench_tasks(SPAR_BENCH, kind="vci")
 
 ALL_TASKS: tuple[str, ...] = NUMERIC_TASKS + CHOICE_TASKS + VCI_TASKS
 
-LEVEL_NAMES: tuple[str, ...] = ("Low", "Medium", "High")
-
 #: Level membership as the paper defines it (strict mode uses it as is).
 LEVELS: dict[str, tuple[str, ...]] = {
-    "Low": NUMERIC_TASKS,
-    "Medium": ("view_change_infer", "position_matching", "camera_motion_infer"),
-    "High": tuple(t for t in CHOICE_TASKS if t not in ("position_matching", "camera_motion_infer")),
-}
-
-_KIND: dict[str, Kind] = {
-    **{t: "numeric" for t in NUMERIC_TASKS},
-    **{t: "choice" for t in CHOICE_TASKS},
-    **{t: "vci" for t in VCI_TASKS},
+    level: bench_tasks(SPAR_BENCH, level=level) for level in LEVEL_NAMES
 }
 
 #: The metric suffix the published scorer appends to each task's result key. Its level lookup
 #: drops only the last "_"-separated part of that key, which is why VCI falls out of every level.
-_METRIC_SUFFIX: dict[Kind, str] = {
+_METRIC_SUFFIX: dict[str, str] = {
     "numeric": "MRA:.5:.95:.05",
     "choice": "accuracy",
     "vci": "vci_metric",
 }
 
 
-def task_kind(task: str) -> Kind:
-    """The metric family of ``task``; raises ``KeyError`` naming the task when it is unknown."""
-    try:
-        return _KIND[task]
-    except KeyError:
-        raise KeyError(f"unknown SPAR-Bench task {task!r}; known: {', '.join(ALL_TASKS)}") from None
+def task_kind(task: str) -> str:
+    """The scoring kind of ``task``; a ``KeyError`` naming the task when it has none."""
+    kind = bench_row(task).kind
+    assert kind is not None  # a benchmark row always has a kind
+    return kind
 
 
 def is_multi_view(task: str) -> bool:
@@ -85,10 +56,8 @@ def level_of(task: str, mode: str) -> str | None:
     ``<task>_<metric suffix>`` and only its last "_" part is dropped, so
     ``view_change_infer_vci_metric`` becomes ``view_change_infer_vci`` and matches no level.
     """
-    if mode == "compat":
-        key = f"{task}_{_METRIC_SUFFIX[task_kind(task)]}"
-        task = key.rsplit("_", 1)[0]
-    for level, members in LEVELS.items():
-        if task in members:
-            return level
-    return None
+    suffix = _METRIC_SUFFIX.get(task_kind(task))
+    if mode == "compat" and suffix is not None:
+        task = f"{task}_{suffix}".rsplit("_", 1)[0]
+    row = task_row(task)
+    return row.level if row is not None and row.benchmark is not None else None

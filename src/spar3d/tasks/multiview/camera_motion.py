@@ -80,8 +80,6 @@ class CameraMotionInfer(Task):
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="Medium",
-        metric="Acc",
         markers=(),
         placeholders=("x", "y", "depth"),
         description=(

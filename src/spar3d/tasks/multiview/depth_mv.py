@@ -39,8 +39,6 @@ class DepthPredictionOCMV(_DepthMV):
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point"),
         placeholders=("label_A", "depth_A", "label_B", "depth_B"),
         description=(
@@ -81,8 +79,6 @@ class DepthPredictionOOMV(_DepthMV):
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point", "green_point"),
         placeholders=(
             "label_A",

@@ -46,8 +46,6 @@ class DistancePredictionOCMV(MVTask):
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point",),
         placeholders=("label_A", "distance_A"),
         description=(
@@ -83,8 +81,6 @@ class DistancePredictionOOMV(MVTask):
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="Low",
-        metric="MRA",
         markers=("red_point", "blue_point"),
         placeholders=("label_A", "label_B", "distance_AB"),
         description="distance between the 3D centres of red and blue, marked in different views (m)",
@@ -121,8 +117,6 @@ class DistanceInferCenterOCMV(MVTask):
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
-        bench_level="None",
-        metric="-",
         markers=(),
         placeholders=(
             "label_A",
@@ -169,8 +163,6 @@ class DistanceInferCenterOOMV(MVTask):
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_point", "blue_point", "green_point"),
         placeholders=(
             "label_A",

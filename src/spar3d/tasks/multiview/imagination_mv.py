@@ -113,8 +113,6 @@ class SpatialImaginationOCMV(_ImaginationMV):
         views="MV",
         relation="OC",
         formats=("sentence", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "green_bbox", "blue_bbox"),
         placeholders=(
             "label_A",
@@ -153,8 +151,6 @@ class SpatialImaginationOOMV(_ImaginationMV):
         views="MV",
         relation="OO",
         formats=("sentence", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "green_bbox", "blue_bbox", "yellow_bbox"),
         placeholders=(
             "label_A",

@@ -48,8 +48,6 @@ class SpatialImaginationMapMV(MVTask):
         views="MV",
         relation="OO",
         formats=("sentence",),
-        bench_level="None",
-        metric="-",
         markers=("bbox_list",),
         placeholders=("object_list", "n_objects", "coordinates"),
         description=(

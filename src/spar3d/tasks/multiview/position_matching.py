@@ -61,8 +61,6 @@ class PositionMatching(Task):
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
-        bench_level="Medium",
-        metric="Acc",
         markers=("red_bbox",),
         placeholders=("label_A", "box_A", "box_B", "box_B_plain"),
         description=(

@@ -52,8 +52,6 @@ class ObjSpatialRelationOCMV(MVTask):
         views="MV",
         relation="OC",
         formats=("sentence", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "blue_bbox", "green_bbox"),
         placeholders=("label_A", "color", "relation", "options_note"),
         description=(
@@ -122,8 +120,6 @@ class ObjSpatialRelationOOMV(MVTask):
         views="MV",
         relation="OO",
         formats=("sentence", "judge", "select"),
-        bench_level="High",
-        metric="Acc",
         markers=("red_bbox", "blue_bbox"),
         placeholders=("label_A", "label_B", "relation", "relation_phrase", "options_note"),
         description=(

@@ -87,8 +87,6 @@ class ViewChangeInfer(Task):
         views="MV",
         relation="OC",
         formats=("fill", "sentence"),
-        bench_level="Medium",
-        metric="VCI",
         markers=(),
         placeholders=("label_A", "region_1", "region_2", "object_motion", "camera_motion"),
         description=(

@@ -75,8 +75,6 @@ def video_spec(
         views="V",
         relation=relation,
         formats=formats,
-        bench_level="None",
-        metric="-",
         markers=markers,
         placeholders=placeholders,
         description=description,

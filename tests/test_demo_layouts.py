@@ -30,7 +30,7 @@ def test_demo_runs_on_every_layout(layout: str, tmp_path: Path) -> None:
     res = run_demo(cfg, console=Console(quiet=True))
     source = SOURCES[layout]
     spar = cfg.out / "spar"
-    assert [p.name for p in spar.iterdir()] == [source]
+    assert [p.name for p in spar.iterdir() if p.is_dir()] == [source]
     index_files = list(res.paths["data_jsons"].glob("*.json"))
     assert [p.name.split("_")[0] for p in index_files] == [source.split("_")[0]]
     assert index_files[0].name.startswith(f"{source}_")

@@ -175,13 +175,13 @@ def answer_spread(bench_path: Path) -> dict[str, tuple[int, float, float, float,
         if row["format_type"] != "fill":
             continue
         try:
-            v = float(row["answer"])
+            number = float(row["answer"])
         except (TypeError, ValueError):
             continue
-        values.setdefault(row["task"], []).append(v)
+        values.setdefault(row["task"], []).append(number)
     out = {}
-    for task, v in sorted(values.items()):
-        a = np.asarray(v)
+    for task, numbers in sorted(values.items()):
+        a = np.asarray(numbers)
         out[task] = (len(a), float(a.mean()), float(a.std()), float(a.min()), float(a.max()))
     return out
 

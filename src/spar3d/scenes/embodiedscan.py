@@ -12,7 +12,6 @@ convention, used by ``EulerDepthInstance3DBoxes``).
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from numpy.typing import NDArray
 
 from spar3d.scenes.loaders import SceneLoadError, require_file
 from spar3d.scenes.model import OrientedBox, SceneObject
-from spar3d.scenes.scannet_preprocessed import _PlainDataUnpickler, entry_scene_id
+from spar3d.scenes.scannet_preprocessed import _infos_by_scene
 
 F64 = NDArray[np.float64]
 
@@ -38,10 +37,10 @@ def euler_zxy_to_matrix(a: float, b: float, c: float) -> F64:
 
 @dataclass
 class NineDofBox:
-    """One EmbodiedScan instance: its id, category name and box (aligned frame)."""
+    """One EmbodiedScan instance: its id, category id (``bbox_label_3d``) and box (aligned)."""
 
     bbox_id: int
-    label: str
+    label_id: int
     box: OrientedBox
 
 
@@ -56,37 +55,31 @@ def box_from_9dof(values: Any, where: str) -> OrientedBox:
 def read_embodiedscan_boxes(pkl: str | Path, scene_id: str) -> list[NineDofBox]:
     """The 9-DoF boxes of ``scene_id`` (last part of ``sample_idx``) in an infos pickle.
 
+    The pickle is read by the preprocessed-ScanNet loader's safe, cached infos reader.
+
     Raises:
-        SceneLoadError: The pickle is unreadable, not EmbodiedScan's, or lacks the scene.
+        SceneLoadError: The pickle is unreadable or lacks the scene.
     """
     path = require_file(Path(pkl), "EmbodiedScan infos pickle")
-    try:
-        with open(path, "rb") as fh:
-            data = _PlainDataUnpickler(fh).load()
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
-        raise SceneLoadError(f"{path}: cannot read infos pickle ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("data_list"), list):
-        raise SceneLoadError(f"{path}: expected {{'metainfo', 'data_list'}} (EmbodiedScan)")
-    cats = (data.get("metainfo") or {}).get("categories") or {}
-    names = {int(v): str(k) for k, v in cats.items()} if isinstance(cats, dict) else {}
-    for entry in data["data_list"]:
-        if entry_scene_id(entry) != scene_id:
-            continue
-        out = []
-        for i, inst in enumerate(entry.get("instances") or []):
-            where = f"{path}: scene {scene_id}, instances[{i}]"
-            if not isinstance(inst, dict) or "bbox_3d" not in inst:
-                raise SceneLoadError(f"{where}: needs 'bbox_3d'")
-            label_id = int(inst.get("bbox_label_3d", -1))
-            out.append(
-                NineDofBox(
-                    int(inst.get("bbox_id", i)),
-                    names.get(label_id, f"embodiedscan_{label_id}"),
-                    box_from_9dof(inst["bbox_3d"], where),
-                )
-            )
-        return out
-    raise SceneLoadError(f"{path}: no scene {scene_id} in data_list")
+    entry = _infos_by_scene(str(path), path.stat().st_mtime_ns).get(scene_id)
+    if entry is None:
+        raise SceneLoadError(f"{path}: no scene {scene_id} in data_list")
+    return boxes_of_entry(entry, f"{path}: scene {scene_id}")
+
+
+def boxes_of_entry(entry: dict[str, Any], where: str) -> list[NineDofBox]:
+    """The ``instances`` of one EmbodiedScan infos entry as :class:`NineDofBox` es."""
+    out = []
+    for i, inst in enumerate(entry.get("instances") or []):
+        w = f"{where}, instances[{i}]"
+        if not isinstance(inst, dict) or "bbox_3d" not in inst:
+            raise SceneLoadError(f"{w}: needs 'bbox_3d'")
+        try:
+            bbox_id, label_id = int(inst.get("bbox_id", i)), int(inst.get("bbox_label_3d", -1))
+        except (TypeError, ValueError) as exc:
+            raise SceneLoadError(f"{w}: bbox_id and bbox_label_3d must be integers") from exc
+        out.append(NineDofBox(bbox_id, label_id, box_from_9dof(inst["bbox_3d"], w)))
+    return out
 
 
 def replace_boxes(objects: list[SceneObject], boxes: list[NineDofBox]) -> int:

@@ -394,15 +394,9 @@ class ScanNetPreprocessedLoader:
         objects = _objects(xyz, ins, sem, _read_boxes(stem))
         if entry is not None and isinstance(entry.get("instances"), list) and entry["instances"]:
             # EmbodiedScan infos: its 9-DoF boxes replace the axis-aligned ones they match
-            from spar3d.scenes.embodiedscan import NineDofBox, box_from_9dof, replace_boxes
+            from spar3d.scenes.embodiedscan import boxes_of_entry, replace_boxes
 
-            nine = [
-                NineDofBox(int(inst.get("bbox_id", i)), "", box_from_9dof(
-                    inst.get("bbox_3d"), f"{pkl}: scene {sid}, instances[{i}]"))
-                for i, inst in enumerate(entry["instances"])
-                if isinstance(inst, dict)
-            ]
-            replace_boxes(objects, nine)
+            replace_boxes(objects, boxes_of_entry(entry, f"{pkl}: scene {sid}"))
         return Scene(sid, "scannet", folder, objects, frames, mesh, A)
 
 

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import importlib.util
 import json
+import math
 import re
 import shutil
 import time
@@ -27,7 +28,7 @@ from typing import Any
 from rich.table import Table
 
 from spar3d.errors import ConfigError, MissingDependencyError
-from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
+from spar3d.index.records import INDEX_FILENAME, SceneIndex, index_file_for, load_index
 from spar3d.io import clean_stale_temps, locks_output, write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
 from spar3d.writers.spar7m import (
@@ -51,6 +52,8 @@ class GenerateSummary:
         scenes_resumed: Scene ids whose shard an earlier run had finished (not regenerated).
         files: QA files written.
         seconds: Wall time.
+        missing_depth: Scene id -> frames written without a depth image (``rgbd`` runs).
+        zero_samples: Task -> {why it produced no sample on a scene: number of scenes}.
     """
 
     tasks: dict[str, TaskStats] = field(default_factory=dict)
@@ -59,6 +62,20 @@ class GenerateSummary:
     scenes_resumed: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    missing_depth: dict[str, int] = field(default_factory=dict)
+    zero_samples: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One line per kind of problem worth a user's attention (each said once)."""
+        out = []
+        if self.missing_depth:
+            n = sum(self.missing_depth.values())
+            out.append(
+                f"{n} frame(s) in {len(self.missing_depth)} scene(s) have no depth image "
+                f"({', '.join(sorted(self.missing_depth))}): written without depth; the "
+                f"samples' 'depth' entries for them are null"
+            )
+        return out
 
     @property
     def total(self) -> int:
@@ -70,12 +87,13 @@ class GenerateSummary:
             title=f"{self.total} QA from {len(self.scenes_ok)} scene(s) in {self.seconds:.1f}s"
         )
         t.add_column("task", no_wrap=True)
-        for col in ("generated", "per format", "rejected (by reason)"):
+        for col in ("generated", "per format", "rejected (by reason)", "0 samples (scenes: why)"):
             t.add_column(col)
         for name, st in self.tasks.items():
             per_fmt = ", ".join(f"{k} {v}" for k, v in st.generated.items())
             rej = ", ".join(f"{k} {v}" for k, v in st.rejected.most_common())
-            t.add_row(name, str(st.total), per_fmt, rej or "-")
+            zero = ", ".join(f"{v}: {k}" for k, v in self.zero_samples.get(name, Counter()).items())
+            t.add_row(name, str(st.total), per_fmt, rej or "-", zero or "-")
         return t
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +108,24 @@ class GenerateSummary:
                 n: {"generated": dict(s.generated), "rejected": dict(s.rejected)}
                 for n, s in self.tasks.items()
             },
+            "missing_depth": self.missing_depth,
+            "zero_samples": {n: dict(c) for n, c in self.zero_samples.items()},
         }
+
+
+ZERO_REASONS = {
+    "no_candidate": "no candidate (too few images, objects or co-visible views)",
+    "too_few_frames": "too few frames for a video",
+}
+
+
+def zero_sample_reason(stats: TaskStats) -> str:
+    """Why a task produced no sample on a scene: its most frequent rejection, in words."""
+    reasons = Counter({k: v for k, v in stats.rejected.items() if k != "duplicate"})
+    if not reasons:
+        return "no candidate"
+    top = reasons.most_common(1)[0][0]
+    return ZERO_REASONS.get(top, f"every candidate rejected (mostly {top})")
 
 
 WORK_DIR = ".spar3d_work"
@@ -103,7 +138,7 @@ def settings_digest(
     """Hash of everything besides the scene index that decides a scene's shard."""
     settings = {
         "shard_format": SHARD_FORMAT,
-        "tasks": [[t.spec.name, t.spec.version] for t in tasks],
+        "tasks": [[t.spec.name, t.spec.version, *_task_inputs(t)] for t in tasks],
         "per_task": per_task,
         "seed": seed,
         "rgbd": rgbd,
@@ -112,9 +147,68 @@ def settings_digest(
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
+def _task_inputs(task: Task) -> list[Any]:
+    """What besides name and version decides a task's output: parameters the user set and the
+    files it reads (nav_video's RxR guide); empty for a default task, so fingerprints of default
+    runs do not change."""
+    out: list[Any] = []
+    if task.overrides:
+        out.append({"params": task.overrides})
+    files = getattr(task, "input_files", None)
+    if callable(files):
+        stamps = []
+        for f in files():
+            st = Path(f).stat()
+            stamps.append([str(Path(f).resolve()), st.st_size, st.st_mtime_ns])
+        if stamps:
+            out.append({"files": stamps})
+    return out
+
+
+def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """``["task.key=value", ...]`` -> ``{task: {key: value}}``, checked against each task's
+    declared parameters (``Task.defaults``: numbers; ``true``/``false`` read as 1/0).
+
+    Raises:
+        ConfigError: naming ``--task-param`` and the item (unknown task or key, not a number,
+            a task not selected by ``--tasks``).
+    """
+    from spar3d.registry import RegistryError
+    from spar3d.tasks import TASKS
+
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        head, sep, raw = item.partition("=")
+        task, dot, key = head.strip().partition(".")
+        if not sep or not dot or not task or not key:
+            raise ConfigError(f"--task-param {item!r}: expected task.key=value")
+        try:
+            cls = TASKS.get(task)
+        except RegistryError as exc:
+            raise ConfigError(f"--task-param {item!r}: {exc}") from None
+        if task not in names:
+            raise ConfigError(f"--task-param {item!r}: task {task} is not among --tasks")
+        if key not in cls.defaults:
+            raise ConfigError(
+                f"--task-param {item!r}: {task} has no parameter {key!r}; it declares "
+                f"{', '.join(sorted(cls.defaults)) or 'none'}"
+            )
+        text = raw.strip().lower()
+        try:
+            value = {"true": 1.0, "false": 0.0}[text] if text in ("true", "false") else float(text)
+        except ValueError:
+            raise ConfigError(
+                f"--task-param {item!r}: {task}.{key} is a number (default "
+                f"{cls.defaults[key]:g}), got {raw!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise ConfigError(f"--task-param {item!r}: {task}.{key} must be finite")
+        out.setdefault(task, {})[key] = value
+    return out
+
+
 def _index_path(scene_dir: str | Path) -> Path:
-    p = Path(scene_dir)
-    return p / INDEX_FILENAME if p.is_dir() else p
+    return index_file_for(scene_dir)
 
 
 def _file_sha256(path: Path) -> str:
@@ -195,8 +289,13 @@ def _scene_job(
             return {**done, "resumed": True}
         index = load_index(scene_dir)
         samples, stats = generate_scene(index, tasks, per_task, seed)
-        write_scene_images(out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd)
-        groups = write_scene_shard(shard, samples, rgbd=rgbd, keep_meta=keep_meta)
+        missing: set[str] = set()
+        write_scene_images(
+            out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd, missing_depth=missing
+        )
+        groups = write_scene_shard(
+            shard, samples, rgbd=rgbd, keep_meta=keep_meta, missing_depth=missing
+        )
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     done = {
@@ -208,6 +307,7 @@ def _scene_job(
         "shard": shard.name,
         "groups": groups,
         "stats": _stats_to_json(stats),
+        "missing_depth": len(missing),
     }
     write_json(marker, done)
     return {**done, "resumed": False}
@@ -304,6 +404,8 @@ def generate(
     progress: bool = False,
     keep_work: bool = False,
     executor: str = "process",
+    task_params: dict[str, dict[str, float]] | None = None,
+    rxr_guide: Sequence[str | Path] | None = None,
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.
 
@@ -330,6 +432,11 @@ def generate(
         executor: ``process`` (this process, or a process pool when ``workers > 1``) or
             ``ray`` (ray tasks on the running cluster, or a local one with ``workers`` CPUs;
             ``out_root`` must be reachable from every node). The output is the same.
+        task_params: Parameter overrides per task (``{"obj_count": {"min_instances": 3}}``,
+            see :func:`parse_task_params`); recorded in each sample's ``meta.task_params`` and in
+            the resume fingerprint.
+        rxr_guide: RxR guide annotation files for ``nav_video`` (default: the
+            ``SPAR3D_RXR_GUIDE`` environment variable); part of the resume fingerprint.
     """
     if split not in ("train", "val"):
         raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
@@ -340,7 +447,15 @@ def generate(
     if executor == "ray" and importlib.util.find_spec("ray") is None:
         raise MissingDependencyError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
     t0 = time.perf_counter()
-    task_objs = [create_task(n) for n in task_names(tasks)]
+    names = task_names(tasks)
+    unknown = set(task_params or {}) - set(names)
+    if unknown:
+        raise ConfigError(f"task_params for task(s) not selected: {sorted(unknown)}")
+    task_objs = [create_task(n, (task_params or {}).get(n)) for n in names]
+    if rxr_guide is not None:
+        for t in task_objs:
+            if hasattr(t, "guide_paths"):
+                t.guide_paths = [Path(p) for p in rxr_guide]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     work = Path(out_root) / WORK_DIR / split
     clean_stale_temps(work)
@@ -357,6 +472,10 @@ def generate(
             continue
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
+            if st.total == 0:
+                summary.zero_samples.setdefault(name, Counter())[zero_sample_reason(st)] += 1
+        if done.get("missing_depth"):
+            summary.missing_depth[done["scene_id"]] = int(done["missing_depth"])
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
         image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])

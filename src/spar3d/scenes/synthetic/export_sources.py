@@ -310,8 +310,9 @@ def write_arkitscenes_scene(
 
 INSTANCE_DIR = "scannet_instance_data"
 INFOS_NAME = "scannet_infos_train.pkl"
-#: Pickle protocol of the infos file; mmdetection3d's ``mmengine.dump`` writes protocol 2+.
-INFOS_PROTOCOL = 4
+#: Pickle protocol of the infos file: 2, the oldest that real infos files use (bytes written as
+#: ``_codecs.encode``), so the round trip exercises the loader's safe unpickler on it.
+INFOS_PROTOCOL = 2
 
 
 def write_scannet_preprocessed_scene(

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.io import write_json
-from spar3d.scenes.model import OrientedBox
 
 F64 = NDArray[np.float64]
 INDEX_FILENAME = "spar3d_index.json"

@@ -26,6 +26,7 @@ from typing import Any
 
 from rich.table import Table
 
+from spar3d.data.layout import scene_images_dir
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
 from spar3d.io import write_json
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
@@ -33,7 +34,6 @@ from spar3d.writers.spar7m import (
     ShardGroups,
     assemble_qa_files,
     frames_used,
-    scene_images_dir,
     write_scene_images,
     write_scene_shard,
 )

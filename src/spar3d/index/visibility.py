@@ -43,9 +43,10 @@ def mesh_visibility(
 ) -> ViewVisibility:
     """Rasterise by ray casting: the vertices of every face hit by a pixel ray are visible."""
     view = render_view(caster, K_render, width, height, T_world_cam)
-    hit = np.unique(view.face_ids[view.face_ids >= 0])
+    face_seen = np.zeros(len(faces), dtype=bool)  # a mask, not np.unique: no sort per view
+    face_seen[view.face_ids[view.face_ids >= 0]] = True
     visible = np.zeros(n_vertices, dtype=bool)
-    visible[faces[hit].ravel()] = True
+    visible[faces[face_seen].ravel()] = True
     return ViewVisibility(visible, view.depth_m, scale)
 
 

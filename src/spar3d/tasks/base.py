@@ -325,6 +325,11 @@ class Task:
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package
         )
 
+    def input_files(self) -> tuple[str, ...]:
+        """Files outside the scene index this task reads (e.g. given by an environment
+        variable); their content is part of the resume fingerprint of ``spar3d generate``."""
+        return ()
+
     # -- to implement -------------------------------------------------------------------------
     def propose(self, scene: SceneView, rng: np.random.Generator) -> Hashable | None:
         """Draw one random candidate key, or None when the scene has no candidate at all."""

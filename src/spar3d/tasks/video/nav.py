@@ -211,6 +211,10 @@ class NavVideo(VideoTask):
     )
     defaults = {**VIDEO_DEFAULTS, "min_frames": 2.0, "min_masked": 1.0, "max_masked": 3.0}
 
+    def input_files(self) -> tuple[str, ...]:
+        """The RxR guide files named by ``SPAR3D_RXR_GUIDE``."""
+        return tuple(str(f) for f in guide_files())
+
     def unavailable(self, scene: SceneView) -> str | None:
         """What is missing for this scene (a message naming it), or None when the task can run."""
         why = self.skip_reason(scene)

@@ -11,7 +11,15 @@ import pytest
 
 from spar3d.data.layout import scene_images_dir
 from spar3d.errors import ResourceBusyError, UnsafeInputError
-from spar3d.io import atomic_open, clean_stale_temps, output_lock, write_json
+from spar3d.io import (
+    COMMIT_JOURNAL,
+    atomic_open,
+    clean_stale_temps,
+    file_set,
+    output_lock,
+    recover_commit,
+    write_json,
+)
 from spar3d.paths import check_component, resolve_under
 
 
@@ -100,3 +108,51 @@ def test_output_lock_refuses_a_second_process_and_frees_on_death(tmp_path: Path)
     with output_lock(out) as root:
         assert root == out
         assert not (out / ".q.json.1.tmp").exists()
+
+
+def _old_set(folder: Path) -> None:
+    for name in ("a.json", "b.jsonl"):
+        (folder / name).write_text(f"old {name}")
+
+
+def test_file_set_commits_every_file_together(tmp_path: Path) -> None:
+    _old_set(tmp_path)
+    with file_set(tmp_path) as fs:
+        write_json(tmp_path / "a.json", {"new": 1}, files=fs)
+        write_json(tmp_path / "b.jsonl", {"new": 2}, files=fs)
+        assert (tmp_path / "a.json").read_text() == "old a.json"  # nothing moved yet
+    assert '"new": 1' in (tmp_path / "a.json").read_text()
+    assert '"new": 2' in (tmp_path / "b.jsonl").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.jsonl"]
+
+
+def test_file_set_failure_keeps_the_old_set(tmp_path: Path) -> None:
+    _old_set(tmp_path)
+    with pytest.raises(RuntimeError), file_set(tmp_path) as fs:
+        write_json(tmp_path / "a.json", {"new": 1}, files=fs)
+        raise RuntimeError("killed between the files")
+    assert (tmp_path / "a.json").read_text() == "old a.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.jsonl"]
+
+
+def test_a_commit_killed_after_its_journal_is_rolled_forward(tmp_path: Path) -> None:
+    # The state a kill -9 leaves between the journal and the last move: one file moved.
+    _old_set(tmp_path)
+    (tmp_path / ".b.jsonl.x1.tmp").write_text("new b")
+    (tmp_path / "a.json").write_text("new a")
+    (tmp_path / COMMIT_JOURNAL).write_text(
+        '{"moves": [[".a.json.x0.tmp", "a.json"], [".b.jsonl.x1.tmp", "b.jsonl"]]}'
+    )
+    assert recover_commit(tmp_path)
+    assert (tmp_path / "a.json").read_text() == "new a"
+    assert (tmp_path / "b.jsonl").read_text() == "new b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.jsonl"]
+
+
+def test_a_crafted_journal_cannot_move_files_outside(tmp_path: Path) -> None:
+    (tmp_path / "inner").mkdir()
+    (tmp_path / "victim").write_text("keep")
+    (tmp_path / "inner" / COMMIT_JOURNAL).write_text('{"moves": [["../victim", "x"]]}')
+    with pytest.raises(UnsafeInputError):
+        recover_commit(tmp_path / "inner")
+    assert (tmp_path / "victim").read_text() == "keep"

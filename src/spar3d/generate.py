@@ -25,7 +25,9 @@ from typing import Any
 from rich.table import Table
 
 from spar3d.data.layout import scene_images_dir
+from spar3d.errors import ConfigError
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
+from spar3d.io import clean_stale_temps, locks_output
 from spar3d.pipeline import (
     Resumed,
     RunConfig,
@@ -229,6 +231,7 @@ def generate_scene(
     return samples, stats
 
 
+@locks_output("out_root", "spar3d generate", clean=False)
 def generate(
     scene_dirs: Sequence[str | Path],
     out_root: str | Path,
@@ -272,20 +275,22 @@ def generate(
             :mod:`spar3d.pipeline`. The output is the same.
     """
     if split not in ("train", "val"):
-        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+        raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
     if per_task < 1:
-        raise ValueError(f"per_task must be >= 1, got {per_task}")
+        raise ConfigError(f"per_task must be >= 1, got {per_task}")
     runner = make_executor(executor, workers)
     t0 = time.perf_counter()
     task_objs = [create_task(n) for n in task_names(tasks)]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     work = Path(out_root) / WORK_DIR / split
+    clean_stale_temps(work)
     job = partial(
         _scene_job, out_root=out_root, work=work, tasks=task_objs, per_task=per_task, seed=seed,
         rgbd=rgbd, keep_meta=keep_meta,
         settings=settings_digest(task_objs, per_task, seed, rgbd, keep_meta),
     )  # fmt: skip
     by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
+    image_dirs: set[Path] = set()
     for outcome in run_jobs(job, scene_dirs, runner, label="generating scenes", progress=progress):
         done = outcome.value
         if done is None:  # one broken scene must not stop the others
@@ -294,9 +299,12 @@ def generate(
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
+        image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])
         if outcome.status == "resumed":
             summary.scenes_resumed.append(done["scene_id"])
+    for folder in image_dirs:  # every worker is done: drop temporaries a killed run left
+        clean_stale_temps(folder)
     for source, shards in sorted(by_source.items()):
         summary.files += assemble_qa_files(out_root, source, split, shards)
     if not keep_work and not summary.scenes_failed and work.is_dir():

@@ -6,10 +6,12 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from functools import wraps
+from inspect import signature
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 
 from spar3d.errors import InputError, ResourceBusyError
 
@@ -44,6 +46,16 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
     (``0o666`` less the umask), not ``mkstemp``'s private ``0o600``.
     """
     path = Path(path)
+    with _write_temp(path, mode, kwargs, lambda tmp: os.replace(tmp, path)) as fh:
+        yield fh
+
+
+@contextmanager
+def _write_temp(
+    path: Path, mode: str, kwargs: dict[str, Any], on_success: Callable[[str], None]
+) -> Iterator[IO[Any]]:
+    """Write a temporary beside ``path`` (umask-honouring mode, fsynced), then ``on_success``;
+    on any failure the temporary is removed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     os.fchmod(fd, 0o666 & ~_UMASK)
@@ -53,24 +65,35 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", **kwargs: Any) ->
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        on_success(tmp)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
-def write_json(path: str | os.PathLike[str], obj: Any, *, indent: int | None = 2) -> None:
-    """Write ``obj`` as JSON atomically (UTF-8, keys in insertion order)."""
-    with atomic_open(path, "w", encoding="utf-8") as fh:
+def write_json(
+    path: str | os.PathLike[str],
+    obj: Any,
+    *,
+    indent: int | None = 2,
+    files: FileSet | None = None,
+) -> None:
+    """Write ``obj`` as JSON atomically (UTF-8, keys in insertion order); with ``files``, as
+    part of that :class:`FileSet` (moved into place at its commit)."""
+    opener = files.open if files is not None else atomic_open
+    with opener(path, "w", encoding="utf-8") as fh:
         json.dump(obj, fh, indent=indent, ensure_ascii=False)
         fh.write("\n")
 
 
-def write_jsonl(path: str | os.PathLike[str], rows: Iterable[Any]) -> int:
-    """Write rows as JSON Lines atomically; returns the number of lines."""
+def write_jsonl(
+    path: str | os.PathLike[str], rows: Iterable[Any], *, files: FileSet | None = None
+) -> int:
+    """Write rows as JSON Lines atomically (or into ``files``); returns the number of lines."""
     n = 0
-    with atomic_open(path, "w", encoding="utf-8") as fh:
+    opener = files.open if files is not None else atomic_open
+    with opener(path, "w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False, separators=(", ", ": ")))
             fh.write("\n")
@@ -117,14 +140,17 @@ def clean_stale_temps(folder: str | os.PathLike[str], *, older_than_s: float = 0
 
 
 @contextmanager
-def output_lock(folder: str | os.PathLike[str], command: str = "spar3d") -> Iterator[Path]:
+def output_lock(
+    folder: str | os.PathLike[str], command: str = "spar3d", *, clean: bool = True
+) -> Iterator[Path]:
     """Hold an exclusive lock on an output folder for the duration of a command.
 
     A second process that asks for the same folder gets :class:`ResourceBusyError` at once,
     naming the folder and the process that holds it. The lock is an ``flock`` on
     ``<folder>/.spar3d.lock``: the kernel releases it when the holder dies (kill -9 included), so
     a stale lock file never blocks a later run. On entry, temporaries left by a killed run are
-    cleaned (:func:`clean_stale_temps`).
+    cleaned (:func:`clean_stale_temps`) unless ``clean`` is False (then the command cleans the
+    sub-folders it rewrites, to avoid walking a dataset of millions of files).
     """
     import fcntl
 
@@ -143,7 +169,117 @@ def output_lock(folder: str | os.PathLike[str], command: str = "spar3d") -> Iter
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{command}, pid {os.getpid()}".encode(), 0)
-        clean_stale_temps(root)
+        if clean:
+            clean_stale_temps(root)
         yield root
     finally:
         os.close(fd)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def locks_output(
+    param: str, command: str, *, clean: bool = True
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: the function runs holding :func:`output_lock` on its argument ``param``."""
+
+    def deco(fn: Callable[P, R]) -> Callable[P, R]:
+        sig = signature(fn)
+
+        @wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            folder = sig.bind(*args, **kwargs).arguments[param]
+            with output_lock(folder, command, clean=clean):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+COMMIT_JOURNAL = ".spar3d_commit.json"
+
+
+class FileSet:
+    """Several files that must change together (a bench's Parquet, provenance and info).
+
+    Each :meth:`open` writes a temporary next to its target; :meth:`commit` first writes a
+    journal naming every (temporary, target) pair, then moves them into place and deletes the
+    journal. A kill before the journal exists leaves the old files (and temporaries that
+    :func:`clean_stale_temps` removes); a kill after it is rolled forward by
+    :func:`recover_commit`, which every writer of the set calls first. Either way the set is
+    never half old, half new once a spar3d command has looked at the folder.
+    """
+
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.folder = Path(folder)
+        self._staged: list[tuple[Path, Path]] = []
+
+    @contextmanager
+    def open(
+        self, path: str | os.PathLike[str], mode: str = "w", **kwargs: Any
+    ) -> Iterator[IO[Any]]:
+        """Write ``path``'s new content; it replaces the old one at :meth:`commit`."""
+        target = Path(path)
+        with _write_temp(
+            target, mode, kwargs, lambda tmp: self._staged.append((Path(tmp), target))
+        ) as fh:
+            yield fh
+
+    def discard(self) -> None:
+        for tmp, _ in self._staged:
+            if tmp.exists():
+                tmp.unlink()
+        self._staged = []
+
+    def commit(self) -> list[Path]:
+        rel = [
+            [os.path.relpath(t, self.folder), os.path.relpath(f, self.folder)]
+            for t, f in self._staged
+        ]
+        write_json(self.folder / COMMIT_JOURNAL, {"moves": rel})
+        recover_commit(self.folder)
+        done = [f for _, f in self._staged]
+        self._staged = []
+        return done
+
+
+def recover_commit(folder: str | os.PathLike[str]) -> bool:
+    """Finish a :class:`FileSet` commit that a kill interrupted; True when there was one."""
+    root = Path(folder)
+    journal = root / COMMIT_JOURNAL
+    if not journal.is_file():
+        return False
+    try:
+        moves = json.loads(journal.read_text(encoding="utf-8"))["moves"]
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink()  # a torn journal means the commit never started
+        return False
+    for tmp_rel, final_rel in moves:
+        tmp = resolve_inside(root, tmp_rel)
+        final = resolve_inside(root, final_rel)
+        if tmp.exists():
+            os.replace(tmp, final)
+    journal.unlink()
+    return True
+
+
+@contextmanager
+def file_set(folder: str | os.PathLike[str]) -> Iterator[FileSet]:
+    """``with file_set(dir) as fs: ... fs.open(...)``: committed together on success."""
+    recover_commit(folder)
+    fs = FileSet(folder)
+    try:
+        yield fs
+    except BaseException:
+        fs.discard()
+        raise
+    fs.commit()
+
+
+def resolve_inside(root: Path, rel: str) -> Path:
+    from spar3d.paths import resolve_under
+
+    return resolve_under(root, rel, str(root / COMMIT_JOURNAL))

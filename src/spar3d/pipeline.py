@@ -106,14 +106,16 @@ class SerialExecutor:
 
 @dataclass
 class ProcessExecutor:
-    """A pool of ``workers`` processes (``concurrent.futures``)."""
+    """A pool of ``workers`` processes (``concurrent.futures``) that die with their parent."""
 
     workers: int
 
     def map(self, fn: Callable[[Any], T], items: Sequence[Any]) -> Iterator[T]:
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        from spar3d.procs import die_with_parent
+
+        with ProcessPoolExecutor(max_workers=self.workers, initializer=die_with_parent) as pool:
             yield from pool.map(fn, items)
 
 

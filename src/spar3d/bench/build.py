@@ -35,7 +35,7 @@ import numpy as np
 from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
-from spar3d.io import atomic_open, read_jsonl, write_json, write_jsonl
+from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
 from spar3d.task_table import bench_row
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
@@ -133,6 +133,7 @@ def _png_bytes(image: Any) -> bytes:
     return buf.getvalue()
 
 
+@locks_output("out_dir", "spar3d bench build")
 def build_bench(
     root: str | Path,
     out_dir: str | Path,
@@ -230,21 +231,23 @@ def build_bench(
         metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
     )
     table = pa.Table.from_pydict(rows, schema=schema)
-    with atomic_open(summary.path, "wb") as fh:
-        pq.write_table(table, fh)
-    write_jsonl(out_dir / "provenance.jsonl", provenance)
-    write_json(
-        out_dir / "bench_info.json",
-        {
-            "root": str(root),
-            "split": split,
-            "variant": variant,
-            "per_task": n_per_task,
-            "seed": seed,
-            "counts": summary.counts,
-            "available": summary.available,
-            "missing": summary.missing,
-            "columns": list(BENCH_COLUMNS),
-        },
-    )
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        with staged.open(summary.path, "wb") as fh:
+            pq.write_table(table, fh)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json",
+            {
+                "root": str(root),
+                "split": split,
+                "variant": variant,
+                "per_task": n_per_task,
+                "seed": seed,
+                "counts": summary.counts,
+                "available": summary.available,
+                "missing": summary.missing,
+                "columns": list(BENCH_COLUMNS),
+            },
+            files=staged,
+        )
     return summary

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -216,9 +217,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))
     else:
         floor_z = float(np.percentile(verts[:, 2], 1.0))
-    stored = asdict(params)
-    stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(scene.source)) else None
-    stored["exclude_labels"] = list(params.exclude_labels)
+    stored = stored_params(params, scene.source)
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),
         "visibility": round(t_vis - t_kf, 3),
@@ -235,6 +234,15 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         params=stored,
         num_frames_total=len(scene.frames),
     )
+
+
+def stored_params(params: IndexParams, source: str) -> dict[str, Any]:
+    """The parameters as an index file stores them (keyframe preset of ``source`` resolved);
+    an existing index is reused only when these equal the requested ones."""
+    stored = asdict(params)
+    stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(source)) else None
+    stored["exclude_labels"] = list(params.exclude_labels)
+    return stored
 
 
 def _rel(path: Path | None, root: Path) -> str:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from spar3d.data.layout import qa_file, scene_images_dir
 from spar3d.index.records import ImageRecord, SceneIndex
-from spar3d.io import atomic_open, write_jsonl
+from spar3d.io import atomic_open, clean_stale_temps, write_jsonl
 from spar3d.paths import check_component
 
 JPEG_QUALITY = 95
@@ -144,6 +144,7 @@ def assemble_qa_files(
         ValueError: a shard shorter than its table of contents says.
     """
     keys = sorted({k for _, toc in shards for k in toc}, key=lambda k: tuple(k.split("/", 1)))
+    clean_stale_temps(Path(root) / source / "qa_jsonl" / split)  # left by a killed assembly
     paths = []
     for key in keys:
         task, fmt = key.split("/", 1)

@@ -23,6 +23,7 @@ def index_command(
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
     pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
     workers: int = typer.Option(1, help="Scenes indexed in parallel (processes)."),
+    executor: str = typer.Option("process", help="process (pool of --workers), serial or ray."),
 ) -> None:
     """Build the scene index (keyframes, image and object records) next to each scene."""
     from rich.console import Console
@@ -47,7 +48,9 @@ def index_command(
         min_box_area_fraction=min_box_area_fraction,
         pointcloud_visibility=pointcloud_visibility,
     )
-    outcomes = index_scene_dirs(scene_dirs, params, loader=loader, force=force, workers=workers)
+    outcomes = index_scene_dirs(
+        scene_dirs, params, loader=loader, force=force, workers=workers, executor=executor
+    )
     console = Console()
     table = Table(title="scene index")
     for col in ("scene", "status", "frames", "keyframes", "objects", "seen", "vis/img", "s"):

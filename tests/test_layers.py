@@ -36,3 +36,15 @@ def test_lower_layers_import_nothing_above_them() -> None:
         for f in files:
             bad = _spar3d_imports(f) - allowed - {own}
             assert not bad, f"{f.relative_to(SRC)} imports spar3d.{sorted(bad)} (layer {layer})"
+
+
+def test_src_and_docs_stand_alone() -> None:
+    """No file a user gets cites the developers' design notes (FORMATS.md, SCORING.md, ...)."""
+    root = SRC.parents[1]
+    cited = []
+    for path in [*SRC.rglob("*.py"), *(root / "docs").rglob("*.md"), root / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        for name in ("FORMATS.md", "SCORING.md", "TASKS.md", "STYLE.md", "shared/design"):
+            if name in text:
+                cited.append(f"{path.relative_to(root)}: {name}")
+    assert not cited, cited

@@ -1,4 +1,4 @@
-"""Build the InternVL-style training index ("data_json") from a SPAR-7M tree (FORMATS.md §3).
+"""Build the InternVL-style training index ("data_json") from a SPAR-7M tree (docs/formats.md §3).
 
 One JSON object per source, keyed ``<source>_<task>_<format>``, saved as
 ``<out>/<source>_<total // 1000>k.json`` (the README's ``scannet_7799k.json``).

@@ -1,4 +1,4 @@
-"""Mix per-source training indexes with per-source and per-format ratios (FORMATS.md §3).
+"""Mix per-source training indexes with per-source and per-format ratios (docs/formats.md §3).
 
 A mix multiplies each entry's ``repeat_time`` by its source's ratio and its format's ratio
 and adds ``length_with_repeat = int(length * repeat_time)``. The loader semantics (InternVL's)

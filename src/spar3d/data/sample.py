@@ -1,4 +1,4 @@
-"""Accessors for one SPAR-7M sample (FORMATS.md §1) and readers that yield samples."""
+"""Accessors for one SPAR-7M sample (docs/formats.md §1) and readers that yield samples."""
 
 from __future__ import annotations
 

@@ -39,7 +39,7 @@ marker fields and the ``meta`` provenance block -- is done here, identically for
 * ``quantities`` -- the raw numbers behind the answer (depths, distances, camera-frame
   coordinates, relation words), copied into ``meta.quantities`` for provenance.
 
-The sample dict (FORMATS.md section 1, plus ``meta``)::
+The sample dict (docs/formats.md §1, plus ``meta``)::
 
     {"id": "<scene>_<n>",
      "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],

@@ -1,4 +1,4 @@
-"""``spar3d index-data | mix | export | show | stats``: the training-data side of SPAR-7M."""
+"""``spar3d data-json | mix | export | show | stats``: the training-data side of SPAR-7M."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _sources(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
-def index_data_command(
+def data_json_command(
     root: Annotated[
         Path, typer.Argument(help="SPAR-7M root (the folder holding scannet/, rxr/, ...).")
     ],
@@ -29,20 +29,20 @@ def index_data_command(
         bool, typer.Option(help="Rename files whose <count> in the name is stale.")
     ] = False,
 ) -> None:
-    """Build InternVL-style training indexes (data_json), one per source."""
+    """Build InternVL-style training data_json files, one per source."""
     from rich.console import Console
 
-    from spar3d.data.index_data import build_index, write_indexes
+    from spar3d.data.data_json import build_data_json, write_data_jsons
 
     console = Console()
-    result = build_index(root, _sources(sources), split, fix_names=fix_names)
+    result = build_data_json(root, _sources(sources), split, fix_names=fix_names)
     for st in result.stale:
         action = f"renamed to {st.fixed_path.name}" if fix_names else "use --fix-names to rename"
         console.print(
             f"[yellow]stale count[/] {st.path}: name says {st.declared}, file has {st.actual} "
             f"lines ({action})"
         )
-    for path in write_indexes(result, out):
+    for path in write_data_jsons(result, out):
         console.print(f"wrote {path}")
 
 
@@ -195,7 +195,7 @@ def stats_command(
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to the ``spar3d`` app."""
-    app.command("index-data")(index_data_command)
+    app.command("data-json")(data_json_command)
     app.command("mix")(mix_command)
     app.command("export")(export_command)
     app.command("show")(show_command)

@@ -30,7 +30,7 @@ import spar3d.cli as cli_pkg
 
 #: Command -> (module in ``spar3d.cli``, one-line help), in the order ``--help`` lists them.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
-    "index-data": ("data", "Build InternVL-style training indexes (data_json), one per source."),
+    "data-json": ("data", "Build InternVL-style training data_json files, one per source."),
     "mix": ("data", "Mix data_jsons with per-source and per-format ratios (repeat_time multiplied)."),
     "export": ("data", "Export samples as LLaVA JSON, ShareGPT (LLaMA-Factory) or a Hugging Face dataset."),
     "show": ("data", "Write a static HTML gallery: images with markers, question, answer, provenance."),

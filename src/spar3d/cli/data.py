@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-
-EXPORT_FORMATS = ("llava", "sharegpt", "hf")
 
 
 def _sources(values: list[str] | None) -> list[str] | None:
@@ -111,7 +110,9 @@ def export_command(
         Path, typer.Argument(help="SPAR-7M root or a JSONL (QA file or materialised mix).")
     ],
     out: Annotated[Path, typer.Option(help="Output folder.")],
-    to: Annotated[str, typer.Option("--format", help="llava, sharegpt or hf.")] = "llava",
+    to: Annotated[
+        str, typer.Option("--format", help="llava, sharegpt, hf or a plugin's (WRITERS).")
+    ] = "llava",
     draw_markers: Annotated[bool, typer.Option(help="Draw markers into exported images.")] = False,
     sources: Annotated[
         list[str] | None, typer.Option(help="Sources of a tree (default: all).")
@@ -127,26 +128,21 @@ def export_command(
     """Export samples as LLaVA JSON, ShareGPT (LLaMA-Factory) or a Hugging Face dataset."""
     from spar3d.data.export import prepare_samples
     from spar3d.data.sample import iter_samples
+    from spar3d.writers.registry import WRITERS, ExportOptions
 
-    if to not in EXPORT_FORMATS:
-        raise typer.BadParameter(f"--format must be one of {EXPORT_FORMATS}, got {to!r}")
+    writer = WRITERS.get(to)  # an unknown format: RegistryError listing the known ones
+    options = ExportOptions(name, rows_per_shard)
     samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root)
-    records = prepare_samples(samples, out, draw=draw_markers)
-    if to == "llava":
-        from spar3d.writers.llava import write_llava
+    count = [0]
 
-        n = write_llava(records, out / f"{name}.json")
-        typer.echo(f"wrote {out / f'{name}.json'}: {n} samples")
-    elif to == "sharegpt":
-        from spar3d.writers.sharegpt import write_sharegpt
+    def counted(records: Iterable[Any]) -> Iterator[Any]:
+        for r in records:
+            count[0] += 1
+            yield r
 
-        n = write_sharegpt(records, out, name)
-        typer.echo(f"wrote {out / f'{name}.json'} and dataset_info.json: {n} samples")
-    else:
-        from spar3d.writers.hf_dataset import write_hf_dataset
-
-        shards = write_hf_dataset(records, out, rows_per_shard=rows_per_shard)
-        typer.echo(f"wrote {len(shards)} Parquet shard(s) under {out / 'data'}")
+    paths = writer(counted(prepare_samples(samples, out, draw=draw_markers)), out, options)
+    shown = ", ".join(str(p) for p in paths[:3]) + (f" (+{len(paths) - 3} more)" if len(paths) > 3 else "")
+    typer.echo(f"wrote {shown}: {count[0]} samples")
 
 
 def show_command(

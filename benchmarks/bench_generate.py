@@ -8,7 +8,7 @@ Run::
 
 The synthetic index is a 12 x 9 m room with ``--objects`` random boxes and ``--images`` cameras;
 visibility is box corners projected with a pinhole (no occlusion), which gives 10-25 visible
-objects per image. The script generates ``ceil(qa / n_tasks)`` samples per task (single-view tasks
+objects per image; point markers go on projected centres inside the image. The script generates ``ceil(qa / n_tasks)`` samples per task (single-view tasks
 by default), writes the QA files of the SPAR-7M layout into a temporary folder (no images: the
 synthetic scene has none) and prints QA/s. Budget: <= 10 s wall for the whole scene on one core.
 """
@@ -87,6 +87,10 @@ def synthetic_index(n_objects: int, n_images: int, seed: int = 0) -> SceneIndex:
             )  # fmt: skip
             for i in np.flatnonzero(keep)
         ]
+        for vo in visible:  # no occlusion here: a point marker goes on the centre when in view
+            u, v = vo.center_uv
+            if hasattr(vo, "marker_uv") and -0.5 <= u <= W - 0.5 and -0.5 <= v <= H - 0.5:
+                vo.marker_uv = (u, v)
         k = len(images)
         images.append(ImageRecord(k, str(20 * k), f"color/{20 * k}.jpg", None, W, H, K, T, visible))
         for vo in visible:

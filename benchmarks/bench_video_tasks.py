@@ -62,7 +62,7 @@ def synthetic_index(n_frames: int, n_objects: int, rng: np.random.Generator) -> 
         a = 2 * np.pi * i / n_frames
         T = look_at((5 + 4 * np.cos(a), 4 + 3 * np.sin(a), 1.5), (5, 4, 0.8))
         pick = rng.choice(n_objects, size=n_objects // 3, replace=False)
-        vis = [VisibleObject(objects[j].object_id, (200, 150, 440, 330), 1.0, 3.0, (320, 240))
+        vis = [VisibleObject(objects[j].object_id, (200, 150, 440, 330), 1.0, 3.0, (320, 240), 0.0, (320, 240))
                for j in sorted(pick)]  # fmt: skip
         images.append(ImageRecord(i, str(i), f"color/{i}.jpg", None, 640, 480, K, T, vis))
     return SceneIndex("bench_00", "toy", Path("."), images, objects, square(10.0)[:8000], 0.1)

@@ -24,6 +24,12 @@ class ConfigError(Spar3dError, ValueError):
     exit_code = 2
 
 
+class MissingDependencyError(Spar3dError, ImportError):
+    """An optional extra is needed for what was asked (the message names the pip command)."""
+
+    exit_code = 2
+
+
 class InputError(Spar3dError, ValueError):
     """A malformed input file or sample; the message names the file, line or sample and field."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import re
 import shutil
 import time
@@ -26,7 +27,7 @@ from rich.table import Table
 
 from spar3d.data.layout import scene_images_dir
 from spar3d.errors import ConfigError
-from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index
+from spar3d.index.records import INDEX_FILENAME, SceneIndex, index_file_for, load_index
 from spar3d.io import clean_stale_temps, locks_output
 from spar3d.pipeline import (
     Resumed,
@@ -59,6 +60,8 @@ class GenerateSummary:
         scenes_resumed: Scene ids whose shard an earlier run had finished (not regenerated).
         files: QA files written.
         seconds: Wall time.
+        missing_depth: Scene id -> frames written without a depth image (``rgbd`` runs).
+        zero_samples: Task -> {why it produced no sample on a scene: number of scenes}.
     """
 
     tasks: dict[str, TaskStats] = field(default_factory=dict)
@@ -67,6 +70,20 @@ class GenerateSummary:
     scenes_resumed: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    missing_depth: dict[str, int] = field(default_factory=dict)
+    zero_samples: dict[str, Counter[str]] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One line per kind of problem worth a user's attention (each said once)."""
+        out = []
+        if self.missing_depth:
+            n = sum(self.missing_depth.values())
+            out.append(
+                f"{n} frame(s) in {len(self.missing_depth)} scene(s) have no depth image "
+                f"({', '.join(sorted(self.missing_depth))}): written without depth; the "
+                f"samples' 'depth' entries for them are null"
+            )
+        return out
 
     @property
     def total(self) -> int:
@@ -78,12 +95,13 @@ class GenerateSummary:
             title=f"{self.total} QA from {len(self.scenes_ok)} scene(s) in {self.seconds:.1f}s"
         )
         t.add_column("task", no_wrap=True)
-        for col in ("generated", "per format", "rejected (by reason)"):
+        for col in ("generated", "per format", "rejected (by reason)", "0 samples (scenes: why)"):
             t.add_column(col)
         for name, st in self.tasks.items():
             per_fmt = ", ".join(f"{k} {v}" for k, v in st.generated.items())
             rej = ", ".join(f"{k} {v}" for k, v in st.rejected.most_common())
-            t.add_row(name, str(st.total), per_fmt, rej or "-")
+            zero = ", ".join(f"{v}: {k}" for k, v in self.zero_samples.get(name, Counter()).items())
+            t.add_row(name, str(st.total), per_fmt, rej or "-", zero or "-")
         return t
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,7 +116,24 @@ class GenerateSummary:
                 n: {"generated": dict(s.generated), "rejected": dict(s.rejected)}
                 for n, s in self.tasks.items()
             },
+            "missing_depth": self.missing_depth,
+            "zero_samples": {n: dict(c) for n, c in self.zero_samples.items()},
         }
+
+
+ZERO_REASONS = {
+    "no_candidate": "no candidate (too few images, objects or co-visible views)",
+    "too_few_frames": "too few frames for a video",
+}
+
+
+def zero_sample_reason(stats: TaskStats) -> str:
+    """Why a task produced no sample on a scene: its most frequent rejection, in words."""
+    reasons = Counter({k: v for k, v in stats.rejected.items() if k != "duplicate"})
+    if not reasons:
+        return "no candidate"
+    top = reasons.most_common(1)[0][0]
+    return ZERO_REASONS.get(top, f"every candidate rejected (mostly {top})")
 
 
 WORK_DIR = ".spar3d_work"
@@ -120,7 +155,7 @@ def run_config(
             "rgbd": rgbd,
             "keep_meta": keep_meta,
         },
-        files=tuple(sorted({f for t in tasks for f in t.input_files()})),
+        files=tuple(sorted({str(f) for t in tasks for f in t.input_files()})),
     )
 
 
@@ -131,9 +166,50 @@ def settings_digest(
     return run_config(tasks, per_task, seed, rgbd, keep_meta).digest()
 
 
+def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, float]]:
+    """``["task.key=value", ...]`` -> ``{task: {key: value}}``, checked against each task's
+    declared parameters (``Task.defaults``: numbers; ``true``/``false`` read as 1/0).
+
+    Raises:
+        ConfigError: naming ``--task-param`` and the item (unknown task or key, not a number,
+            a task not selected by ``--tasks``).
+    """
+    from spar3d.registry import RegistryError
+    from spar3d.tasks import TASKS
+
+    out: dict[str, dict[str, float]] = {}
+    for item in items:
+        head, sep, raw = item.partition("=")
+        task, dot, key = head.strip().partition(".")
+        if not sep or not dot or not task or not key:
+            raise ConfigError(f"--task-param {item!r}: expected task.key=value")
+        try:
+            cls = TASKS.get(task)
+        except RegistryError as exc:
+            raise ConfigError(f"--task-param {item!r}: {exc}") from None
+        if task not in names:
+            raise ConfigError(f"--task-param {item!r}: task {task} is not among --tasks")
+        if key not in cls.defaults:
+            raise ConfigError(
+                f"--task-param {item!r}: {task} has no parameter {key!r}; it declares "
+                f"{', '.join(sorted(cls.defaults)) or 'none'}"
+            )
+        text = raw.strip().lower()
+        try:
+            value = {"true": 1.0, "false": 0.0}[text] if text in ("true", "false") else float(text)
+        except ValueError:
+            raise ConfigError(
+                f"--task-param {item!r}: {task}.{key} is a number (default "
+                f"{cls.defaults[key]:g}), got {raw!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise ConfigError(f"--task-param {item!r}: {task}.{key} must be finite")
+        out.setdefault(task, {})[key] = value
+    return out
+
+
 def _index_path(scene_dir: str | Path) -> Path:
-    p = Path(scene_dir)
-    return p / INDEX_FILENAME if p.is_dir() else p
+    return index_file_for(scene_dir)
 
 
 def shard_name(scene_dir: str | Path) -> str:
@@ -202,8 +278,13 @@ def _scene_job(
         return Resumed(done)
     index = load_index(scene_dir)
     samples, stats = generate_scene(index, tasks, per_task, seed)
-    write_scene_images(out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd)
-    groups = write_scene_shard(shard, samples, rgbd=rgbd, keep_meta=keep_meta)
+    missing: set[str] = set()
+    write_scene_images(
+        out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd, missing_depth=missing
+    )
+    groups = write_scene_shard(
+        shard, samples, rgbd=rgbd, keep_meta=keep_meta, missing_depth=missing
+    )
     done = {
         "scene_dir": str(scene_dir),
         "source": index.source,
@@ -212,6 +293,7 @@ def _scene_job(
         "shard": shard.name,
         "groups": groups,
         "stats": _stats_to_json(stats),
+        "missing_depth": len(missing),
     }
     write_marker(marker, settings, done)
     return {"config": settings, **done}
@@ -246,6 +328,8 @@ def generate(
     progress: bool = False,
     keep_work: bool = False,
     executor: str = "process",
+    task_params: dict[str, dict[str, float]] | None = None,
+    rxr_guide: Sequence[str | Path] | None = None,
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.
 
@@ -273,6 +357,11 @@ def generate(
             ``serial`` or ``ray`` (ray tasks on the running cluster, or a local one with
             ``workers`` CPUs; ``out_root`` must be reachable from every node); see
             :mod:`spar3d.pipeline`. The output is the same.
+        task_params: Parameter overrides per task (``{"obj_count": {"min_instances": 3}}``,
+            see :func:`parse_task_params`); recorded in each sample's ``meta.task_params`` and in
+            the resume fingerprint.
+        rxr_guide: RxR guide annotation files for ``nav_video`` (default: the
+            ``SPAR3D_RXR_GUIDE`` environment variable); part of the resume fingerprint.
     """
     if split not in ("train", "val"):
         raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
@@ -280,7 +369,15 @@ def generate(
         raise ConfigError(f"per_task must be >= 1, got {per_task}")
     runner = make_executor(executor, workers)
     t0 = time.perf_counter()
-    task_objs = [create_task(n) for n in task_names(tasks)]
+    names = task_names(tasks)
+    unknown = set(task_params or {}) - set(names)
+    if unknown:
+        raise ConfigError(f"task_params for task(s) not selected: {sorted(unknown)}")
+    task_objs = [create_task(n, (task_params or {}).get(n)) for n in names]
+    if rxr_guide is not None:
+        for t in task_objs:
+            if hasattr(t, "guide_paths"):
+                t.guide_paths = [Path(p) for p in rxr_guide]
     summary = GenerateSummary(tasks={t.spec.name: TaskStats() for t in task_objs})
     work = Path(out_root) / WORK_DIR / split
     clean_stale_temps(work)
@@ -298,6 +395,10 @@ def generate(
             continue
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
+            if st.total == 0:
+                summary.zero_samples.setdefault(name, Counter())[zero_sample_reason(st)] += 1
+        if done.get("missing_depth"):
+            summary.missing_depth[done["scene_id"]] = int(done["missing_depth"])
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
         image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])

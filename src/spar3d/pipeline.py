@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from spar3d.errors import ConfigError, Spar3dError
+from spar3d.errors import ConfigError, MissingDependencyError, Spar3dError
 from spar3d.io import write_json
 
 T = TypeVar("T")
@@ -162,7 +162,7 @@ def make_executor(name: str = "process", workers: int = 1) -> Executor:
         import importlib.util
 
         if importlib.util.find_spec("ray") is None:
-            raise ConfigError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
+            raise MissingDependencyError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
         return RayExecutor(workers)
     if name == "process" and workers > 1:
         return ProcessExecutor(workers)

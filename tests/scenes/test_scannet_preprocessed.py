@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from spar3d.errors import UnsafeInputError
 from spar3d.scenes.loaders import SceneLoadError, load_scene
 
 A = np.array([[0, -1, 0, 1], [1, 0, 0, 2], [0, 0, 1, 0.5], [0, 0, 0, 1]], float)
@@ -229,7 +230,7 @@ def test_pickle_with_code_is_refused(votenet: Path, tmp_path: Path) -> None:
 
     bad = tmp_path / "bad_infos.pkl"
     bad.write_bytes(pickle.dumps([Evil()]))
-    with pytest.raises(SceneLoadError, match="refusing to load global"):
+    with pytest.raises(UnsafeInputError, match="refusing to load global posix.system"):
         load_scene(votenet, infos=bad)
 
 

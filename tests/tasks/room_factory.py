@@ -63,13 +63,17 @@ def visible_objects(T_world_cam: np.ndarray, objects: list[ObjectRecord]) -> lis
             continue
         inside = (edge[:, 0] >= 0) & (edge[:, 0] <= W) & (edge[:, 1] >= 0) & (edge[:, 1] <= H)
         c_uv, c_z = project_corners(T_world_cam, o.box.center[None])
+        cu, cv = float(c_uv[0, 0]), float(c_uv[0, 1])
+        # no occlusion in this room: a point marker goes on the centre when it is in the image
+        on_image = c_z[0] > 0 and -0.5 <= cu <= W - 0.5 and -0.5 <= cv <= H - 0.5
         out.append(
             VisibleObject(
                 o.object_id,
                 (float(x1), float(y1), float(x2), float(y2)),
                 float(inside.mean()),
                 float(c_z[0]),
-                (float(c_uv[0, 0]), float(c_uv[0, 1])),
+                (cu, cv),
+                marker_uv=(cu, cv) if on_image else None,
             )
         )
     return out

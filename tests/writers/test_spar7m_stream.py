@@ -183,12 +183,12 @@ def test_cli_keep_work_and_resume(tmp_path, scenes):
 
 def test_executor_ray_missing_or_unknown(tmp_path, scenes, monkeypatch, capsys):
     from spar3d.cli.main import run
-    from spar3d.errors import ConfigError
+    from spar3d.errors import ConfigError, MissingDependencyError
 
     with pytest.raises(ConfigError, match="executor must be one of"):
         generate(scenes, tmp_path / "o", tasks=TASKS, executor="dask")
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    with pytest.raises(ConfigError, match=r"spar3d\[ray\]"):
+    with pytest.raises(MissingDependencyError, match=r"spar3d\[ray\]"):
         generate(scenes, tmp_path / "o", tasks=TASKS, executor="ray")
     args = ["generate", str(scenes[0]), "--out", str(tmp_path / "o"), "--executor", "ray"]
     assert run(args) == 2

@@ -35,6 +35,7 @@ import numpy as np
 from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
+from spar3d.errors import ConfigError, InputError
 from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
 from spar3d.task_table import bench_row
 
@@ -152,12 +153,12 @@ def build_bench(
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+        raise ConfigError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
     n_per_task = per_task if per_task is not None else VARIANTS[variant]
     wanted = list(tasks) if tasks else list(ALL_TASKS)
     unknown = sorted(set(wanted) - set(ALL_TASKS))
     if unknown:
-        raise ValueError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
+        raise ConfigError(f"not SPAR-Bench tasks: {unknown}; known: {list(ALL_TASKS)}")
     files = [
         f
         for f in scan_tree(root, sources, split)
@@ -183,7 +184,7 @@ def build_bench(
             try:
                 qa.append(question_answer(s))
             except ValueError as exc:
-                raise ValueError(f"{where}: {exc}") from None
+                raise InputError(f"{where}: {exc}") from None
         strata = _stratum_keys(task, [a for _, a in qa])
         picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):

@@ -24,6 +24,18 @@ def index_command(
     pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
     workers: int = typer.Option(1, help="Scenes indexed in parallel (processes)."),
     executor: str = typer.Option("process", help="process (pool of --workers), serial or ray."),
+    loader_opt: list[str] | None = typer.Option(
+        None,
+        "--loader-opt",
+        help="key=value passed to the loader (repeatable): infos=, points_aligned=, "
+        "image_root=, label_map=, sem_labels=... (docs/loaders.md).",
+    ),
+    catch_all: str | None = typer.Option(
+        None,
+        "--catch-all",
+        help="Comma-separated labels indexed but never named in questions "
+        "(default: otherprop, otherfurniture, otherstructure, object, unknown, ...).",
+    ),
 ) -> None:
     """Build the scene index (keyframes, image and object records) next to each scene."""
     from rich.console import Console
@@ -31,6 +43,7 @@ def index_command(
     from rich.table import Table
 
     from spar3d.index.run import index_scene_dirs
+    from spar3d.scenes.loaders import parse_loader_opts
 
     keyframes = None
     if translation_m is not None or rotation_deg is not None:
@@ -48,8 +61,14 @@ def index_command(
         min_box_area_fraction=min_box_area_fraction,
         pointcloud_visibility=pointcloud_visibility,
     )
+    if catch_all is not None:
+        params.catch_all_labels = tuple(
+            x.strip().lower() for x in catch_all.split(",") if x.strip()
+        )
+    opts = parse_loader_opts(loader_opt or [], loader)
     outcomes = index_scene_dirs(
-        scene_dirs, params, loader=loader, force=force, workers=workers, executor=executor
+        scene_dirs, params, loader=loader, force=force, workers=workers, loader_opts=opts,
+        executor=executor,
     )
     console = Console()
     table = Table(title="scene index")

@@ -48,22 +48,37 @@ def generate_cmd(
     executor: Annotated[
         str, typer.Option("--executor", help="process (pool of --workers), serial or ray.")
     ] = "process",
+    task_param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--task-param",
+            help="task.key=value: set a task parameter (repeatable; see docs/tasks.md).",
+        ),
+    ] = None,
+    rxr_guide: Annotated[
+        list[Path] | None,
+        typer.Option("--rxr-guide", help="RxR guide annotations for nav_video (repeatable)."),
+    ] = None,
 ) -> None:
     """Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/...
 
     Scenes finished by an earlier, interrupted run with the same settings are not regenerated.
     """
-    from spar3d.generate import generate
+    from spar3d.generate import generate, parse_task_params
+    from spar3d.tasks import task_names
 
     if split not in ("train", "val"):
         raise typer.BadParameter("must be train or val", param_hint="--split")
+    params = parse_task_params(task_param or [], task_names(tasks))
     summary = generate(
         scene_dirs, out, split=split, tasks=tasks, per_task=per_task, seed=seed, rgbd=rgbd,
         keep_meta=not no_meta, workers=workers, progress=True, keep_work=keep_work,
-        executor=executor,
+        executor=executor, task_params=params, rxr_guide=rxr_guide,
     )  # fmt: skip (an unknown or missing executor is a ConfigError naming it)
     console = Console()
     console.print(summary.table())
+    for line in summary.warnings():
+        console.print(f"[yellow]warning[/yellow] {line}")
     if summary.scenes_resumed:
         console.print(f"{len(summary.scenes_resumed)} scene(s) reused from an earlier run")
     for scene, err in summary.scenes_failed.items():

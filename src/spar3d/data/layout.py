@@ -122,7 +122,13 @@ def scan_tree(
     for source in names:
         split_dir = root / source / QA_DIR / split
         if not split_dir.is_dir():
-            raise FileNotFoundError(f"source {source!r}: missing folder {split_dir}")
+            qa = root / source / "qa_jsonl"
+            present = sorted(p.name for p in qa.iterdir() if p.is_dir()) if qa.is_dir() else []
+            raise FileNotFoundError(
+                f"{split_dir}: source {source!r} has no split {split!r}; splits present: "
+                f"{', '.join(present) or 'none'} (generate it with `spar3d generate --split "
+                f"{split}`)"
+            )
         for path in sorted(split_dir.glob("*/*/*.jsonl")):
             fmt_dir, task_dir = path.parent, path.parent.parent
             _, declared = parse_name(path)

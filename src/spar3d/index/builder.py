@@ -8,12 +8,21 @@ Visibility rules for an object in a keyframe (thresholds in :class:`IndexParams`
    covers at least ``min_box_area_fraction`` of the image;
 3. the median depth of its visible vertices lies in ``[min_depth_m, max_depth_m]``.
 
+From the same render, every pixel knows which object's surface it shows (the instance map). Each
+visible object records where a point marker may be drawn (``marker_uv``): its projected 3D centre
+when that pixel shows the object, else the object's visible pixel nearest to the projected centre
+(None when the object has no usable pixel: one whose 4 neighbours show the object too). Each image
+also lists the objects that are *noticeable* in it (``noticeable``): at least
+``noticeable_pixel_fraction`` of the image shows them, a bar far below the rules above; a label
+named without a marker must be unique among them.
+
 Ray casting runs at a reduced resolution (``render_width`` pixels wide) for speed; 2D boxes are
 computed from vertex projections at full resolution, so they keep full precision.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +43,12 @@ from spar3d.scenes.model import Frame, Scene, SceneObject
 F64 = NDArray[np.float64]
 
 STRUCTURE_LABELS = ("wall", "floor", "ceiling")
+# Class names that say "some object" rather than what it is: such objects are indexed (they
+# occlude and are noticed) but never named in a question. ScanNet's NYU40 catch-alls first.
+CATCH_ALL_LABELS = (
+    "otherprop", "otherfurniture", "otherstructure", "object", "objects", "unknown", "other",
+    "misc", "clutter", "stuff", "unlabeled", "unlabelled", "unannotated", "void", "remove",
+)  # fmt: skip
 
 
 @dataclass
@@ -53,6 +68,10 @@ class IndexParams:
         pointcloud_visibility: ``"splat"`` (z-buffer of the points) or ``"depth"`` (depth frames,
             falling back to splatting where a frame has none), for scenes without faces.
         footprint_voxel_m: Cell size of the top-down footprint kept for room-size questions.
+        noticeable_pixel_fraction: Share of the image an object's visible pixels must cover to
+            count as noticeable (for the uniqueness of labels named without a marker).
+        catch_all_labels: Labels that are indexed but never named in a question (compared in
+            lower case).
     """
 
     keyframes: KeyframeParams | None = None
@@ -66,6 +85,8 @@ class IndexParams:
     exclude_labels: tuple[str, ...] = STRUCTURE_LABELS
     pointcloud_visibility: str = "splat"
     footprint_voxel_m: float = 0.1
+    noticeable_pixel_fraction: float = 0.0005
+    catch_all_labels: tuple[str, ...] = CATCH_ALL_LABELS
 
     def __post_init__(self) -> None:
         check_number("render_width", self.render_width, minimum=8, maximum=8192)
@@ -79,6 +100,9 @@ class IndexParams:
         check_choice("pointcloud_visibility", self.pointcloud_visibility, ("splat", "depth"))
         check_number(
             "footprint_voxel_m", self.footprint_voxel_m, minimum=0, exclusive_minimum=True
+        )
+        check_number(
+            "noticeable_pixel_fraction", self.noticeable_pixel_fraction, minimum=0, maximum=1
         )
 
     def keyframe_params(self, source: str) -> KeyframeParams | None:
@@ -161,8 +185,10 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
     t_kf = time.perf_counter()
 
     caster = None
+    face_obj = None
     if scene.mesh.faces is not None:
         caster = make_raycaster(verts, scene.mesh.faces, params.backend)
+        face_obj = vertex_obj[scene.mesh.faces[:, 0]] if len(scene.mesh.faces) else None
 
     images: list[ImageRecord] = []
     seen_by: list[list[int]] = [[] for _ in objects]
@@ -177,16 +203,19 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         vis: ViewVisibility
         if caster is not None and scene.mesh.faces is not None:
             vis = mesh_visibility(
-                caster, scene.mesh.faces, n_verts, K_render, rw, rh, frame.T_world_cam, scale
-            )
+                caster, scene.mesh.faces, n_verts, K_render, rw, rh, frame.T_world_cam, scale,
+                face_label=face_obj,
+            )  # fmt: skip
         else:
             depth = None
             if params.pointcloud_visibility == "depth":
                 depth = _read_depth_m(frame, rw, rh)
             vis = splat_visibility(
-                verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth
-            )
+                verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth,
+                vertex_label=vertex_obj,
+            )  # fmt: skip
         visible = _visible_objects(verts, vertex_obj, counts, objects, vis, frame, params)
+        noticeable = _noticeable(vis.pixel_owner, objects, params.noticeable_pixel_fraction)
         for v in visible:
             seen_by[position[v.object_id]].append(image_index)
         images.append(
@@ -200,6 +229,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
                 K=frame.color.K,
                 T_world_cam=frame.T_world_cam,
                 visible=visible,
+                noticeable=noticeable,
             )
         )
     t_vis = time.perf_counter()
@@ -233,6 +263,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         floor_z=floor_z,
         params=stored,
         num_frames_total=len(scene.frames),
+        label_set=scene.label_set,
     )
 
 
@@ -242,16 +273,16 @@ def stored_params(params: IndexParams, source: str) -> dict[str, Any]:
     stored = asdict(params)
     stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(source)) else None
     stored["exclude_labels"] = list(params.exclude_labels)
+    stored["catch_all_labels"] = list(params.catch_all_labels)
     return stored
 
 
 def _rel(path: Path | None, root: Path) -> str:
+    """``path`` relative to the scene folder (``../`` where it lies elsewhere), whatever the
+    current directory: both are made absolute first."""
     if path is None:
         return ""
-    try:
-        return Path(path).relative_to(root).as_posix()
-    except ValueError:
-        return Path(path).as_posix()
+    return Path(os.path.relpath(Path(path).absolute(), Path(root).absolute())).as_posix()
 
 
 def _visible_objects(
@@ -284,6 +315,7 @@ def _visible_objects(
     uniq, vmin, vmax, med_z = _group_extents(obj_of, uvz)
     min_area = params.min_box_area_fraction * W * H
     h_r, w_r = vis.depth_m.shape
+    markers = _MarkerPixels(vis.pixel_owner)
     out: list[VisibleObject] = []
     for k, lo, hi, mz in zip(uniq, vmin, vmax, med_z, strict=True):
         area = (hi[0] - lo[0]) * (hi[1] - lo[1])
@@ -307,6 +339,63 @@ def _visible_objects(
                 depth_m=float(c_cam[2]),
                 center_uv=(cu, cv),
                 center_depth_m=center_depth,
+                marker_uv=markers.place(int(k), cu, cv, vis.scale),
             )
         )
     return out
+
+
+def _noticeable(
+    owner: NDArray[np.int64], objects: list[SceneObject], min_fraction: float
+) -> list[int]:
+    """Ids of the objects whose visible pixels cover at least ``min_fraction`` of the render."""
+    n_px = np.bincount(owner[owner >= 0].ravel(), minlength=len(objects))
+    need = max(1.0, min_fraction * owner.size)
+    return sorted(objects[int(k)].object_id for k in np.flatnonzero(n_px >= need))
+
+
+class _MarkerPixels:
+    """Where a point marker of each object may go, from the render's instance map.
+
+    A pixel is usable for an object when it and its 4 neighbours show that object (edges of the
+    render count as the pixel's own value), so the drawn point sits on the object's surface with
+    a pixel of margin on every side.
+    """
+
+    def __init__(self, owner: NDArray[np.int64]) -> None:
+        p = np.pad(owner, 1, mode="edge")
+        same = (
+            (p[:-2, 1:-1] == owner) & (p[2:, 1:-1] == owner)
+            & (p[1:-1, :-2] == owner) & (p[1:-1, 2:] == owner)
+        )  # fmt: skip
+        usable = np.where(same, owner, -1)
+        self.usable = usable
+        flat = usable.ravel()
+        idx = np.flatnonzero(flat >= 0)
+        order = np.argsort(flat[idx], kind="stable")
+        idx = idx[order]
+        keys, starts = np.unique(flat[idx], return_index=True)
+        bounds = np.append(starts, len(idx))
+        self._pixels = {
+            int(k): idx[a:b] for k, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True)
+        }
+        self._w = owner.shape[1]
+
+    def place(self, k: int, cu: float, cv: float, scale: float) -> tuple[float, float] | None:
+        """Full-resolution ``(u, v)`` for object ``k`` whose 3D centre projects to ``(cu, cv)``:
+        the centre itself when its render pixel is usable, else the centre of the usable render
+        pixel nearest to it; None when the object has no usable pixel."""
+        pix = self._pixels.get(k)
+        if pix is None:
+            return None
+        if not (np.isfinite(cu) and np.isfinite(cv)):
+            cu, cv = 0.0, 0.0  # (cannot happen for a visible object in front of the camera)
+        # render pixel coordinates (pixel centres at integers) of the projected centre
+        x, y = (cu + 0.5) * scale - 0.5, (cv + 0.5) * scale - 0.5
+        h, w = self.usable.shape
+        col, row = int(np.floor(x + 0.5)), int(np.floor(y + 0.5))
+        if 0 <= col < w and 0 <= row < h and self.usable[row, col] == k:
+            return (cu, cv)
+        rows, cols = pix // self._w, pix % self._w
+        j = int(np.argmin((cols - x) ** 2 + (rows - y) ** 2))
+        return ((cols[j] + 0.5) / scale - 0.5, (rows[j] + 0.5) / scale - 0.5)

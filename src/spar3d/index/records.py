@@ -10,6 +10,7 @@ All coordinates follow ``docs/conventions.md`` (world metres z-up, OpenCV camera
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import InputError
 from spar3d.geometry.boxes import OrientedBox
 from spar3d.io import write_json
 
+log = logging.getLogger(__name__)
+
 F64 = NDArray[np.float64]
 INDEX_FILENAME = "spar3d_index.json"
-INDEX_VERSION = 1
+# 2: visible objects carry ``marker_uv`` and images ``noticeable`` (from the instance map)
+INDEX_VERSION = 2
 
 
 def _r(x: float, nd: int = 5) -> float:
@@ -40,6 +45,9 @@ class VisibleObject:
         depth_m: Camera-frame z of the object's 3D box centre.
         center_uv: Pixel ``(u, v)`` of the projected 3D box centre (may fall outside the image).
         center_depth_m: Rendered depth at the projected centre pixel (0 if outside / nothing hit).
+        marker_uv: Pixel ``(u, v)`` where a point marker of the object is drawn: ``center_uv``
+            when the render shows the object there, else the object's visible pixel nearest to
+            it; None when no pixel of the object is usable (no point marker possible).
     """
 
     object_id: int
@@ -48,6 +56,7 @@ class VisibleObject:
     depth_m: float
     center_uv: tuple[float, float]
     center_depth_m: float = 0.0
+    marker_uv: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,17 +66,22 @@ class VisibleObject:
             "depth_m": _r(self.depth_m),
             "center_uv": [_r(v, 2) for v in self.center_uv],
             "center_depth_m": _r(self.center_depth_m),
+            "marker_uv": None if self.marker_uv is None else [_r(v, 2) for v in self.marker_uv],
         }
 
     @staticmethod
-    def from_dict(d: dict[str, Any]) -> VisibleObject:
+    def from_dict(d: dict[str, Any], legacy: bool = False) -> VisibleObject:
+        center = tuple(float(v) for v in d["center_uv"])
+        marker = d.get("marker_uv")
         return VisibleObject(
             int(d["object_id"]),
             tuple(float(v) for v in d["bbox_xyxy"]),  # type: ignore[arg-type]
             float(d["visible_fraction"]),
             float(d["depth_m"]),
-            tuple(float(v) for v in d["center_uv"]),  # type: ignore[arg-type]
+            center,  # type: ignore[arg-type]
             float(d.get("center_depth_m", 0.0)),
+            # an index without instance maps (version 1): the projected centre, unchecked
+            center if legacy else None if marker is None else tuple(float(v) for v in marker),  # type: ignore[arg-type]
         )
 
 
@@ -84,7 +98,9 @@ class ImageRecord:
         height: Colour image height in pixels.
         K: ``(3, 3)`` intrinsics of the colour image.
         T_world_cam: ``(4, 4)`` camera-to-world pose.
-        visible: Objects visible in this view.
+        visible: Objects visible in this view (question subjects).
+        noticeable: Ids of every object with a noticeable visible part in this view (a far
+            lower bar than ``visible``; catch-all objects included), ascending.
     """
 
     index: int
@@ -96,6 +112,7 @@ class ImageRecord:
     K: F64
     T_world_cam: F64
     visible: list[VisibleObject] = field(default_factory=list)
+    noticeable: list[int] = field(default_factory=list)
 
     def visible_by_id(self) -> dict[int, VisibleObject]:
         return {v.object_id: v for v in self.visible}
@@ -111,10 +128,15 @@ class ImageRecord:
             "K": [[_r(v, 6) for v in row] for row in self.K],
             "T_world_cam": [[_r(v, 8) for v in row] for row in self.T_world_cam],
             "visible": [v.to_dict() for v in self.visible],
+            "noticeable": [int(i) for i in self.noticeable],
         }
 
     @staticmethod
-    def from_dict(d: dict[str, Any]) -> ImageRecord:
+    def from_dict(d: dict[str, Any], legacy: bool = False) -> ImageRecord:
+        visible = [VisibleObject.from_dict(v, legacy) for v in d.get("visible", [])]
+        noticeable = d.get("noticeable")
+        if noticeable is None:  # version 1: only the visible objects are known
+            noticeable = sorted(v.object_id for v in visible)
         return ImageRecord(
             int(d["index"]),
             str(d["frame_id"]),
@@ -124,7 +146,8 @@ class ImageRecord:
             int(d["height"]),
             np.asarray(d["K"], dtype=np.float64),
             np.asarray(d["T_world_cam"], dtype=np.float64),
-            [VisibleObject.from_dict(v) for v in d.get("visible", [])],
+            visible,
+            [int(i) for i in noticeable],
         )
 
 
@@ -189,6 +212,8 @@ class SceneIndex:
         floor_z: Height of the floor (low percentile of scene points), metres.
         params: The settings that produced the index (thresholds, resolution, backend).
         num_frames_total: Frames with a valid pose before keyframe selection.
+        label_set: Which names the labels are (``Scene.label_set``; "" when unknown).
+        version: ``spar3d_index_version`` of the file it was read from.
     """
 
     scene_id: str
@@ -201,6 +226,8 @@ class SceneIndex:
     floor_z: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
     num_frames_total: int = 0
+    label_set: str = ""
+    version: int = INDEX_VERSION
 
     def object_by_id(self, object_id: int) -> ObjectRecord:
         for o in self.objects:
@@ -216,6 +243,7 @@ class SceneIndex:
             "spar3d_index_version": INDEX_VERSION,
             "scene_id": self.scene_id,
             "source": self.source,
+            "label_set": self.label_set,
             "num_frames_total": self.num_frames_total,
             "params": self.params,
             "floor_z": _r(self.floor_z),
@@ -227,17 +255,27 @@ class SceneIndex:
 
     @staticmethod
     def from_dict(d: dict[str, Any], scene_dir: Path) -> SceneIndex:
+        version = int(d.get("spar3d_index_version", 1))
+        legacy = version < 2
+        if legacy:
+            log.warning(
+                "%s: index version %d has no instance maps: point markers are not checked "
+                "against the visible surface; rebuild it with `spar3d index --force`",
+                scene_dir, version,
+            )  # fmt: skip
         return SceneIndex(
             scene_id=str(d["scene_id"]),
             source=str(d["source"]),
             scene_dir=scene_dir,
-            images=[ImageRecord.from_dict(x) for x in d["images"]],
+            images=[ImageRecord.from_dict(x, legacy) for x in d["images"]],
             objects=[ObjectRecord.from_dict(x) for x in d["objects"]],
             footprint_xy=np.asarray(d.get("footprint_xy", []), dtype=np.float64).reshape(-1, 2),
             footprint_voxel_m=float(d.get("footprint_voxel_m", 0.1)),
             floor_z=float(d.get("floor_z", 0.0)),
             params=dict(d.get("params", {})),
             num_frames_total=int(d.get("num_frames_total", 0)),
+            label_set=str(d.get("label_set", "")),
+            version=version,
         )
 
 
@@ -248,17 +286,51 @@ def save_index(index: SceneIndex, path: str | Path | None = None) -> Path:
     return out
 
 
-def load_index(path: str | Path) -> SceneIndex:
-    """Load an index from a scene folder or from the JSON file itself."""
+POINT_FILE_SUFFIX = "_vert.npy"  # preprocessed ScanNet: <dir>/<scene>_vert.npy
+
+
+def index_file_for(path: str | Path) -> Path:
+    """The ``spar3d_index.json`` of any path form ``spar3d index`` accepts.
+
+    A scene folder holds its index; a preprocessed ScanNet scene given as
+    ``<dir>/<scene>_vert.npy`` or as the prefix ``<dir>/<scene>`` has it in ``<dir>/<scene>/``;
+    an index file is itself. Any other file is an error (it is not read).
+
+    Raises:
+        InputError: A file that is neither an index nor a point file.
+    """
     p = Path(path)
     if p.is_dir():
-        p = p / INDEX_FILENAME
+        return p / INDEX_FILENAME
+    if p.name.endswith(POINT_FILE_SUFFIX):
+        return p.parent / p.name[: -len(POINT_FILE_SUFFIX)] / INDEX_FILENAME
+    if p.is_file() and p.suffix != ".json":
+        raise InputError(
+            f"{p}: not a scene index; give a scene folder, {INDEX_FILENAME} or a "
+            f"<scene>{POINT_FILE_SUFFIX} file"
+        )
+    return p
+
+
+def load_index(path: str | Path) -> SceneIndex:
+    """Load an index from any path form of :func:`index_file_for`.
+
+    Image paths in the index are relative to the folder of the index file; ``scene_dir`` is that
+    folder as an absolute path, so the index works from any current directory.
+
+    Raises:
+        FileNotFoundError: No index there (the message says how to build it).
+        InputError: Not an index file, malformed JSON or missing fields.
+    """
+    p = index_file_for(path)
     if not p.is_file():
-        raise FileNotFoundError(f"{p}: no scene index; build it with `spar3d index {p.parent}`")
+        raise FileNotFoundError(f"{p}: no scene index; build it with `spar3d index {path}`")
     try:
         d = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{p}: malformed index JSON ({exc.msg} at line {exc.lineno})") from None
-    if "images" not in d or "objects" not in d:
-        raise ValueError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
-    return SceneIndex.from_dict(d, p.parent)
+        raise InputError(f"{p}: malformed index JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{p}: not a scene index (not UTF-8 JSON text)") from None
+    if not isinstance(d, dict) or "images" not in d or "objects" not in d:
+        raise InputError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
+    return SceneIndex.from_dict(d, p.parent.resolve())

@@ -10,9 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
+from spar3d.errors import InputError
 from spar3d.index.builder import IndexParams, build_index, stored_params
-from spar3d.index.records import INDEX_FILENAME, SceneIndex, load_index, save_index
+from spar3d.index.records import (
+    INDEX_FILENAME,
+    SceneIndex,
+    index_file_for,
+    load_index,
+    save_index,
+)
 from spar3d.pipeline import Resumed, make_executor, run_jobs
 
 
@@ -41,14 +49,17 @@ def index_scene_dir(
     *,
     loader: str | None = None,
     force: bool = False,
+    loader_opts: dict[str, Any] | None = None,
 ) -> IndexOutcome:
-    """Load one scene, build its index and save it next to the scene.
+    """Load one scene, build its index and save it next to the scene (see
+    :func:`index_dir_for`); image paths in it are relative to the index file's folder.
 
     An index already there is reused (``cached``) when it was made with the same parameters
     (its stored ``params``, timings aside); otherwise, or with ``force``, it is rebuilt.
     """
     t0 = time.perf_counter()
-    result = _index_job(scene_dir, params=params or IndexParams(), loader=loader, force=force)
+    result = _index_job(scene_dir, params=params or IndexParams(), loader=loader, force=force,
+                        loader_opts=loader_opts)  # fmt: skip
     status, (target, index) = (
         ("cached", result.value) if isinstance(result, Resumed) else ("built", result)
     )
@@ -56,29 +67,32 @@ def index_scene_dir(
 
 
 def _index_job(
-    scene_dir: str | Path, *, params: IndexParams, loader: str | None, force: bool
+    scene_dir: str | Path,
+    *,
+    params: IndexParams,
+    loader: str | None,
+    force: bool,
+    loader_opts: dict[str, Any] | None = None,
 ) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
     from spar3d.scenes.loaders import load_scene
 
     scene_dir = Path(scene_dir)
-    cached = scene_dir if scene_dir.is_dir() else index_dir_for(scene_dir, _scene_id_of(scene_dir))
-    if not force and (cached / INDEX_FILENAME).is_file():
+    try:
+        cached = index_file_for(scene_dir)
+    except InputError:  # a file inside a scene folder: the loader decides
+        cached = scene_dir.parent / INDEX_FILENAME
+    if not force and cached.is_file():
         existing = load_index(cached)
         stored = {k: v for k, v in existing.params.items() if k != "timings_s"}
         if stored == json.loads(json.dumps(stored_params(params, existing.source))):
-            return Resumed((cached, existing))
-    scene = load_scene(scene_dir, loader=loader)
+            return Resumed((cached.parent, existing))
+    scene = load_scene(scene_dir, loader=loader, **(loader_opts or {}))
     index = build_index(scene, params)
     target = index_dir_for(scene_dir, scene.scene_id)
     if target.resolve() != Path(scene.root).resolve():
         _rebase_paths(index, Path(scene.root), target)
     save_index(index, target / INDEX_FILENAME)
     return target, index
-
-
-def _scene_id_of(path: Path) -> str:
-    name = path.name
-    return name[: -len("_vert.npy")] if name.endswith("_vert.npy") else name
 
 
 def index_dir_for(scene_path: Path, scene_id: str) -> Path:
@@ -93,11 +107,12 @@ def index_dir_for(scene_path: Path, scene_id: str) -> Path:
 def _rebase_paths(index: SceneIndex, old_root: Path, new_root: Path) -> None:
     """Image paths stay valid when the index is saved away from the scene's data folder."""
     index.scene_dir = new_root
+    old, new = Path(old_root).absolute(), Path(new_root).absolute()
     for im in index.images:
         for attr in ("color_path", "depth_path"):
             rel = getattr(im, attr)
             if rel:
-                setattr(im, attr, Path(os.path.relpath(old_root / rel, new_root)).as_posix())
+                setattr(im, attr, Path(os.path.relpath(old / rel, new)).as_posix())
 
 
 def index_scene_dirs(
@@ -108,6 +123,7 @@ def index_scene_dirs(
     force: bool = False,
     progress: bool = True,
     workers: int = 1,
+    loader_opts: dict[str, Any] | None = None,
     executor: str = "process",
 ) -> list[IndexOutcome]:
     """Index every folder; a failing scene is reported in its outcome and the others go on.
@@ -115,9 +131,12 @@ def index_scene_dirs(
     Args:
         workers: Scenes indexed in parallel (1 = in this process). Outcomes keep the order of
             ``scene_dirs`` either way.
+        loader_opts: Options passed to the loader (``infos=``, ``image_root=``, ...; see
+            ``docs/loaders.md``).
         executor: ``process``, ``serial`` or ``ray`` (see :mod:`spar3d.pipeline`).
     """
-    job = partial(_index_job, params=params or IndexParams(), loader=loader, force=force)
+    job = partial(_index_job, params=params or IndexParams(), loader=loader, force=force,
+                  loader_opts=loader_opts)  # fmt: skip
     runner = make_executor(executor, workers)
     out = []
     for o in run_jobs(job, list(scene_dirs), runner, label="indexing scenes", progress=progress):

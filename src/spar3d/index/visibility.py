@@ -1,5 +1,7 @@
 """Which scene vertices a camera sees: ray-cast face ids for meshes, z-buffer splatting or depth
-frames for point clouds. Every method returns the same thing, so the index builder has one path.
+frames for point clouds. Every method returns the same thing, so the index builder has one path:
+the visible vertices, the z-buffer and the per-pixel instance map (which object's surface each
+render pixel shows), from which markers are placed on the visible part of an object.
 """
 
 from __future__ import annotations
@@ -24,11 +26,14 @@ class ViewVisibility:
         vertex_visible: ``(N,) bool`` per scene vertex / point.
         depth_m: ``(h, w) float64`` z-buffer at render resolution, 0 where empty.
         scale: render size / image size (same on both axes).
+        pixel_owner: ``(h, w) int64`` per render pixel, the label (``vertex_label`` value) of
+            the surface it shows, -1 where it shows no labelled surface or nothing.
     """
 
     vertex_visible: NDArray[np.bool_]
     depth_m: F64
     scale: float
+    pixel_owner: NDArray[np.int64]
 
 
 def mesh_visibility(
@@ -40,14 +45,37 @@ def mesh_visibility(
     height: int,
     T_world_cam: F64,
     scale: float,
+    face_label: NDArray[np.int64] | None = None,
 ) -> ViewVisibility:
-    """Rasterise by ray casting: the vertices of every face hit by a pixel ray are visible."""
+    """Rasterise by ray casting: the vertices of every face hit by a pixel ray are visible.
+
+    ``face_label`` (``(F,)``, -1 = unlabelled) gives each pixel its owner.
+    """
     view = render_view(caster, K_render, width, height, T_world_cam)
     face_seen = np.zeros(len(faces), dtype=bool)  # a mask, not np.unique: no sort per view
     face_seen[view.face_ids[view.face_ids >= 0]] = True
     visible = np.zeros(n_vertices, dtype=bool)
     visible[faces[face_seen].ravel()] = True
-    return ViewVisibility(visible, view.depth_m, scale)
+    owner = np.full(view.face_ids.shape, -1, dtype=np.int64)
+    if face_label is not None:
+        on = view.face_ids >= 0
+        owner[on] = face_label[view.face_ids[on]]
+    return ViewVisibility(visible, view.depth_m, scale, owner)
+
+
+def _min_filter3(z: F64, owner: NDArray[np.int64]) -> tuple[F64, NDArray[np.int64]]:
+    """3x3 minimum filter of ``z`` (edges repeated), carrying the owner of the minimum along."""
+    h, w = z.shape
+    zp = np.pad(z, 1, mode="edge")
+    op = np.pad(owner, 1, mode="edge")
+    best_z, best_o = z.copy(), owner.copy()
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            zs = zp[dy : dy + h, dx : dx + w]
+            better = zs < best_z
+            best_z = np.where(better, zs, best_z)
+            best_o = np.where(better, op[dy : dy + h, dx : dx + w], best_o)
+    return best_z, best_o
 
 
 def splat_visibility(
@@ -61,12 +89,15 @@ def splat_visibility(
     depth_frame_m: F64 | None = None,
     tolerance_m: float = 0.05,
     relative_tolerance: float = 0.02,
+    vertex_label: NDArray[np.int64] | None = None,
 ) -> ViewVisibility:
     """Point-cloud visibility by depth test against a z-buffer.
 
     The z-buffer is the nearest point per pixel (point splatting, one pixel per point) or, when
     ``depth_frame_m`` (``(height, width)``, metres, 0 = invalid) is given, the captured depth. A
     point is visible when it lies within ``tolerance_m + relative_tolerance * z`` of the buffer.
+    A pixel's owner is the ``vertex_label`` of the nearest visible point splatted on it (after the
+    3x3 hole filling, the owner of the point that filled it).
     """
     p_cam = world_to_cam(T_world_cam, points_world)
     uv, z = project(K_render, p_cam)
@@ -76,15 +107,25 @@ def splat_visibility(
         inside = (z > 1e-6) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
     idx = np.flatnonzero(inside)
     pix = row[idx].astype(np.int64) * width + col[idx].astype(np.int64)
+    labels = (
+        np.full(len(points_world), -1, dtype=np.int64)
+        if vertex_label is None
+        else np.asarray(vertex_label, dtype=np.int64)
+    )
+    # the nearest point of each pixel: sort by (pixel, z) and keep the first of each pixel
+    order = np.lexsort((z[idx], pix))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pix[order][1:] != pix[order][:-1]
+    near = order[first]
+    zbuf = np.full(width * height, np.inf)
+    zbuf[pix[near]] = z[idx][near]
+    obuf = np.full(width * height, -1, dtype=np.int64)
+    obuf[pix[near]] = labels[idx[near]]
     if depth_frame_m is None:
-        zbuf = np.full(width * height, np.inf)
-        np.minimum.at(zbuf, pix, z[idx])
         # splatting leaves holes between sparse points; a 3x3 min-filter closes them so that
         # points behind a surface are not seen through the gaps
-        from scipy.ndimage import minimum_filter
-
-        zimg = minimum_filter(zbuf.reshape(height, width), size=3, mode="nearest")
-        zbuf = zimg.ravel()
+        zimg, oimg = _min_filter3(zbuf.reshape(height, width), obuf.reshape(height, width))
+        zbuf, obuf = zimg.ravel(), oimg.ravel()
     else:
         zbuf = np.asarray(depth_frame_m, dtype=np.float64).reshape(-1).copy()
         zbuf[zbuf <= 0] = np.inf
@@ -92,5 +133,12 @@ def splat_visibility(
     ok = z[idx] <= ref + tolerance_m + relative_tolerance * z[idx]
     visible = np.zeros(len(points_world), dtype=bool)
     visible[idx[ok]] = True
+    if depth_frame_m is not None:  # owner: the nearest point that passes the depth test
+        obuf = np.full(width * height, -1, dtype=np.int64)
+        pv, zv = pix[ok], z[idx][ok]
+        o2 = np.lexsort((zv, pv))
+        f2 = np.ones(len(o2), dtype=bool)
+        f2[1:] = pv[o2][1:] != pv[o2][:-1]
+        obuf[pv[o2[f2]]] = labels[idx[ok][o2[f2]]]
     depth = np.where(np.isfinite(zbuf), zbuf, 0.0).reshape(height, width)
-    return ViewVisibility(visible, depth, scale)
+    return ViewVisibility(visible, depth, scale, obuf.reshape(height, width))

@@ -70,12 +70,16 @@ def nyu40_name(nyu40_id: int) -> str:
     return NYU40_NAMES.get(int(nyu40_id), f"nyu40_{int(nyu40_id)}")
 
 
-def read_label_map(path: str | Path, column: str = "category") -> dict[str, str]:
-    """Read ``raw_category -> column`` from a ScanNet combined-labels TSV.
+def read_label_map(
+    path: str | Path, column: str = "category", key: str = "raw_category"
+) -> dict[str, str]:
+    """Read ``key -> column`` from a ScanNet combined-labels TSV.
 
     Args:
         path: The ``scannetv2-labels.combined.tsv`` file (tab-separated, header row).
         column: Target column, ``"category"`` or ``"nyu40class"``.
+        key: Source column: ``"raw_category"`` (aggregation labels) or ``"id"`` (the ScanNet
+            label ids that ScanNet200 and mmdetection3d's ``--scannet200`` export use).
 
     Returns:
         Mapping from raw label to mapped name; rows with an empty target are left out.
@@ -90,12 +94,12 @@ def read_label_map(path: str | Path, column: str = "category") -> dict[str, str]
         with open(path, encoding="utf-8", newline="") as fh:
             reader = csv.DictReader(fh, delimiter="\t")
             fields = reader.fieldnames or []
-            missing = [c for c in ("raw_category", column) if c not in fields]
+            missing = [c for c in (key, column) if c not in fields]
             if missing:
                 raise SceneLoadError(f"{path}: header lacks column(s) {', '.join(missing)}")
             mapping: dict[str, str] = {}
             for row in reader:
-                raw, target = (row.get("raw_category") or "").strip(), (row.get(column) or "")
+                raw, target = (row.get(key) or "").strip(), (row.get(column) or "")
                 target = target.strip()
                 if raw and target:
                     mapping[raw] = _SPELLING_FIXES.get(target, target)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -240,3 +241,38 @@ def image_size(path: Path | None, default: tuple[int, int]) -> tuple[int, int]:
 def frame_sort_key(name: str) -> tuple[int, int, str]:
     """Sort frame names numerically when they are integers (``"2" < "10"``), else by name."""
     return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+
+def parse_loader_opts(items: Sequence[str], loader: str | None = None) -> dict[str, Any]:
+    """``["key=value", ...]`` (``spar3d index --loader-opt``) -> loader keyword options.
+
+    ``true``/``false`` become booleans and ``none`` None; anything else stays a string (paths,
+    names). Keys are checked against the options of ``loader`` (or of any registered loader).
+
+    Raises:
+        ConfigError: naming ``--loader-opt`` and the item.
+    """
+    import inspect
+
+    from spar3d.errors import ConfigError
+
+    names = [loader] if loader else LOADERS.names()
+    known: set[str] = set()
+    for n in names:
+        params = inspect.signature(LOADERS.get(n).load).parameters
+        known |= {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY and k != "load_mesh"}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--loader-opt {item!r}: expected key=value")
+        if key not in known:
+            raise ConfigError(
+                f"--loader-opt {item!r}: unknown option {key!r}; "
+                f"{'/'.join(names)} accept(s) {', '.join(sorted(known))}"
+            )
+        low = raw.strip().lower()
+        value: Any = {"true": True, "false": False, "none": None}.get(low, raw.strip())
+        out[key] = value
+    return out

@@ -126,6 +126,8 @@ class Scene:
         frames: Camera views with valid poses, in capture order.
         mesh: Scene surface, or None when not loaded.
         T_aligned_raw: ``(4, 4)`` the axis alignment applied to the raw scan (identity if none).
+        label_set: Which names ``SceneObject.label`` holds (``"scannet_category"`` for ScanNet's
+            fine raw categories, ``"scannet200"``, ``"nyu40"``, ``"synthetic"``, ...).
     """
 
     scene_id: str
@@ -135,6 +137,7 @@ class Scene:
     frames: list[Frame] = field(default_factory=list)
     mesh: SceneMesh | None = None
     T_aligned_raw: F64 = field(default_factory=lambda: np.eye(4))
+    label_set: str = ""
 
     def object_by_id(self, object_id: int) -> SceneObject:
         for obj in self.objects:

@@ -315,7 +315,7 @@ class ScanNetLoader:
         """
         if opts:
             raise TypeError(f"scannet loader: unknown option(s) {', '.join(sorted(opts))}")
-        folder = self._folder(Path(path))
+        folder = self._folder(Path(path).absolute())  # its parent may hold the label map
         files = scene_files(folder)
         for role, what in _REQUIRED.items():
             require_file(files[role], what)
@@ -359,6 +359,7 @@ class ScanNetLoader:
             frames=read_frames(files, A),
             mesh=mesh if load_mesh else None,
             T_aligned_raw=A,
+            label_set=("scannet_" + label_column) if tsv else "scannet_raw",
         )
 
 

@@ -22,7 +22,7 @@ are present; pass True/False to override. The result is a labelled point cloud
 from __future__ import annotations
 
 import logging
-import pickle
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import transform_points
-from spar3d.scenes.labels import nyu40_name
+from spar3d.safe_pickle import load_plain_pickle
+from spar3d.scenes.labels import find_label_map, nyu40_name, read_label_map
 from spar3d.scenes.loaders import (
     LOADERS,
     SceneLoadError,
@@ -49,32 +50,6 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 
 INFOS_GLOB = "*infos*.pkl"
-
-
-# --- a pickle reader that only builds plain data --------------------------------------------
-
-_SAFE_GLOBALS = {
-    "builtins": {"list", "dict", "tuple", "set", "frozenset", "int", "float", "complex", "str"}
-    | {"bytes", "bytearray", "bool", "slice", "range"},
-    "collections": {"OrderedDict", "defaultdict"},
-    "pathlib": {"Path", "PosixPath", "WindowsPath", "PurePosixPath", "PureWindowsPath"},
-    "numpy": {"ndarray", "dtype"},
-    "numpy.core.multiarray": {"_reconstruct", "scalar"},
-    "numpy._core.multiarray": {"_reconstruct", "scalar"},
-    "numpy.core.numeric": {"_frombuffer"},
-    "numpy._core.numeric": {"_frombuffer"},
-}
-
-
-class _PlainDataUnpickler(pickle.Unpickler):
-    # Info files come from elsewhere; refusing arbitrary globals keeps a pickle from running
-    # code while still admitting numpy arrays, dicts, lists and paths.
-    def find_class(self, module: str, name: str) -> Any:
-        if name in _SAFE_GLOBALS.get(module, set()) or (
-            module == "numpy" and name.endswith("DType")
-        ):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
 
 
 def entry_scene_id(entry: Any) -> str | None:
@@ -96,11 +71,7 @@ def entry_scene_id(entry: Any) -> str | None:
 
 @lru_cache(maxsize=4)
 def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
-    try:
-        with open(path, "rb") as fh:
-            data = _PlainDataUnpickler(fh).load()
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
-        raise SceneLoadError(f"{path}: cannot read infos pickle ({exc})") from exc
+    data = load_plain_pickle(path)  # refuses code; UnsafeInputError / InputError name the file
     if isinstance(data, dict) and isinstance(data.get("data_list"), list):
         entries = data["data_list"]  # mmdet3d v2 / EmbodiedScan: {"metainfo", "data_list"}
     elif isinstance(data, dict) and isinstance(data.get("infos"), list):
@@ -108,7 +79,10 @@ def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
     elif isinstance(data, list):
         entries = data  # mmdet3d v1: a list of per-scene dicts
     else:
-        raise SceneLoadError(f"{path}: expected a list of scene dicts or a 'data_list' dict")
+        raise SceneLoadError(
+            f"{path}: expected a list of scene dicts (mmdet3d v1), an 'infos' list or a "
+            f"'data_list' dict (mmdet3d v2, EmbodiedScan), got {type(data).__name__}"
+        )
     out: dict[str, dict[str, Any]] = {}
     for entry in entries:
         sid = entry_scene_id(entry)
@@ -343,6 +317,8 @@ class ScanNetPreprocessedLoader:
         infos: str | Path | bool | None = None,
         points_aligned: bool | None = None,
         image_root: str | Path | None = None,
+        sem_labels: str = "nyu40",
+        label_map: str | Path | None = None,
         **opts: Any,
     ) -> Scene:
         """Load one preprocessed scene.
@@ -359,10 +335,15 @@ class ScanNetPreprocessedLoader:
                 raw points, otherwise VoteNet's aligned points).
             image_root: Folder that image paths in the infos are relative to (default: the
                 pickle's folder, its parent, then the data folder, first that has the file).
+            sem_labels: What ``_sem_label.npy`` holds: ``"nyu40"`` (NYU40 ids, the default
+                export) or ``"scannet200"`` (ScanNet label ids, mmdetection3d's
+                ``--scannet200`` export), named by the TSV's ``category`` column.
+            label_map: The ``scannetv2-labels.combined.tsv`` for ``sem_labels="scannet200"``
+                (default: looked for in the data folder and the two above it).
         """
         if opts:
             raise TypeError(f"{self.name} loader: unknown option(s) {', '.join(sorted(opts))}")
-        located = self.locate(Path(path))
+        located = self.locate(Path(path).absolute())  # ".." and parents must mean something
         if located is None:
             raise SceneLoadError(f"{path}: no <scene>_vert.npy found ({self.layout})")
         folder, sid = located
@@ -391,8 +372,24 @@ class ScanNetPreprocessedLoader:
             root = Path(image_root) if image_root is not None else None
             frames = frames_from_entry(entry, pkl, folder, A, root)
         mesh = SceneMesh(xyz, None, _colors(vert)) if load_mesh else None
-        objects = _objects(xyz, ins, sem, _read_boxes(stem))
-        return Scene(sid, "scannet", folder, objects, frames, mesh, A)
+        names: Callable[[int], str] = nyu40_name
+        if sem_labels == "nyu40":
+            pass
+        elif sem_labels == "scannet200":
+            tsv = label_map or find_label_map([folder, folder.parent, folder.parent.parent])
+            if tsv is None:
+                raise SceneLoadError(
+                    f"{folder}: sem_labels=scannet200 needs scannetv2-labels.combined.tsv "
+                    f"(here or two folders up, or label_map=<path>)"
+                )
+            by_id = read_label_map(require_file(Path(tsv), "label map"), "category", key="id")
+
+            def names(i: int) -> str:
+                return by_id.get(str(int(i)), f"scannet_{int(i)}")
+        else:
+            raise SceneLoadError(f"sem_labels must be 'nyu40' or 'scannet200', got {sem_labels!r}")
+        objects = _objects(xyz, ins, sem, _read_boxes(stem), names)
+        return Scene(sid, "scannet", folder, objects, frames, mesh, A, label_set=sem_labels)
 
 
 def _read_arrays(stem: Path) -> tuple[NDArray[Any], I64, I64]:
@@ -423,7 +420,9 @@ def _read_boxes(stem: Path) -> F64 | None:
     return None
 
 
-def _objects(xyz: F64, ins: I64, sem: I64, boxes: F64 | None) -> list[SceneObject]:
+def _objects(
+    xyz: F64, ins: I64, sem: I64, boxes: F64 | None, names: Any = nyu40_name
+) -> list[SceneObject]:
     """One object per instance id > 0, labelled by its majority NYU40 id, boxed by the box
     file where a row matches and by the AABB of its aligned points otherwise."""
     instances = _points_by_instance(ins)
@@ -437,10 +436,10 @@ def _objects(xyz: F64, ins: I64, sem: I64, boxes: F64 | None) -> list[SceneObjec
     return [
         SceneObject(
             object_id=i,
-            label=nyu40_name(classes[i]),
+            label=names(classes[i]),
             box=matched.get(i, aabbs[i]),
             vertex_ids=idx,
-            raw_label=nyu40_name(classes[i]),
+            raw_label=names(classes[i]),
         )
         for i, idx in instances.items()
     ]

@@ -18,6 +18,12 @@ relation, formats, markers, placeholders; its benchmark level and metric are rea
   ``"3d_boxes_overlap"``, ``"pitch_too_steep"``, ``"relation_indistinguishable"``). Rejections are
   counted per reason in :class:`TaskStats`.
 
+The naming rules hold for every task because the loop checks every accepted candidate
+(:func:`check_named_objects`): no catch-all label is named, and an object named without a marker
+is the only one of its label among the objects noticeable in the sample's images. Point markers
+come from ``spar3d.tasks.common.point_marker``, which puts them on the object's visible surface
+(``Reject("marker_not_visible")`` otherwise). Markers say which object they mark (``obj=``).
+
 Everything else -- seeding, the attempt budget, de-duplication, assigning formats round-robin,
 choosing template paraphrases, multiple-choice options, judge true/false balance, sample ids,
 marker fields and the ``meta`` provenance block -- is done here, identically for every task.
@@ -57,15 +63,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from spar3d.errors import ConfigError
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
 from spar3d.task_table import task_row
-from spar3d.tasks.markers import Markers
+from spar3d.tasks.markers import COLORS, Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
 from spar3d.tasks.templates import TemplateBank, load_templates
 
@@ -235,8 +243,13 @@ class SceneView:
     """
 
     def __init__(self, index: SceneIndex) -> None:
+        from spar3d.index.builder import CATCH_ALL_LABELS
+
         self.index = index
         self.objects: dict[int, ObjectRecord] = index.objects_by_id()
+        catch_all = index.params.get("catch_all_labels", CATCH_ALL_LABELS)
+        self.catch_all: frozenset[str] = frozenset(str(x).lower() for x in catch_all)
+        self._nameable = {o: r.label.lower() not in self.catch_all for o, r in self.objects.items()}
         self._ids = np.array(sorted(self.objects), dtype=np.int64)
         self._row = {int(o): i for i, o in enumerate(self._ids)}
         self._centers_world = (
@@ -245,7 +258,12 @@ class SceneView:
             else np.zeros((0, 3))
         )
         self._visible = [im.visible_by_id() for im in index.images]
-        self._visible_ids = [sorted(v) for v in self._visible]
+        # question subjects: visible and nameable (catch-all objects are seen but never named)
+        self._visible_ids = [sorted(o for o in v if self._nameable.get(o, False))
+                             for v in self._visible]  # fmt: skip
+        # every visible object is noticeable too (hand-built indexes may list only those)
+        self._noticeable = [frozenset(im.noticeable).union(v) for im, v in
+                            zip(index.images, self._visible, strict=True)]  # fmt: skip
         self._centers_cam: dict[int, np.ndarray] = {}
         self._T_cam_world: dict[int, np.ndarray] = {}
 
@@ -257,8 +275,18 @@ class SceneView:
         return self.index.images[i]
 
     def visible_ids(self, i: int) -> list[int]:
-        """Ids of the objects visible in image ``i``, ascending."""
+        """Ids of the nameable objects visible in image ``i`` (question subjects), ascending."""
         return self._visible_ids[i]
+
+    def nameable(self, object_id: int) -> bool:
+        """Whether the object's label may be named (it is not a catch-all label)."""
+        return self._nameable.get(object_id, False)
+
+    def noticeable_ids(self, images: list[int] | tuple[int, ...]) -> frozenset[int]:
+        """Ids of every object with a noticeable visible part in any of ``images``."""
+        if len(images) == 1:
+            return self._noticeable[images[0]]
+        return frozenset().union(*(self._noticeable[i] for i in images))
 
     def visible(self, i: int, object_id: int) -> VisibleObject:
         return self._visible[i][object_id]
@@ -287,6 +315,58 @@ class SceneView:
         return [i for i, ids in enumerate(self._visible_ids) if len(ids) >= min_visible]
 
 
+def check_named_objects(scene: SceneView, facts: Facts, *, label_is_subject: bool = False) -> None:
+    """The naming rules every sample obeys, checked once for every task (``Task.generate``).
+
+    * No object with a catch-all label (``otherprop``, ``object``, ...: the index's
+      ``catch_all_labels``) is named: ``Reject("catch_all_label")``.
+    * An object named without a marker is the only object with its label among every object
+      with a noticeable visible part in the sample's images (``ImageRecord.noticeable``), and no
+      other object of the sample shares its label: ``Reject("ambiguous_label")``.
+
+    ``label_is_subject`` (counting questions: the label itself is asked about) skips the second
+    rule.
+    """
+    ids = facts.object_ids
+    if not ids:
+        return
+    objs = scene.objects
+    if any(not scene.nameable(o) for o in ids):
+        raise Reject("catch_all_label")
+    if label_is_subject:
+        return
+    marked = facts.markers.objects
+    if facts.markers.unattributed:  # markers without ids: assume they mark the first objects
+        marked = {**marked, **{o: "" for o in ids[: facts.markers.unattributed]}}
+    named_only = [o for o in ids if o not in marked]
+    if not named_only:
+        return
+    seen = scene.noticeable_ids(facts.images)
+    for o in named_only:
+        label = objs[o].label
+        if any(objs[x].label == label for x in ids if x != o):
+            raise Reject("ambiguous_label")
+        if any(x != o and x in objs and objs[x].label == label for x in seen):
+            raise Reject("ambiguous_label")
+
+
+ROLE_LETTERS = "ABCD"  # label_A .. label_D name object_ids[0..3]
+
+
+def _answer_values(facts: Facts, values: dict[str, str]) -> dict[str, str] | None:
+    """Values for a sentence answer in which two marked objects share a label: each such
+    ``label_X`` keeps its marker ("the chair (blue point)"), so the answer says which is meant."""
+    marked = facts.markers.objects
+    roles = [
+        (f"label_{ROLE_LETTERS[i]}", o)
+        for i, o in enumerate(facts.object_ids[: len(ROLE_LETTERS)])
+        if f"label_{ROLE_LETTERS[i]}" in values and (marked.get(o) or "-").split()[0] in COLORS
+    ]
+    seen = Counter(values[k] for k, _ in roles)
+    out = {k: f"{values[k]} ({marked[o]})" for k, o in roles if seen[values[k]] > 1}
+    return {**values, **out} if out else None
+
+
 class Task:
     """Base class of every task (see the module docstring for the contract).
 
@@ -302,6 +382,8 @@ class Task:
             index, skips tasks that declare a requirement; such tasks bring their own tests.
         templates_package: Package whose ``templates/<task>.yaml`` holds the template bank
             (a third-party task names its own package).
+        label_is_subject: The question asks about a label itself (counting), not about one
+            object of it: the uniqueness rule of :func:`check_named_objects` does not apply.
 
     Args:
         params: Overrides of ``defaults`` (unknown keys raise ValueError).
@@ -314,18 +396,26 @@ class Task:
     max_duplicate_streak: ClassVar[int] = 300
     requires: ClassVar[tuple[str, ...]] = ()
     templates_package: ClassVar[str] = "spar3d.tasks"  # its templates/<name>.yaml holds the bank
+    label_is_subject: ClassVar[bool] = False
 
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
         if unknown:
-            raise ValueError(f"task {self.spec.name}: unknown parameters {sorted(unknown)}")
+            raise ConfigError(
+                f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
+                f"{sorted(self.defaults) or 'none'}"
+            )
         self.params: dict[str, float] = {**self.defaults, **(params or {})}
+        # parameters set by the user (recorded in each sample's meta and the resume fingerprint)
+        self.overrides: dict[str, float] = {
+            k: v for k, v in sorted((params or {}).items()) if v != self.defaults[k]
+        }
         self.max_attempts_per_sample = max_attempts_per_sample
         self.templates: TemplateBank = load_templates(
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package
         )
 
-    def input_files(self) -> tuple[str, ...]:
+    def input_files(self) -> Sequence[str | Path]:
         """Files outside the scene index this task reads (e.g. given by an environment
         variable); their content is part of the resume fingerprint of ``spar3d generate``."""
         return ()
@@ -370,6 +460,7 @@ class Task:
             seen.add(key)
             try:
                 facts = self.compute(scene, key)
+                check_named_objects(scene, facts, label_is_subject=self.label_is_subject)
             except Reject as rej:
                 stats.rejected[rej.reason] += 1
                 continue
@@ -413,8 +504,9 @@ class Task:
             meta_extra = {"judge_truth": bool(truth)}
         values["answer"] = answer_text
         question, answer, template_id = self.templates.render(
-            fmt, values, rng, center_note=self.center_note, judge_truth=truth
-        )
+            fmt, values, rng, center_note=self.center_note, judge_truth=truth,
+            answer_values=_answer_values(facts, values) if fmt == "sentence" else None,
+        )  # fmt: skip
         if fmt == "select":
             answer = answer_text
         im0 = [scene.image(i) for i in facts.images]
@@ -443,6 +535,23 @@ class Task:
             "quantities": jsonable(facts.quantities),
             **meta_extra,
         }
+        if self.overrides:
+            sample["meta"]["task_params"] = dict(self.overrides)
+        if facts.markers.objects:  # which object each marker marks
+            sample["meta"]["marked"] = {str(o): w for o, w in facts.markers.objects.items()}
+        if facts.markers.point_objects:  # where each point was drawn, beside the true centre
+            placed = []
+            for obj, pos, fld, elem in facts.markers.point_objects:
+                vis = scene.visible(facts.images[pos], obj)
+                placed.append({
+                    "object_id": obj,
+                    "field": fld,
+                    "element": elem,
+                    "image": pos,
+                    "center_uv": [round(float(x), 1) for x in vis.center_uv],
+                    "drawn_uv": [round(float(x), 1) for x in vis.marker_uv or vis.center_uv],
+                })  # fmt: skip
+            sample["meta"]["point_markers"] = placed
         return sample
 
     def _options(self, facts: Facts, rng: np.random.Generator) -> OptionSet:

@@ -39,11 +39,13 @@ def draw_image_objects(
 
 
 def point_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
-    """The object's centre marker in 0-1000, or ``Reject("center_outside_image")``."""
+    """The object's point marker in 0-1000: its projected 3D centre where the image shows the
+    object there, else the object's visible pixel nearest to it (the surface under the point is
+    always the object's); ``Reject("marker_not_visible")`` when the object has no usable pixel."""
     try:
         return point_norm1000(scene.visible(image, object_id), scene.image(image))
     except MarkerError:
-        raise Reject("center_outside_image") from None
+        raise Reject("marker_not_visible") from None
 
 
 def bbox_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
@@ -55,7 +57,7 @@ def point_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]
     """Centre points of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
     m = Markers()
     for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
-        m.point(color, point_marker(scene, image, o))
+        m.point(color, point_marker(scene, image, o), obj=o)
     return m
 
 
@@ -63,7 +65,7 @@ def bbox_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int])
     """2D boxes of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
     m = Markers()
     for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
-        m.bbox(color, bbox_marker(scene, image, o))
+        m.bbox(color, bbox_marker(scene, image, o), obj=o)
     return m
 
 

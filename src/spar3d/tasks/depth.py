@@ -33,7 +33,7 @@ class DepthPredictionOC(_DepthTask):
 
     spec = TaskSpec(
         name="depth_prediction_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -72,7 +72,7 @@ class DepthPredictionOO(_DepthTask):
 
     spec = TaskSpec(
         name="depth_prediction_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
@@ -127,7 +127,11 @@ def depth_difference_facts(
     la, lb, lc = object_labels
     d_a, d_b, d_c = depths_m
     diff = abs(d_b - d_c)
-    far, near = (lb, lc) if d_b > d_c else (lc, lb)
+    if lb == lc:  # the answer names them: keep the marker colours so it says which is which
+        lb_a, lc_a = f"{lb} (blue point)", f"{lc} (green point)"
+    else:
+        lb_a, lc_a = lb, lc
+    far, near = (lb_a, lc_a) if d_b > d_c else (lc_a, lb_a)
     return Facts(
         images=images,
         object_ids=list(object_ids),

@@ -47,7 +47,7 @@ class DistancePredictionOC(Task):
 
     spec = TaskSpec(
         name="distance_prediction_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -69,7 +69,7 @@ class DistancePredictionOC(Task):
             object_ids=[a],
             values={"label_A": la, "distance_A": metres(dist)},
             answer=NumericAnswer(dist, decimals=1, minimum=0.1),
-            markers=Markers().point("red", point_marker(scene, image, a)),
+            markers=Markers().point("red", point_marker(scene, image, a), obj=a),
             quantities={"distance_m": dist, "objects": object_quantities(scene, image, (a,))},
         )
 
@@ -80,7 +80,7 @@ class DistancePredictionOO(Task):
 
     spec = TaskSpec(
         name="distance_prediction_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),
@@ -117,7 +117,7 @@ class DistanceInferCenterOC(Task):
 
     spec = TaskSpec(
         name="distance_infer_center_oc",
-        version=1,
+        version=2,
         views="S",
         relation="OC",
         formats=("fill", "sentence"),
@@ -192,7 +192,7 @@ class DistanceInferCenterOO(Task):
 
     spec = TaskSpec(
         name="distance_infer_center_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("fill", "select", "sentence"),

@@ -82,7 +82,7 @@ class SpatialImaginationOC(_Imagination):
 
     spec = TaskSpec(
         name="spatial_imagination_oc",
-        version=2,
+        version=3,
         views="S",
         relation="OC",
         formats=("sentence", "select"),
@@ -143,7 +143,7 @@ class SpatialImaginationOO(_Imagination):
 
     spec = TaskSpec(
         name="spatial_imagination_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("sentence", "select"),

@@ -21,19 +21,23 @@ COLORS = ("red", "blue", "green", "yellow")
 
 
 class MarkerError(ValueError):
-    """A marker cannot be placed (e.g. the object's centre projects outside the image)."""
+    """A marker cannot be placed (the object shows no usable pixel in the image)."""
 
 
 def point_norm1000(vis: VisibleObject, image: ImageRecord) -> list[int]:
-    """The object's projected 3D centre as ``[x, y]`` in 0-1000.
+    """Where the object's point marker goes, as ``[x, y]`` in 0-1000: ``vis.marker_uv``, the
+    projected 3D centre when the object's own surface is seen there, else the object's visible
+    pixel nearest to it (see ``spar3d.index.builder``).
 
     Raises:
-        MarkerError: when the centre projects outside the image (or behind the camera).
+        MarkerError: when the object has no usable visible pixel in the image.
     """
-    u, v = vis.center_uv
+    if vis.marker_uv is None:
+        raise MarkerError(f"object {vis.object_id}: no usable visible pixel in {image.frame_id}")
+    u, v = vis.marker_uv
     inside = -0.5 <= u <= image.width - 0.5 and -0.5 <= v <= image.height - 0.5
     if not (np.isfinite(u) and np.isfinite(v) and inside and vis.depth_m > 0):
-        raise MarkerError(f"object {vis.object_id}: centre outside image {image.frame_id}")
+        raise MarkerError(f"object {vis.object_id}: marker outside image {image.frame_id}")
     return [int(x) for x in uv_to_norm1000((u, v), image.width, image.height)]
 
 
@@ -50,23 +54,44 @@ class Markers:
     bboxes: list[tuple[str, list[int], int]] = field(default_factory=list)
     point_list: list[tuple[list[int], int]] = field(default_factory=list)
     bbox_list: list[tuple[list[int], int]] = field(default_factory=list)
+    objects: dict[int, str] = field(default_factory=dict)  # marked object id -> its colour
+    # (object, img_idx, field, element): which field holds each object's point marker
+    point_objects: list[tuple[int, int, str, int]] = field(default_factory=list)
+    unattributed: int = 0  # markers added without an object id (third-party tasks)
 
-    def point(self, color: str, xy: list[int], img_idx: int = 0) -> Markers:
+    def _mark(self, obj: int | None, what: str, img_idx: int = 0) -> None:
+        if obj is None:
+            self.unattributed += 1
+            return
+        self.objects.setdefault(int(obj), what)
+        if what.endswith("point"):
+            color = what.split()[0]
+            fld, elem = (f"{color}_point", 0) if color in COLORS else ("point_list", 0)
+            if fld == "point_list":
+                elem = len(self.point_list) - 1
+            self.point_objects.append((int(obj), img_idx, fld, elem))
+
+    def point(self, color: str, xy: list[int], img_idx: int = 0, obj: int | None = None) -> Markers:
+        """A coloured point; ``obj`` is the object it marks (so the sample knows it is marked)."""
         self._check(color, [c for c, _, _ in self.points])
         self.points.append((color, list(xy), img_idx))
+        self._mark(obj, f"{color} point", img_idx)
         return self
 
-    def bbox(self, color: str, box: list[int], img_idx: int = 0) -> Markers:
+    def bbox(self, color: str, box: list[int], img_idx: int = 0, obj: int | None = None) -> Markers:
         self._check(color, [c for c, _, _ in self.bboxes])
         self.bboxes.append((color, list(box), img_idx))
+        self._mark(obj, f"{color} box")
         return self
 
-    def list_point(self, xy: list[int], img_idx: int = 0) -> Markers:
+    def list_point(self, xy: list[int], img_idx: int = 0, obj: int | None = None) -> Markers:
         self.point_list.append((list(xy), img_idx))
+        self._mark(obj, "point", img_idx)
         return self
 
-    def list_bbox(self, box: list[int], img_idx: int = 0) -> Markers:
+    def list_bbox(self, box: list[int], img_idx: int = 0, obj: int | None = None) -> Markers:
         self.bbox_list.append((list(box), img_idx))
+        self._mark(obj, "box")
         return self
 
     @staticmethod

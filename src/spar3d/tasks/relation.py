@@ -30,7 +30,7 @@ class ObjSpatialRelationOO(Task):
 
     spec = TaskSpec(
         name="obj_spatial_relation_oo",
-        version=1,
+        version=2,
         views="S",
         relation="OO",
         formats=("sentence", "judge", "select"),

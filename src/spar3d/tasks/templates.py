@@ -181,8 +181,11 @@ class TemplateBank:
         *,
         center_note: bool = True,
         judge_truth: bool | None = None,
+        answer_values: dict[str, str] | None = None,
     ) -> tuple[str, str, str]:
         """Pick paraphrases with ``rng`` and fill them; returns (question, answer, template_id).
+
+        ``answer_values`` (default ``values``) fill the answer.
 
         The template id is ``<fmt>:<question id>[+<instruction id>][+<answer id>]``.
         """
@@ -201,7 +204,7 @@ class TemplateBank:
             answer = self.common.judge_answers[bool(judge_truth)]
         elif ft.answers:
             a = ft.answers[int(rng.integers(len(ft.answers)))]
-            answer = fill(a, values, where)
+            answer = fill(a, answer_values or values, where)
             if fmt == "sentence":  # a sentence may open with a label ("towel's depth ...")
                 answer = answer[:1].upper() + answer[1:]
             ids.append(a.id)

@@ -71,7 +71,7 @@ class SpatialVolumeInfer(Task):
                 "volume_cm3": str(volume),
             },  # fmt: skip
             answer=ChoiceAnswer(text),
-            markers=Markers().bbox("red", bbox_marker(scene, image, a)),
+            markers=Markers().bbox("red", bbox_marker(scene, image, a), obj=a),
             quantities={
                 "length_m": length,
                 "width_m": width,

@@ -24,14 +24,22 @@ from spar3d.paths import check_component
 JPEG_QUALITY = 95
 
 
-def with_depth_paths(sample: dict[str, Any]) -> dict[str, Any]:
-    """The sample with SPAR-7M-RGBD's ``depth`` field (one PNG per image) after ``type``."""
+def with_depth_paths(
+    sample: dict[str, Any], missing: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
+    """The sample with SPAR-7M-RGBD's ``depth`` field (one PNG per image) after ``type``.
+
+    ``missing`` holds the colour paths (``<scene>/image_color/<frame>.jpg``) whose frame has no
+    depth image: their entry is ``null``.
+    """
     out: dict[str, Any] = {}
     for k, v in sample.items():
         out[k] = v
         if k == "type":
             out["depth"] = [
-                p.replace("/image_color/", "/image_depth/")
+                None
+                if p in missing
+                else p.replace("/image_color/", "/image_depth/")
                 .replace("/video_color/", "/video_depth/")
                 .rsplit(".", 1)[0]
                 + ".png"
@@ -41,7 +49,11 @@ def with_depth_paths(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def qa_row(
-    sample: dict[str, Any], *, rgbd: bool = False, keep_meta: bool = True
+    sample: dict[str, Any],
+    *,
+    rgbd: bool = False,
+    keep_meta: bool = True,
+    missing_depth: frozenset[str] | set[str] = frozenset(),
 ) -> tuple[tuple[str, str], dict[str, Any]]:
     """``((task, format), row)``: the sample's QA file and the row written for it.
 
@@ -52,7 +64,7 @@ def qa_row(
         key = (sample["type"], sample["meta"]["format"])
     except (KeyError, TypeError):
         raise ValueError(f"sample {sample.get('id')!r}: needs 'type' and 'meta.format'") from None
-    row = with_depth_paths(sample) if rgbd else dict(sample)
+    row = with_depth_paths(sample, missing_depth) if rgbd else dict(sample)
     if not keep_meta:
         row.pop("meta", None)
     return key, row
@@ -102,8 +114,11 @@ def write_scene_shard(
     *,
     rgbd: bool = False,
     keep_meta: bool = True,
+    missing_depth: frozenset[str] | set[str] = frozenset(),
 ) -> ShardGroups:
     """Write one scene's QA rows to ``path`` (atomically), grouped by (task, format).
+
+    ``missing_depth``: colour image paths whose frame has no depth (``depth`` entry null).
 
     Rows are the bytes :func:`write_qa_files` would write, each group contiguous and in sample
     order, so :func:`assemble_qa_files` builds the final files by copying byte ranges.
@@ -113,7 +128,7 @@ def write_scene_shard(
     """
     groups: dict[tuple[str, str], list[bytes]] = defaultdict(list)
     for s in samples:
-        key, row = qa_row(s, rgbd=rgbd, keep_meta=keep_meta)
+        key, row = qa_row(s, rgbd=rgbd, keep_meta=keep_meta, missing_depth=missing_depth)
         # the same serialisation as spar3d.io.write_jsonl, so copied bytes match its files
         line = json.dumps(row, ensure_ascii=False, separators=(", ", ": ")) + "\n"
         groups[key].append(line.encode("utf-8"))
@@ -209,6 +224,7 @@ def write_scene_images(
     frames: Mapping[str, Iterable[str]] | Iterable[str] | None = None,
     *,
     rgbd: bool = False,
+    missing_depth: set[str] | None = None,
 ) -> list[Path]:
     """Copy a scene's keyframes into the layout; returns the written paths.
 
@@ -219,6 +235,9 @@ def write_scene_images(
             :func:`frames_used` returns), a plain iterable (into ``image_color``), or None for
             every keyframe into ``image_color``.
         rgbd: Also write depth PNGs (``image_depth/`` or ``video_depth/``), poses and intrinsics.
+        missing_depth: With ``rgbd``, frames without a depth image are skipped (the rest is
+            written) and their colour paths (``<scene>/<color_dir>/<frame>.jpg``) added here;
+            without this set, a missing depth image is an error.
 
     ``video_idx.txt`` lists the frames under ``video_color/`` in capture order, or every
     keyframe when no sample uses video frames.
@@ -246,8 +265,14 @@ def write_scene_images(
             _write_as(scene_dir / im.color_path, dst, (".jpg", ".jpeg"), "JPEG")
             written.append(dst)
             if rgbd:
-                if not im.depth_path:
-                    raise FileNotFoundError(f"{index.scene_id} frame {im.frame_id}: no depth image")
+                if not im.depth_path or not (scene_dir / im.depth_path).is_file():
+                    if missing_depth is None:
+                        raise FileNotFoundError(
+                            f"{index.scene_id} frame {im.frame_id}: no depth image"
+                        )
+                    missing_depth.add(f"{index.scene_id}/{color_dir}/{im.frame_id}.jpg")
+                    used.append(im)
+                    continue
                 dst = base / COLOR_DIRS[color_dir] / f"{im.frame_id}.png"
                 _write_as(scene_dir / im.depth_path, dst, (".png",), "PNG")
                 written.append(dst)

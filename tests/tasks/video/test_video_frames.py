@@ -44,7 +44,7 @@ def test_appearances_follow_hand_set_visibility(handset_index):
 def test_short_scene_gives_no_sample():
     index = make_handset_index(HANDSET_VIS[:3])  # 3 keyframes < min_frames = 4
     samples, stats = create_task("obj_frame_locate").generate(index, 5, seed=0)
-    assert samples == [] and stats.rejected["no_candidate"] == 1
+    assert samples == [] and stats.rejected["too_few_frames"] == 1
 
 
 def test_frame_text():

@@ -53,7 +53,10 @@ def make_handset_index(
     images = []
     for i, ids in enumerate(vis):
         T = look_at((float(i), -3.0, 1.5), (float(i), 0.0, 0.5))
-        visible = [VisibleObject(o, HANDSET_BOX, 1.0, 3.0, (192.0, 144.0)) for o in ids]
+        visible = [
+            VisibleObject(o, HANDSET_BOX, 1.0, 3.0, (192.0, 144.0), 0.0, (192.0, 144.0))
+            for o in ids
+        ]
         images.append(
             ImageRecord(i, f"f{i:03d}", f"color/{i}.jpg", None, W, H, K.copy(), T, visible)
         )

@@ -382,13 +382,36 @@ class Placer:
                 return idx
         return None
 
+    def beside(self, cat: Category, host: int, tries: int = 12) -> int | None:
+        """A floor object tucked against a side or the back of ``host`` (a small gap), so that
+        the host hides much of it from most viewpoints."""
+        h = self.placed[host]
+        R = rot_z(h.yaw)[:2, :2]
+        half = h.box.size[:2] / 2
+        for _ in range(tries):
+            side = [np.array(v) for v in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0))][
+                int(self.rng.integers(4))
+            ]
+            w, d, ht = sample_size(cat, self.rng)
+            along = float(self.rng.uniform(-0.6, 0.6)) * float(half[0] if side[0] == 0 else half[1])
+            local = (
+                side * (float(np.abs(side) @ half) + FLOOR_GAP + 0.01 + max(w, d) / 2)
+                + np.array([side[1], side[0]]) * along
+            )
+            xy = h.box.center[:2] + R @ local
+            yaw = h.yaw + float(self.rng.uniform(-0.2, 0.2))
+            idx = self._accept(self._make(cat, h.room, xy, 0.0, yaw, (w, d, ht)), FLOOR_GAP)
+            if idx is not None:
+                return idx
+        return None
+
     def place(self, name: str, room: int, budget: int) -> list[int]:
         """Place one object of category ``name`` and, within ``budget`` objects in all, the seats
         that go with tables and desks."""
         cat = CATEGORIES[name]
         if cat.placement == "top":
             idx = self.on_top(cat, room)
-            if idx is None and name == "box":  # boxes also stand on the floor
+            if idx is None and name in ("box", "object"):  # boxes also stand on the floor
                 idx = self.free(cat, room)
         elif cat.placement == "wall" or cat.against_wall:
             idx = self.on_wall(cat, room)
@@ -433,3 +456,32 @@ def populate(placer: Placer, room: int, n_objects: tuple[int, int]) -> None:
         add(FILLERS[int(rng.integers(len(FILLERS)))])
     if count < lo:
         raise RuntimeError(f"synthetic room {room}: placed only {count} of at least {lo} objects")
+
+
+# What real scans hold and a tidy room lacks (added by :func:`add_real_clutter`):
+CLUTTER = "object"  # catch-all label: occludes, counts for uniqueness, never named
+HIDDEN_SMALL = ("trash can", "plant", "box", "chair")  # tucked behind big furniture
+BIG_HOSTS = ("sofa", "bed", "cabinet", "bookshelf", "dresser", "kitchen cabinets", "table",
+             "desk", "refrigerator", "armchair", "tv stand")  # fmt: skip
+
+
+def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (3, 6)) -> None:
+    """Add the situations of real scans to a populated room.
+
+    * catch-all clutter: ``n_clutter`` objects labelled ``"object"`` on surfaces or the floor;
+    * partly hidden same-label distractors: for up to three big pieces of furniture, a small floor
+      object tucked against it, of a label the room already has when it has one (a second
+      trash can behind the sofa), so that only a small part of it shows from most views.
+
+    Furniture placed before keeps its place; the new objects come after it.
+    """
+    rng = placer.rng
+    for _ in range(int(rng.integers(n_clutter[0], n_clutter[1] + 1))):
+        placer.place(CLUTTER, room, 1)
+    present = {p.label for p in placer.placed if p.room == room}
+    hosts = [i for i, p in enumerate(placer.placed) if p.room == room and p.label in BIG_HOSTS]
+    rng.shuffle(hosts)
+    for host in hosts[:3]:
+        same = [n for n in HIDDEN_SMALL if n in present]
+        pool = same or list(HIDDEN_SMALL)
+        placer.beside(CATEGORIES[pool[int(rng.integers(len(pool)))]], host)

@@ -22,7 +22,15 @@ from spar3d.scenes.synthetic.catalog import (
     box,
     shade,
 )
-from spar3d.scenes.synthetic.layout import WALL_T, Placer, Room, WallSegment, make_rooms, populate
+from spar3d.scenes.synthetic.layout import (
+    WALL_T,
+    Placer,
+    Room,
+    WallSegment,
+    add_real_clutter,
+    make_rooms,
+    populate,
+)
 
 F64 = NDArray[np.float64]
 FLOOR_TILE = 0.5  # metres; tiles give the floor texture that flat boxes lack
@@ -218,6 +226,7 @@ def build_world(
     n_objects: tuple[int, int] = (8, 25),
     second_room: bool | None = None,
     subdivide_to_faces: int | None = None,
+    real_clutter: bool = True,
 ) -> SyntheticWorld:
     """Build a furnished room (or two rooms joined by a doorway) from a seed.
 
@@ -227,6 +236,9 @@ def build_world(
         second_room: Add a second room (an L-shape when depths differ); None draws it from the seed.
         subdivide_to_faces: Split long edges until the mesh has at least this many faces
             (ScanNet's ``vh_clean_2`` meshes have a few hundred thousand).
+        real_clutter: Add what real scans hold (:func:`layout.add_real_clutter`): catch-all
+            ``"object"`` clutter and small same-label objects tucked behind big furniture. They
+            are drawn from a stream of their own, so the rest of the world is the same either way.
 
     Returns:
         The world, in the axis-aligned frame with the floor at z = 0.
@@ -240,6 +252,13 @@ def build_world(
     placer = Placer(rng, rooms, walls)
     for r in range(len(rooms)):
         populate(placer, r, n_objects)
+    if real_clutter:
+        placer.rng = np.random.default_rng(
+            [abs(int(seed)), 1]
+        )  # its own stream: the rest stays the same
+        for r in range(len(rooms)):
+            add_real_clutter(placer, r)
+        placer.rng = rng
 
     mb = _MeshBuilder()
     objects: list[WorldObject] = []

@@ -35,7 +35,7 @@ class DepthPredictionOCMV(_DepthMV):
 
     spec = TaskSpec(
         name="depth_prediction_oc_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -75,7 +75,7 @@ class DepthPredictionOOMV(_DepthMV):
 
     spec = TaskSpec(
         name="depth_prediction_oo_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),

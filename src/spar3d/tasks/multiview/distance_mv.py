@@ -42,7 +42,7 @@ class DistancePredictionOCMV(MVTask):
 
     spec = TaskSpec(
         name="distance_prediction_oc_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -77,7 +77,7 @@ class DistancePredictionOOMV(MVTask):
 
     spec = TaskSpec(
         name="distance_prediction_oo_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),
@@ -113,7 +113,7 @@ class DistanceInferCenterOCMV(MVTask):
 
     spec = TaskSpec(
         name="distance_infer_center_oc_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("fill", "select", "sentence"),
@@ -159,7 +159,7 @@ class DistanceInferCenterOOMV(MVTask):
 
     spec = TaskSpec(
         name="distance_infer_center_oo_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("fill", "select", "sentence"),

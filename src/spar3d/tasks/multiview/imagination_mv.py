@@ -109,7 +109,7 @@ class SpatialImaginationOCMV(_ImaginationMV):
 
     spec = TaskSpec(
         name="spatial_imagination_oc_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("sentence", "select"),
@@ -147,7 +147,7 @@ class SpatialImaginationOOMV(_ImaginationMV):
 
     spec = TaskSpec(
         name="spatial_imagination_oo_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("sentence", "select"),

@@ -76,7 +76,7 @@ class SpatialImaginationMapMV(MVTask):
         coords = ", ".join(f"object{i}: ({metres(x)}, {metres(y)})" for i, (x, y) in enumerate(xy))
         markers = Markers()
         for o, pos in zip(ids, positions, strict=True):
-            markers.list_bbox(bbox_marker(scene, views[pos], o), pos)
+            markers.list_bbox(bbox_marker(scene, views[pos], o), pos, obj=o)
         return Facts(
             images=list(views),
             object_ids=list(ids),

@@ -112,7 +112,7 @@ class PositionMatching(Task):
                 "box_B_plain": ", ".join(str(v) for v in box),
             },
             answer=ChoiceAnswer(box_text(box), tuple(texts)),
-            markers=Markers().bbox("red", ref, 0),
+            markers=Markers().bbox("red", ref, 0, obj=obj),
             quantities={
                 "box_first": ref,
                 "box_second": box,

@@ -116,7 +116,7 @@ class ObjSpatialRelationOOMV(MVTask):
 
     spec = TaskSpec(
         name="obj_spatial_relation_oo_mv",
-        version=1,
+        version=2,
         views="MV",
         relation="OO",
         formats=("sentence", "judge", "select"),

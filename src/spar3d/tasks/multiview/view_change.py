@@ -83,7 +83,7 @@ class ViewChangeInfer(Task):
 
     spec = TaskSpec(
         name="view_change_infer",
-        version=1,
+        version=2,
         views="MV",
         relation="OC",
         formats=("fill", "sentence"),

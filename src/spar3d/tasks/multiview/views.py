@@ -90,8 +90,8 @@ def draw_marked(
         k: Number of objects.
         primary_ok: Whether an object may be marked in the primary view.
         spread: With ``k >= 2``, whether the objects must be marked in at least two views.
-        centre_inside: Draw only objects whose 3D centre projects inside the view (point
-            markers need it; drawing them directly saves rejected attempts).
+        centre_inside: Draw only objects a point marker can be placed on in the view (a usable
+            visible pixel; drawing them directly saves rejected attempts).
 
     Returns:
         ``(views, ids, positions)``; ``ids`` is empty when ``tries`` draws found no objects
@@ -126,9 +126,7 @@ def draw_marked(
 
 
 def _centre_inside(scene: SceneView, image: int, obj: int) -> bool:
-    vis, im = scene.visible(image, obj), scene.image(image)
-    u, v = vis.center_uv
-    return vis.depth_m > 0 and -0.5 <= u <= im.width - 0.5 and -0.5 <= v <= im.height - 0.5
+    return scene.visible(image, obj).marker_uv is not None
 
 
 def unpack(key: MVKey) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
@@ -145,7 +143,7 @@ def point_markers(
     """Point markers ``(colour, object id, position)`` in the views they belong to."""
     m = Markers()
     for color, obj, pos in pairs:
-        m.point(color, point_marker(scene, views[pos], obj), pos)
+        m.point(color, point_marker(scene, views[pos], obj), pos, obj=obj)
     return m
 
 
@@ -155,7 +153,7 @@ def bbox_markers(
     """Box markers ``(colour, object id, position)`` in the views they belong to."""
     m = Markers()
     for color, obj, pos in pairs:
-        m.bbox(color, bbox_marker(scene, views[pos], obj), pos)
+        m.bbox(color, bbox_marker(scene, views[pos], obj), pos, obj=obj)
     return m
 
 

@@ -54,7 +54,7 @@ class ObjFrameLocate(VideoTask):
         o, ref = key
         video = self.video(scene)
         others = [f for f in video.appearances[o] if f != ref]
-        markers = Markers().bbox("red", bbox_marker(scene, video.images[ref], o), ref)
+        markers = Markers().bbox("red", bbox_marker(scene, video.images[ref], o), ref, obj=o)
         return self.facts(
             video,
             [o],

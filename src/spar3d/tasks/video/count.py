@@ -18,10 +18,11 @@ from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
 
 
 def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
-    """Label -> ids of its instances, ascending."""
+    """Label -> ids of its instances, ascending (catch-all labels left out: never named)."""
     out: dict[str, list[int]] = defaultdict(list)
     for oid in sorted(scene.objects):
-        out[scene.objects[oid].label].append(oid)
+        if scene.nameable(oid):
+            out[scene.objects[oid].label].append(oid)
     return dict(out)
 
 
@@ -41,6 +42,7 @@ class ObjCount(VideoTask):
         ),
     )
     defaults = {**VIDEO_DEFAULTS, "min_instances": 2.0, "require_all_seen": 1.0, "max_repeats": 2.0}
+    label_is_subject = True  # "how many chairs": every chair is meant
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[str, int] | None:
         if not self.video(scene).images:

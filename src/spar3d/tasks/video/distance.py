@@ -57,6 +57,7 @@ class DistancePredictionOOVideo(VideoTask):
             "distance between the 3D centres of the red and blue objects, marked in two "
             "different frames of the video (m)"
         ),
+        version=2,  # 2: point markers on the visible surface
     )
     defaults = {**VIDEO_DEFAULTS, "min_distance_m": 0.3}
     center_note = True
@@ -75,8 +76,8 @@ class DistancePredictionOOVideo(VideoTask):
             raise Reject("same_frame")  # the video task marks the two objects in different frames
         dist = _centre_distance(scene, a, b, self.params["min_distance_m"])
         video = self.video(scene)
-        markers = Markers().point("red", point_marker(scene, video.images[fa], a), fa)
-        markers.point("blue", point_marker(scene, video.images[fb], b), fb)
+        markers = Markers().point("red", point_marker(scene, video.images[fa], a), fa, obj=a)
+        markers.point("blue", point_marker(scene, video.images[fb], b), fb, obj=b)
         la, lb = labels(scene, (a, b))
         return self.facts(
             video,
@@ -102,6 +103,7 @@ class DistanceInferCenterOOVideo(VideoTask):
             "objectA and object0..object{n-1} are marked by a point list over the video; which "
             "listed object's 3D centre is closest to objectA's"
         ),
+        version=2,  # 2: point markers on the visible surface
     )
     defaults = {
         **VIDEO_DEFAULTS,
@@ -126,9 +128,9 @@ class DistanceInferCenterOOVideo(VideoTask):
         if dists[int(order[1])] - dists[best] < self.params["min_distance_gap_m"]:
             raise Reject("distance_gap_too_small")
         video = self.video(scene)
-        markers = Markers().list_point(point_marker(scene, video.images[fa], a), fa)
+        markers = Markers().list_point(point_marker(scene, video.images[fa], a), fa, obj=a)
         for c, fc in cands:
-            markers.list_point(point_marker(scene, video.images[fc], c), fc)
+            markers.list_point(point_marker(scene, video.images[fc], c), fc, obj=c)
         names = [f"object{i}" for i in range(len(cands))]
         cand_labels = labels(scene, [c for c, _ in cands])
         return self.facts(

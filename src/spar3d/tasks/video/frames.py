@@ -16,7 +16,15 @@ from typing import Any
 import numpy as np
 
 from spar3d.index.records import SceneIndex
-from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, SceneView, Task, TaskSpec
+from spar3d.tasks.base import (
+    ChoiceAnswer,
+    Facts,
+    NumericAnswer,
+    SceneView,
+    Task,
+    TaskSpec,
+    TaskStats,
+)
 from spar3d.tasks.markers import Markers
 
 VIDEO_DIR = "video_color"
@@ -113,6 +121,16 @@ class VideoTask(Task):
     defaults = dict(VIDEO_DEFAULTS)
     center_note = False
     _video_cache: tuple[SceneView, Video] | None = None  # the last scene's video
+
+    def generate(self, index: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], TaskStats]:
+        """The engine's loop, or no sample with the reason ``too_few_frames`` when the scene has
+        fewer than ``min_frames`` keyframes."""
+        scene = index if isinstance(index, SceneView) else SceneView(index)
+        if not self.video(scene).images:
+            stats = TaskStats()
+            stats.rejected["too_few_frames"] += 1
+            return [], stats
+        return super().generate(scene, n, seed)
 
     def video(self, scene: SceneView) -> Video:
         """The scene's video (cached for the last scene seen)."""

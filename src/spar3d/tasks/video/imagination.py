@@ -78,7 +78,7 @@ class _VideoImagination(VideoTask):
         markers = Markers()
         if not self.hard:
             for color, (o, f) in zip(ROLE_COLORS, key, strict=False):
-                markers.bbox(color, bbox_marker(scene, video.images[f], o), f)
+                markers.bbox(color, bbox_marker(scene, video.images[f], o), f, obj=o)
         names = labels(scene, ids)
         # label_C moved-to, label_B faced, label_A target, label_D reference (single-view names)
         values = {"label_C": names[0], "label_B": names[1], "label_A": names[2]}
@@ -116,6 +116,7 @@ def _spec(name: str, rel: str, n: int, hard: bool) -> TaskSpec:
             f"observer moves to green's (object0) centre facing blue (object1), pitch <= "
             f"max_pitch_deg: {what} after the move; objects {how}"
         ),
+        version=1 if hard else 2,  # 2: same-label boxed objects keep their colour in answers
     )
 
 

@@ -126,16 +126,19 @@ def _by_scan(path: str, mtime_ns: int) -> dict[str, list[RxrInstruction]]:
     return out
 
 
-def guide_files() -> list[Path]:
-    """The existing files named by ``SPAR3D_RXR_GUIDE``."""
+def guide_files(paths: list[Path] | None = None) -> list[Path]:
+    """The existing files among ``paths`` (``generate --rxr-guide``), or named by
+    ``SPAR3D_RXR_GUIDE`` when ``paths`` is None."""
+    if paths is not None:
+        return [Path(p) for p in paths if Path(p).is_file()]
     raw = os.environ.get(ENV_GUIDE, "")
     return [Path(p) for p in raw.split(os.pathsep) if p.strip() and Path(p).is_file()]
 
 
-def instructions_for(scene_id: str) -> list[RxrInstruction]:
+def instructions_for(scene_id: str, paths: list[Path] | None = None) -> list[RxrInstruction]:
     """English RxR instructions of the scan the scene belongs to, by instruction id."""
     found: dict[int, RxrInstruction] = {}
-    for f in guide_files():
+    for f in guide_files(paths):
         for scan, recs in _by_scan(str(f), f.stat().st_mtime_ns).items():
             if scene_id == scan or scene_id.startswith(scan + "_"):
                 found.update((r.instruction_id, r) for r in recs)
@@ -210,10 +213,11 @@ class NavVideo(VideoTask):
         ),
     )
     defaults = {**VIDEO_DEFAULTS, "min_frames": 2.0, "min_masked": 1.0, "max_masked": 3.0}
+    guide_paths: list[Path] | None = None  # RxR guide files; None: SPAR3D_RXR_GUIDE
 
-    def input_files(self) -> tuple[str, ...]:
-        """The RxR guide files named by ``SPAR3D_RXR_GUIDE``."""
-        return tuple(str(f) for f in guide_files())
+    def input_files(self) -> list[Path]:
+        """The RxR guide files this task reads (part of ``generate``'s resume fingerprint)."""
+        return guide_files(self.guide_paths)
 
     def unavailable(self, scene: SceneView) -> str | None:
         """What is missing for this scene (a message naming it), or None when the task can run."""
@@ -222,12 +226,13 @@ class NavVideo(VideoTask):
 
     def skip_reason(self, scene: SceneView) -> tuple[str, str] | None:
         """``(reason tag, message)`` when the data the task needs is missing, else None."""
-        if not guide_files():
+        if not guide_files(self.guide_paths):
             return (
                 "skipped_no_rxr_guide",
-                f"RxR guide annotations not found: set {ENV_GUIDE} to rxr_<split>_guide.jsonl(.gz)",
+                "RxR guide annotations not found: pass --rxr-guide or set "
+                f"{ENV_GUIDE} to rxr_<split>_guide.jsonl(.gz)",
             )
-        recs = instructions_for(scene.scene_id)
+        recs = instructions_for(scene.scene_id, self.guide_paths)
         if not recs:
             return (
                 "skipped_no_rxr_instructions_for_scan",
@@ -256,7 +261,7 @@ class NavVideo(VideoTask):
         return [], stats
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[int, tuple[int, ...]] | None:
-        recs = instructions_for(scene.scene_id)
+        recs = instructions_for(scene.scene_id, self.guide_paths)
         if not recs:
             return None
         r = recs[int(rng.integers(len(recs)))]
@@ -274,7 +279,9 @@ class NavVideo(VideoTask):
         if not slots:
             raise Reject("too_few_action_words")
         rec = next(
-            r for r in instructions_for(scene.scene_id) if r.instruction_id == instruction_id
+            r
+            for r in instructions_for(scene.scene_id, self.guide_paths)
+            if r.instruction_id == instruction_id
         )
         frames = path_frames(scene.index, rec.path)
         if frames is None:

@@ -1,4 +1,7 @@
-"""Making a folder of synthetic ScanNet-layout scenes, resumable, with a progress bar."""
+"""Making a folder of synthetic ScanNet-layout scenes, resumable, with a progress bar.
+
+Each scene is a :mod:`spar3d.pipeline` job (``resumed`` when its done-marker matches the
+settings, ``failed`` with the error, the other scenes still made)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from spar3d.errors import Spar3dError
+from spar3d.pipeline import Resumed, SerialExecutor, run_jobs
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
 from spar3d.scenes.synthetic.world import build_world
 
@@ -80,25 +85,31 @@ def synthesize(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
+    failed: dict[str, str] = {}
     with Progress(*columns, disable=not progress) as bar:
         scenes_task = bar.add_task("scenes", total=n_scenes)
         frames_task = bar.add_task("frames", total=n_frames)
-        for k in range(n_scenes):
+
+        def make(k: int) -> Path | Resumed[Path]:
             params = _params(seed, k, n_frames, width, height)
             folder = out / scene_id(k)
-            if not is_complete(folder, params):
-                bar.reset(frames_task, total=n_frames, description=f"frames of {scene_id(k)}")
-                s = scene_seed(seed, k)
-                write_scannet_scene(
-                    build_world(s),
-                    out,
-                    scene_id(k),
-                    n_frames,
-                    width,
-                    height,
-                    seed=s,
-                    on_frame=lambda: bar.advance(frames_task),
-                )
-            folders.append(folder)
+            if is_complete(folder, params):
+                return Resumed(folder)
+            bar.reset(frames_task, total=n_frames, description=f"frames of {scene_id(k)}")
+            s = scene_seed(seed, k)
+            return write_scannet_scene(
+                build_world(s), out, scene_id(k), n_frames, width, height, seed=s,
+                on_frame=lambda: bar.advance(frames_task),
+            )  # fmt: skip
+
+        # Serial: the frame bar follows one scene at a time (scenes are independent, so a
+        # failing one is reported after the others are made).
+        for outcome in run_jobs(make, range(n_scenes), SerialExecutor()):
+            if outcome.value is None:
+                failed[scene_id(outcome.item)] = outcome.error
+            else:
+                folders.append(outcome.value)
             bar.advance(scenes_task)
+    if failed:
+        raise Spar3dError(f"{len(failed)} synthetic scene(s) failed: {failed}")
     return folders

@@ -30,10 +30,18 @@ def _eager_app() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     eager.callback()(app.registered_callback.callback)  # type: ignore[union-attr]
-    for module in dict.fromkeys(m for m, _ in LAZY_COMMANDS.values()):
-        import importlib
+    import importlib
+    import pkgutil
 
-        importlib.import_module(f"spar3d.cli.{module}").register(eager)
+    import spar3d.cli as cli_pkg
+
+    lazy = list(dict.fromkeys(m for m, _ in LAZY_COMMANDS.values()))
+    others = sorted(i.name for i in pkgutil.iter_modules(cli_pkg.__path__)
+                    if i.name not in lazy and i.name != "main" and not i.name.startswith("_"))  # fmt: skip
+    for module in [*lazy, *others]:  # the lazy group lists its table first, then the others
+        register = getattr(importlib.import_module(f"spar3d.cli.{module}"), "register", None)
+        if callable(register):
+            register(eager)
     return eager
 
 

@@ -59,7 +59,10 @@ def test_lazy_help_is_the_eager_help() -> None:
     lazy = runner.invoke(app, ["--help"], env=env)
     eager = runner.invoke(_eager_app(), ["--help"], env=env)
     assert lazy.exit_code == eager.exit_code == 0
-    assert lazy.output == eager.output
+    assert lazy.output == eager.output, (
+        "spar3d --help differs from the commands' own help: update the one-line help (first "
+        "docstring paragraph) of the changed command in spar3d.cli.main.LAZY_COMMANDS"
+    )
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["tasks", "--help"], ["bench", "build", "--help"]])

@@ -156,3 +156,26 @@ def test_a_crafted_journal_cannot_move_files_outside(tmp_path: Path) -> None:
     with pytest.raises(UnsafeInputError):
         recover_commit(tmp_path / "inner")
     assert (tmp_path / "victim").read_text() == "keep"
+
+
+def test_copied_images_are_checked_cheaply(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from spar3d.errors import InputError
+    from spar3d.writers.spar7m import check_image_file
+
+    good = tmp_path / "good.jpg"
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(good, quality=90)
+    check_image_file(good, "JPEG")
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(good.read_bytes()[:-2])  # the end-of-image marker is lost
+    with pytest.raises(InputError, match=r"cut\.jpg: truncated JPEG"):
+        check_image_file(cut, "JPEG")
+    png = tmp_path / "png.jpg"
+    Image.new("RGB", (8, 8)).save(png, format="PNG")
+    with pytest.raises(InputError, match=r"png\.jpg: expected a JPEG image, the file holds PNG"):
+        check_image_file(png, "JPEG")
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not an image at all")
+    with pytest.raises(InputError, match=r"junk\.jpg: not a readable image"):
+        check_image_file(junk, "JPEG")

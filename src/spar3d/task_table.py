@@ -15,6 +15,7 @@ field                     who reads it
 ``display``               reports and ``score`` tables: column position (paper order)
 ``marker_order``          :mod:`spar3d.markers.draw`: colour order of ``point_img_idx`` entries
 ``labelled_boxes``        :mod:`spar3d.markers.draw`: boxes labelled ``object0, object1, ...``
+``verify``                ``spar3d verify``: how the answer is recomputed from the 3D boxes
 ========================  ==================================================================
 
 :class:`spar3d.tasks.base.TaskSpec` derives ``bench_level`` and ``metric`` from the row (metric
@@ -35,17 +36,20 @@ This module imports nothing beyond the standard library so every consumer can re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from spar3d.errors import ConfigError
 from spar3d.registry import RegistryError
 
 SPAR_BENCH = "spar-bench"
+#: The BEV cognitive-map probe (SPAR section 4.4): one task, scored by :mod:`spar3d.probe.score`.
+BEV_PROBE = "bev-probe"
+BEV_PROBE_TASK = "bev_probe"
 LEVEL_NAMES: tuple[str, ...] = ("Low", "Medium", "High")
 MARKER_COLORS: tuple[str, ...] = ("red", "blue", "green", "yellow")
 
 #: Scoring kind -> the metric name listed in the task catalog (``spar3d tasks``).
-KIND_METRICS: dict[str, str] = {"numeric": "MRA", "choice": "Acc", "vci": "VCI"}
+KIND_METRICS: dict[str, str] = {"numeric": "MRA", "choice": "Acc", "vci": "VCI", "bev": "APE"}
 
 #: lmms-eval ``sparbench`` post-prompts (see docs/scoring.md, "Prompts").
 NUMERIC_POST = "Please answer the question using a single word or phrase."
@@ -73,6 +77,10 @@ class TaskRow:
         marker_order: Colours in the order of the ``point_img_idx`` / ``bbox_img_idx`` entries,
             where it is not the order of the marker fields in the sample (SPAR's drawing code).
         labelled_boxes: Whether box markers get ``object0, object1, ...`` labels.
+        verify: How ``spar3d verify`` recomputes the answer: a rule and the marker colours it
+            reads, e.g. ``("depth", "blue")``, ``("dist_oo", "red", "blue")``,
+            ``("closer", "red", "blue", "green")``, ``("relation_oo", "red", "blue")``,
+            ``("relation_oc",)``; empty: no recomputation (see docs/verify.md).
     """
 
     task: str
@@ -85,6 +93,7 @@ class TaskRow:
     display: int | None = None
     marker_order: tuple[str, ...] = ()
     labelled_boxes: bool = False
+    verify: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         where = f"task row {self.task!r}"
@@ -180,6 +189,12 @@ def marker_order(task: str) -> tuple[str, ...]:
     return row.marker_order if row else ()
 
 
+def verify_rule(task: str) -> tuple[str, ...]:
+    """How ``spar3d verify`` recomputes a task's answer (:attr:`TaskRow.verify`); empty: not."""
+    row = TASK_TABLE.get(task)
+    return row.verify if row else ()
+
+
 def boxes_labelled(task: str) -> bool:
     """Whether a task's box markers carry ``object0, object1, ...`` labels."""
     row = TASK_TABLE.get(task)
@@ -240,3 +255,32 @@ for _row in (
 ):
     register_row(_row)
 del _row
+
+# --- spar3d verify: the answer recomputed from the 3D boxes (docs/verify.md) ------------------
+for _task, _rule in (
+    ("depth_prediction_oc", ("depth", "blue")),
+    ("depth_prediction_oc_mv", ("depth", "blue")),
+    ("depth_prediction_oo", ("depth_diff", "blue", "green")),
+    ("depth_prediction_oo_mv", ("depth_diff", "blue", "green")),
+    ("distance_prediction_oc", ("dist_cam", "red")),
+    ("distance_prediction_oc_mv", ("dist_cam", "red")),
+    ("distance_prediction_oo", ("dist_oo", "red", "blue")),
+    ("distance_prediction_oo_mv", ("dist_oo", "red", "blue")),
+    ("distance_prediction_oo_video", ("dist_oo", "red", "blue")),
+    ("distance_infer_center_oo", ("closer", "red", "blue", "green")),
+    ("distance_infer_center_oo_mv", ("closer", "red", "blue", "green")),
+    ("obj_spatial_relation_oo", ("relation_oo", "red", "blue")),
+    ("obj_spatial_relation_oo_mv", ("relation_oo", "red", "blue")),
+    ("obj_spatial_relation_oc_mv", ("relation_oc",)),
+):
+    register_row(replace(TASK_TABLE.get(_task) or TaskRow(_task), verify=_rule), replace=True)
+del _task, _rule
+
+# --- The BEV probe (spar3d.probe; docs/cli/probe.md) ------------------------------------------
+# Its question states the frame rules and the answer format; the suffix asks for nothing else.
+# The APE is a distance, not a per-sample score: spar3d.probe.score scores it, not the
+# SPAR-Bench scorer's per-mode metrics.
+register_row(
+    TaskRow(BEV_PROBE_TASK, BEV_PROBE, "bev", None, "fill", "Answer with the coordinates only.",
+            None, 0)  # fmt: skip
+)

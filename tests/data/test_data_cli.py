@@ -56,7 +56,7 @@ def test_export_show_stats(tree: Path) -> None:
     _run("export", str(tree), "--format", "sharegpt", "--out", "sg", "--limit", "3")
     assert len(json.loads(Path("sg/spar3d.json").read_text())) == 3
     _run("show", str(tree), "--out", "gal", "--per-file", "1")
-    assert "scene_00000_0" in Path("gal/index.html").read_text()
+    assert Path("gal/index.html").is_file() and "scene_00000_0" in Path("gal/data.js").read_text()
     out = _run("stats", str(tree), "--out", "st")
     assert "23" in out and Path("st/counts.png").exists()
     result = CliRunner().invoke(app, ["export", str(tree), "--format", "csv", "--out", "x"])

@@ -139,6 +139,36 @@ def test_draw_sample_loads_from_images_root(tmp_path: Path) -> None:
         draw_sample({"id": "y", "image": ["sc/1.png"]}, tmp_path)
 
 
+def test_cached_label_patch_equals_drawing_in_place() -> None:
+    """Labels are rendered once and pasted; the pixels equal PIL drawing rectangle and text at
+    the clamped place (reference drawn here with ImageDraw directly), on images of every size
+    and at places that push the label against the borders."""
+    import numpy as np
+    from PIL import ImageDraw
+
+    from spar3d.markers.draw import LABEL_TEXT, _font, draw_label, label_size_px
+
+    def reference(image, xy, text, color):
+        draw = ImageDraw.Draw(image)
+        font = _font(label_size_px(image.height))
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        w, h = right - left + 8, bottom - top + 8
+        x = min(max(0, int(xy[0])), max(0, image.width - w))
+        y = min(max(0, int(xy[1])), max(0, image.height - h))
+        draw.rectangle([x, y, x + w, y + h], fill=color)
+        draw.text((x + 4 - left, y + 4 - top), text, fill=LABEL_TEXT, font=font)
+
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        width, height = [(320, 240), (640, 480), (1296, 968), (60, 30)][k % 4]
+        base = Image.fromarray(rng.integers(0, 255, (height, width, 3), dtype=np.uint8))
+        a, b = base.copy(), base.copy()
+        xy = (float(rng.uniform(-50, width + 50)), float(rng.uniform(-50, height + 50)))
+        reference(a, xy, f"object{k % 12}", (0, 0, 255))
+        draw_label(b, xy, f"object{k % 12}", (0, 0, 255))
+        assert np.array_equal(np.asarray(a), np.asarray(b)), (width, height, xy)
+
+
 def test_draw_sample_refuses_paths_outside_the_images_root(tmp_path: Path) -> None:
     root = tmp_path / "images"
     (root / "sc").mkdir(parents=True)

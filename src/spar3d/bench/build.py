@@ -16,7 +16,7 @@ Markers are drawn into the images (benchmark images carry them, docs/formats.md 
 :mod:`spar3d.markers.draw`, and the rows are written as Parquet with exactly SPAR-Bench's
 columns ``id, img_type, format_type, task, source, image, question, answer`` plus the Hugging Face
 feature metadata that makes ``datasets.load_dataset("parquet", ...)`` decode ``image`` as a list
-of images. Provenance (``meta`` of each sample, the original sample id) goes to a sidecar
+of images. Provenance (``meta`` of each sample, the original sample id, its marker fields) goes to a sidecar
 ``provenance.jsonl`` keyed by the integer id, so the Parquet keeps SPAR-Bench's schema.
 """
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,17 @@ from spar3d.bench.scoring.tasks import ALL_TASKS
 from spar3d.data.layout import images_root, scan_tree
 from spar3d.data.sample import question_answer, scene_of
 from spar3d.errors import ConfigError, InputError
-from spar3d.io import file_set, locks_output, read_jsonl, write_json, write_jsonl
+from spar3d.io import (
+    FileSet,
+    atomic_open,
+    file_set,
+    locks_output,
+    read_jsonl,
+    write_json,
+    write_jsonl,
+)
 from spar3d.task_table import bench_row
+from spar3d.verify.inputs import marker_fields
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
 NUMERIC_BINS = 4
@@ -72,12 +81,14 @@ class BuildSummary:
         counts: Samples per task.
         available: Candidate samples per task in the split.
         missing: Bench tasks with no candidates at all.
+        excluded: Candidates per task left out because a flags file flags them.
     """
 
     path: Path
     counts: dict[str, int] = field(default_factory=dict)
     available: dict[str, int] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
 
 
 def _stratum_keys(task: str, answers: list[str]) -> list[str]:
@@ -128,10 +139,113 @@ def balanced_pick(
     return picked
 
 
-def _png_bytes(image: Any) -> bytes:
+IMAGE_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "PNG": ("png", {"optimize": False}),
+    "JPEG": ("jpg", {"quality": 95}),
+}
+
+
+def encode_image(image: Any, fmt: str = "PNG") -> bytes:
+    """A PIL image as PNG (lossless) or JPEG (quality 95) bytes for a bench row's ``image``."""
+    _, options = IMAGE_FORMATS[fmt]
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=False)
+    image.save(buf, format=fmt, **options)
     return buf.getvalue()
+
+
+ROW_GROUP_ROWS = 64  # small row groups: a reader can fetch one sample's images cheaply
+
+
+def image_cells(images: Iterable[Any], row_id: int, fmt: str = "PNG") -> list[dict[str, Any]]:
+    """The ``image`` cell of a row: ``{bytes, path}`` structs, as ``datasets`` stores images.
+
+    ``images`` are PIL images (encoded as ``fmt``) or already-encoded PNG / JPEG bytes (kept).
+    """
+    cells = []
+    for k, im in enumerate(images):
+        if isinstance(im, bytes):
+            ext = "jpg" if im[:2] == b"\xff\xd8" else "png"
+            data = im
+        else:
+            ext, data = IMAGE_FORMATS[fmt][0], encode_image(im, fmt)
+        cells.append({"bytes": data, "path": f"{row_id}_{k}.{ext}"})
+    return cells
+
+
+def empty_rows() -> dict[str, list[Any]]:
+    return {c: [] for c in BENCH_COLUMNS}
+
+
+def append_row(
+    rows: dict[str, list[Any]],
+    row_id: int,
+    task: str,
+    source: str,
+    images: list[Any],
+    question: str,
+    answer: str,
+    *,
+    fmt: str = "PNG",
+) -> None:
+    """Append one benchmark row; ``images`` are PIL images (markers drawn) or encoded bytes."""
+    rows["id"].append(row_id)
+    rows["img_type"].append("multi-view" if len(images) > 1 else "single-view")
+    rows["format_type"].append(bench_format(task))
+    rows["task"].append(task)
+    rows["source"].append(source)
+    rows["image"].append(image_cells(images, row_id, fmt))
+    rows["question"].append(question)
+    rows["answer"].append(answer)
+
+
+def write_bench(
+    out_dir: str | Path,
+    rows: dict[str, list[Any]],
+    provenance: list[dict[str, Any]],
+    info: dict[str, Any],
+) -> Path:
+    """Write a benchmark folder: the Parquet under ``data/``, ``provenance.jsonl`` and
+    ``bench_info.json``, committed together (:func:`spar3d.io.file_set`); returns the Parquet."""
+    out_dir = Path(out_dir)
+    path = out_dir / "data" / PARQUET_NAME
+    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
+        write_bench_parquet(path, rows, files=staged)
+        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
+        write_json(
+            out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)}, files=staged
+        )
+    return path
+
+
+def write_bench_parquet(
+    path: str | Path, rows: dict[str, list[Any]], files: FileSet | None = None
+) -> Path:
+    """Write benchmark rows as Parquet with SPAR-Bench's columns and HF feature metadata
+    (atomically, or staged in ``files`` to change together with the sidecar files)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("img_type", pa.string()),
+            ("format_type", pa.string()),
+            ("task", pa.string()),
+            ("source", pa.string()),
+            ("image", image_type),
+            ("question", pa.string()),
+            ("answer", pa.string()),
+        ],
+        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+    )
+    table = pa.Table.from_pydict(rows, schema=schema)
+    # Encoded images do not compress: skipping snappy on their bytes saves most of the write.
+    compression = {c: "snappy" for c in BENCH_COLUMNS if c != "image"}
+    compression.update({"image.list.element.bytes": "none", "image.list.element.path": "snappy"})
+    with files.open(path, "wb") if files is not None else atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS, compression=compression)
+    return Path(path)
 
 
 @locks_output("out_dir", "spar3d bench build")
@@ -145,11 +259,13 @@ def build_bench(
     variant: str = "full",
     tasks: Iterable[str] | None = None,
     seed: int = 0,
+    exclude: Collection[str] | None = None,
 ) -> BuildSummary:
-    """Sample, draw markers and write the benchmark Parquet (see the module docstring)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """Sample, draw markers and write the benchmark Parquet (see the module docstring).
 
+    ``exclude`` holds sample keys ``<source>/<split>/<task>/<format>/<id>`` (the keys of a
+    ``spar3d verify`` flags file) that are left out before sampling.
+    """
     from spar3d.markers.draw import draw_sample
 
     if variant not in VARIANTS:
@@ -167,13 +283,16 @@ def build_bench(
     out_dir = Path(out_dir)
     summary = BuildSummary(out_dir / "data" / PARQUET_NAME)
     rng = np.random.default_rng(seed)
-    rows: dict[str, list[Any]] = {c: [] for c in BENCH_COLUMNS}
+    rows = empty_rows()
     provenance: list[dict[str, Any]] = []
     next_id = 0
     for task in wanted:
         cands: list[tuple[str, dict[str, Any], str]] = []
         for f in (f for f in files if f.task == task):
             for s in read_jsonl(f.path):
+                if exclude and f"{f.source}/{split}/{task}/{f.format}/{s.get('id')}" in exclude:
+                    summary.excluded[task] = summary.excluded.get(task, 0) + 1
+                    continue
                 cands.append((f.source, s, str(f.path)))
         summary.available[task] = len(cands)
         if not cands:
@@ -191,20 +310,7 @@ def build_bench(
             source, sample, _ = cands[i]
             question, answer = qa[i]
             drawn = draw_sample(sample, images_root(root, source))
-            n_img = len(drawn)
-            rows["id"].append(next_id)
-            rows["img_type"].append("multi-view" if n_img > 1 else "single-view")
-            rows["format_type"].append(bench_format(task))
-            rows["task"].append(task)
-            rows["source"].append(source)
-            rows["image"].append(
-                [
-                    {"bytes": _png_bytes(im), "path": f"{next_id}_{k}.png"}
-                    for k, im in enumerate(drawn)
-                ]
-            )
-            rows["question"].append(question)
-            rows["answer"].append(answer)
+            append_row(rows, next_id, task, source, drawn, question, answer)
             provenance.append(
                 {
                     "id": next_id,
@@ -213,42 +319,25 @@ def build_bench(
                     "source": source,
                     "image": sample.get("image"),
                     "meta": sample.get("meta", {}),
+                    "markers": marker_fields(sample),
                 }
             )
             next_id += 1
         summary.counts[task] = len(picked)
-    image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
-    schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("img_type", pa.string()),
-            ("format_type", pa.string()),
-            ("task", pa.string()),
-            ("source", pa.string()),
-            ("image", image_type),
-            ("question", pa.string()),
-            ("answer", pa.string()),
-        ],
-        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+    write_bench(
+        out_dir,
+        rows,
+        provenance,
+        {
+            "root": str(root),
+            "split": split,
+            "variant": variant,
+            "per_task": n_per_task,
+            "seed": seed,
+            "counts": summary.counts,
+            "available": summary.available,
+            "missing": summary.missing,
+            "excluded": summary.excluded,
+        },
     )
-    table = pa.Table.from_pydict(rows, schema=schema)
-    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
-        with staged.open(summary.path, "wb") as fh:
-            pq.write_table(table, fh)
-        write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
-        write_json(
-            out_dir / "bench_info.json",
-            {
-                "root": str(root),
-                "split": split,
-                "variant": variant,
-                "per_task": n_per_task,
-                "seed": seed,
-                "counts": summary.counts,
-                "available": summary.available,
-                "missing": summary.missing,
-                "columns": list(BENCH_COLUMNS),
-            },
-            files=staged,
-        )
     return summary

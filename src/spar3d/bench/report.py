@@ -112,6 +112,23 @@ class Intervals:
     seed: int
 
 
+def resample_indices(rng: np.random.Generator, n: int, n_boot: int) -> np.ndarray:
+    """``(n_boot, n)`` indices of ``n`` items drawn with replacement, one row per replicate."""
+    return rng.integers(0, n, size=(n_boot, n))
+
+
+def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float] | None:
+    """The percentile-bootstrap interval of a statistic's replicates (NaN replicates ignored);
+    None when every replicate is NaN."""
+    x = np.asarray(replicates, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return None
+    alpha = (1.0 - confidence) / 2.0
+    lo, hi = np.quantile(x, [alpha, 1.0 - alpha])
+    return float(lo), float(hi)
+
+
 def bootstrap_intervals(
     result: ScoreResult, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> Intervals:
@@ -130,15 +147,12 @@ def bootstrap_intervals(
     reps = np.empty((n_boot, len(names)))
     for j, task in enumerate(names):
         x = np.asarray(by_task[task], dtype=np.float64)
-        reps[:, j] = x[rng.integers(0, len(x), size=(n_boot, len(x)))].mean(axis=1) * 100.0
-    alpha = (1.0 - confidence) / 2.0
+        reps[:, j] = x[resample_indices(rng, len(x), n_boot)].mean(axis=1) * 100.0
 
     def interval(cols: list[int]) -> tuple[float, float] | None:
         if not cols:
             return None
-        agg = reps[:, cols].mean(axis=1)
-        lo, hi = np.quantile(agg, [alpha, 1.0 - alpha])
-        return float(lo), float(hi)
+        return percentile_interval(reps[:, cols].mean(axis=1), confidence)
 
     tasks = {t: interval([j]) for j, t in enumerate(names)}
     levels = {

@@ -19,6 +19,9 @@ def build_command(
     tasks: str | None = typer.Option(None, help="Comma-separated subset of the 20 bench tasks."),
     source: list[str] | None = typer.Option(None, help="Sources to use (default: all)."),
     seed: int = typer.Option(0, help="Sampling seed."),
+    exclude_flagged: Path | None = typer.Option(
+        None, help="Flags JSONL from `spar3d verify`: leave every flagged sample out."
+    ),
 ) -> None:
     """Sample N per task (balanced over scenes, answer letters and numeric ranges), draw the
     markers into the images and write Parquet with SPAR-Bench's columns."""
@@ -27,6 +30,11 @@ def build_command(
 
     from spar3d.bench.build import build_bench
 
+    exclude = None
+    if exclude_flagged is not None:
+        from spar3d.verify import read_flagged_keys
+
+        exclude = read_flagged_keys(exclude_flagged)
     summary = build_bench(
         root,
         out,
@@ -36,6 +44,7 @@ def build_command(
         variant="tiny" if tiny else "full",
         tasks=tasks.split(",") if tasks else None,
         seed=seed,
+        exclude=exclude,
     )
     table = Table(title=f"benchmark: {summary.path}")
     table.add_column("task")
@@ -45,6 +54,9 @@ def build_command(
         table.add_row(task, str(summary.counts.get(task, 0)), str(avail))
     console = Console()
     console.print(table)
+    if summary.excluded:
+        n = sum(summary.excluded.values())
+        console.print(f"left out {n} flagged candidate(s) listed in {exclude_flagged}")
     if summary.missing:
         console.print(f"[yellow]no candidates for: {', '.join(summary.missing)}")
     console.print(

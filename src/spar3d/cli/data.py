@@ -146,7 +146,9 @@ def export_command(
 
 
 def show_command(
-    src: Annotated[Path, typer.Argument(help="SPAR-7M root or a JSONL.")],
+    src: Annotated[
+        Path, typer.Argument(help="SPAR-7M root, a JSONL, a benchmark or a run folder.")
+    ],
     out: Annotated[Path, typer.Option(help="Folder for index.html and thumbnails.")],
     per_file: Annotated[
         int, typer.Option(help="Samples per QA file (per JSONL: the first N).")
@@ -157,14 +159,29 @@ def show_command(
     ] = None,
     split: Annotated[str, typer.Option(help="Split of a tree.")] = "train",
     images_root: Annotated[Path | None, typer.Option(help="Images root for a bare JSONL.")] = None,
+    run: Annotated[
+        Path | None, typer.Option(help="A run folder to show beside a benchmark.")
+    ] = None,
+    flags: Annotated[Path | None, typer.Option(help="Flags JSONL from `spar3d verify`.")] = None,
+    page_size: Annotated[int, typer.Option(help="Samples per page.")] = 50,
 ) -> None:
-    """Write a static HTML gallery: images with markers, question, answer, provenance."""
+    """Write a static HTML gallery (paged, lazy thumbnails, filters in the URL): images with
+    markers, question, answer, provenance; benchmarks and runs too."""
     from spar3d.data.sample import iter_samples
-    from spar3d.viz.show import write_gallery
+    from spar3d.errors import ConfigError
+    from spar3d.verify.inputs import is_bench
+    from spar3d.viz.show import write_gallery, write_gallery_from
 
-    per = per_file if src.is_dir() else (limit or per_file)
-    samples = iter_samples(src, _sources(sources), split, per, limit, images_root)
-    typer.echo(f"wrote {write_gallery(samples, out)}")
+    if page_size < 1:
+        raise ConfigError("--page-size must be >= 1")
+    if src.is_dir() and (is_bench(src) or (src / "predictions.jsonl").is_file() or run or flags):
+        path = write_gallery_from(src, out, run=run, flags=flags, split=split, limit=limit,
+                                  page_size=page_size)  # fmt: skip
+    else:
+        per = per_file if src.is_dir() else (limit or per_file)
+        samples = iter_samples(src, _sources(sources), split, per, limit, images_root)
+        path = write_gallery(samples, out, page_size=page_size)
+    typer.echo(f"wrote {path}")
 
 
 def stats_command(

@@ -51,7 +51,15 @@ def _print_summary(result: Any) -> None:
     for mode, scores in result.scores.items():
         levels = scores["levels"]
         table.add_row(mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in LEVEL_NAMES))
-    console.print(table)
+    if result.scores:
+        console.print(table)
+    if result.probe is not None:
+        overall, status = result.probe["overall"], result.probe["object_status"]
+        console.print(
+            f"BEV probe: {result.probe['rows']} rows, {result.probe['objects']} objects, APE mean "
+            f"{fmt(overall['mean'])} / P50 {fmt(overall['p50'])} / P90 {fmt(overall['p90'])} m; "
+            f"objects by status {status} (report: spar3d probe score {result.run_dir} --report DIR)"
+        )
     console.print(
         f"statuses: {result.status_counts}; requested {result.requested}, "
         f"from cache {result.from_cache}"
@@ -84,7 +92,9 @@ def eval_command(
     numeric_post: str | None = typer.Option(
         None, help="Numeric post-prompt: default or api (default: the backend's choice)."
     ),
-    max_new_tokens: int = typer.Option(100, help="Generation limit (published: 100)."),
+    max_new_tokens: int | None = typer.Option(
+        None, help="Generation limit (default: 100 as published; 256 for BEV probe rows)."
+    ),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Run a model over SPAR-Bench, cache its answers, and score them in compat and strict modes."""
@@ -116,7 +126,7 @@ def eval_command(
             concurrency=concurrency,
             retry_failed=retry_failed,
             prompt=prompt,
-            generation=GenerationConfig(max_new_tokens=max_new_tokens),
+            generation=GenerationConfig(max_new_tokens=max_new_tokens) if max_new_tokens else None,
             progress=progress,
         )
     except (FileNotFoundError, ValueError) as exc:

@@ -33,7 +33,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "data-json": ("data", "Build InternVL-style training data_json files, one per source."),
     "mix": ("data", "Mix data_jsons with per-source and per-format ratios (repeat_time multiplied)."),
     "export": ("data", "Export samples as LLaVA JSON, ShareGPT (LLaMA-Factory) or a Hugging Face dataset."),
-    "show": ("data", "Write a static HTML gallery: images with markers, question, answer, provenance."),
+    "show": ("data", "Write a static HTML gallery (paged, lazy thumbnails, filters in the URL): images with\nmarkers, question, answer, provenance; benchmarks and runs too."),
     "stats": ("data", "Counts per source/task/format and answer distributions."),
     "demo": ("demo", "synth -> index -> generate -> data_jsons -> benchmark -> baselines -> scores -> gallery."),
     "eval": ("eval", "Run a model over SPAR-Bench, cache its answers, and score them in compat and strict modes."),
@@ -43,7 +43,12 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("synth", "Make procedural indoor scenes (mesh, annotations, RGB-D frames, poses) in ScanNet layout."),
     "tasks": ("tasks", "List the registered tasks: views, relation, formats, bench level and metric."),
     "generate": ("tasks", "Generate QA samples for scenes and write <out>/<source>/{qa_jsonl,images}/..."),
+    "review": ("review", "Serve the review app: filters, images with markers, keyboard decisions written as made."),
+    "review-agree": ("review", "Agreement of two reviewers (Cohen's kappa) on the items both accepted or rejected."),
+    "review-export": ("review", "Write the accepted items as a new benchmark (Parquet + provenance)."),
+    "verify": ("verify", "Flag samples whose markers, visibility, answers or wording do not check out against the\ndepth images and 3D boxes (see docs/verify.md); writes flags.jsonl and summary.json."),
     "bench": ("bench", "Build SPAR-Bench-style benchmarks."),
+    "probe": ("probe", "The BEV cognitive-map probe (SPAR section 4.4): build it, score answers."),
 }  # fmt: skip
 
 

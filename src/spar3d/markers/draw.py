@@ -83,18 +83,32 @@ def label_size_px(height: int) -> int:
     return max(12, min(LABEL_SIZE_PX, height // 12))
 
 
+@lru_cache(maxsize=256)
+def _label_patch(text: str, size: int, color: tuple[int, int, int]) -> Image.Image:
+    """The label as an RGB patch: white text on a ``color`` rectangle (rendered once per text).
+
+    The rectangle spans ``w + 1`` by ``h + 1`` pixels (PIL rectangles include both corners) and
+    the text lies inside it, so pasting the patch equals drawing rectangle and text in place.
+    """
+    font = _font(size)
+    left, top, right, bottom = ImageDraw.Draw(Image.new("RGB", (1, 1))).textbbox(
+        (0, 0), text, font=font
+    )
+    w, h = int(right - left) + 8, int(bottom - top) + 8
+    patch = Image.new("RGB", (w + 1, h + 1), color)
+    ImageDraw.Draw(patch).text((4 - left, 4 - top), text, fill=LABEL_TEXT, font=font)
+    return patch
+
+
 def draw_label(
     image: Image.Image, xy_px: tuple[float, float], text: str, color: tuple[int, int, int]
 ) -> None:
     """White text on a filled ``color`` patch with its top-left at ``xy_px`` (kept inside)."""
-    draw = ImageDraw.Draw(image)
-    font = _font(label_size_px(image.height))
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    w, h = right - left + 8, bottom - top + 8
+    patch = _label_patch(text, label_size_px(image.height), color)
+    w, h = patch.width - 1, patch.height - 1
     x = min(max(0, int(xy_px[0])), max(0, image.width - w))
     y = min(max(0, int(xy_px[1])), max(0, image.height - h))
-    draw.rectangle([x, y, x + w, y + h], fill=color)
-    draw.text((x + 4 - left, y + 4 - top), text, fill=LABEL_TEXT, font=font)
+    image.paste(patch, (x, y))
 
 
 def _single(sample: dict[str, Any], field: str, size: int) -> list[float]:

@@ -116,18 +116,27 @@ def letters_table(stats: Stats) -> Any:
     return table
 
 
-def write_stats(stats: Stats, out_dir: str | Path) -> list[Path]:
-    """Write ``stats.json`` and PNG plots (counts, letters, numeric histograms) to ``out_dir``."""
+def answer_unit(task: str) -> str:
+    """Unit of a task's first fill-answer number, for axis labels."""
+    from spar3d.task_table import task_row
+
+    row = task_row(task)
+    if (row is not None and row.kind == "numeric") or task.startswith("distance_prediction"):
+        return "m"  # depth and distance answers
+    units = {"room_size": "m²", "spatial_volume_infer": "cm (length)", "obj_count": "objects"}
+    return units.get(task, "first number")
+
+
+def stats_figures(stats: Stats) -> dict[str, Any]:
+    """Matplotlib figures by file name: counts per task, answer letters (with chance lines: an
+    equal share per option, 25 % each for four), and one histogram of fill answers per task. Every axis is labelled
+    with its unit and every title gives n."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = [out_dir / "stats.json"]
-    write_json(written[0], stats.to_json())
-
+    figs: dict[str, Any] = {}
     per_task: Counter[str] = Counter()
     for (_, t, _), n in stats.counts.items():
         per_task[t] += n
@@ -135,25 +144,49 @@ def write_stats(stats: Stats, out_dir: str | Path) -> list[Path]:
         tasks = sorted(per_task)
         fig, ax = plt.subplots(figsize=(8, 0.3 * len(tasks) + 1.5))
         ax.barh(tasks, [per_task[t] for t in tasks])
-        ax.set_xlabel("samples")
-        ax.set_title("samples per task")
-        written.append(_save(fig, out_dir / "counts.png"))
+        ax.set_xlabel("samples (count)")
+        ax.set_ylabel("task")
+        ax.set_title(f"samples per task (n = {sum(per_task.values()):,})")
+        figs["counts.png"] = fig
     if stats.letters:
         tasks = sorted(stats.letters)
-        fig, ax = plt.subplots(figsize=(8, 0.3 * len(tasks) + 1.5))
+        n = sum(sum(c.values()) for c in stats.letters.values())
+        fig, ax = plt.subplots(figsize=(8, 0.3 * len(tasks) + 1.8))
         left = [0.0] * len(tasks)
         for letter in "ABCD":
-            share = [stats.letters[t][letter] / sum(stats.letters[t].values()) for t in tasks]
+            share = [100 * stats.letters[t][letter] / sum(stats.letters[t].values()) for t in tasks]
             ax.barh(tasks, share, left=left, label=letter)
             left = [a + b for a, b in zip(left, share, strict=True)]
-        ax.set_xlabel("share of select answers")
-        ax.legend(ncol=4, loc="lower right")
-        written.append(_save(fig, out_dir / "letters.png"))
+        # chance: an equal share per option; the number of options is the highest letter used
+        for y, t in enumerate(tasks):
+            k = max("ABCD".index(x) for x in stats.letters[t]) + 1
+            xs = [100 * j / k for j in range(1, k)]
+            ax.vlines(xs, y - 0.45, y + 0.45, colors="black", linestyles="--", linewidth=0.9,
+                      label="chance (equal share per option)" if y == 0 else "_nolegend_")  # fmt: skip
+        ax.set_xlim(0, 100)
+        ax.set_xlabel("share of select answers (%)")
+        ax.set_ylabel("task")
+        ax.set_title(f"correct option letter per task (n = {n:,})")
+        ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / len(tasks)))
+        figs["letters.png"] = fig
     for task, values in sorted(stats.numbers.items()):
-        fig, ax = plt.subplots(figsize=(5, 3))
+        fig, ax = plt.subplots(figsize=(5, 3.2))
         ax.hist(values, bins=min(30, max(5, len(values) // 5)))
-        ax.set_title(f"{task}: fill answers (n={len(values)})")
-        written.append(_save(fig, out_dir / f"numbers_{task}.png"))
+        ax.set_xlabel(f"answer ({answer_unit(task)})")
+        ax.set_ylabel("samples (count)")
+        ax.set_title(f"{task}: fill answers (n = {len(values):,})", fontsize=9)
+        figs[f"numbers_{task}.png"] = fig
+    return figs
+
+
+def write_stats(stats: Stats, out_dir: str | Path) -> list[Path]:
+    """Write ``stats.json`` and the PNG plots of :func:`stats_figures` to ``out_dir``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / "stats.json"]
+    write_json(written[0], stats.to_json())
+    for name, fig in stats_figures(stats).items():
+        written.append(_save(fig, out_dir / name))
     return written
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from spar3d.data.layout import qa_file, scene_images_dir
+from spar3d.errors import InputError
 from spar3d.index.records import ImageRecord, SceneIndex
 from spar3d.io import atomic_open, clean_stale_temps, write_jsonl
 from spar3d.paths import check_component
@@ -191,15 +192,37 @@ def _copy_file(src: Path, dst: Path) -> None:
         shutil.copyfileobj(fin, fout)
 
 
+def check_image_file(src: Path, fmt: str) -> None:
+    """Cheap integrity check of an image copied unread: the header parses as ``fmt`` and a JPEG
+    ends with its end-of-image marker (a truncated download or copy does not)."""
+    try:
+        with Image.open(src) as im:
+            kind = im.format
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{src}: not a readable image ({exc})") from None
+    if kind != fmt:
+        raise InputError(f"{src}: expected a {fmt} image, the file holds {kind}")
+    if fmt == "JPEG":
+        with open(src, "rb") as fh:
+            fh.seek(max(0, src.stat().st_size - 1024))
+            if b"\xff\xd9" not in fh.read():
+                raise InputError(f"{src}: truncated JPEG (no end-of-image marker)")
+
+
 def _write_as(src: Path, dst: Path, suffixes: tuple[str, ...], fmt: str) -> None:
-    """Copy ``src`` when it already has the target type, else re-encode it (deterministically)."""
+    """Copy ``src`` when it already has the target type (after :func:`check_image_file`), else
+    decode and re-encode it (deterministically); a broken image is an ``InputError``."""
     if not src.is_file():
-        raise FileNotFoundError(f"{src}: image file named in the scene index is missing")
+        raise InputError(f"{src}: image file named in the scene index is missing")
     if src.suffix.lower() in suffixes:
+        check_image_file(src, fmt)
         _copy_file(src, dst)
         return
     with Image.open(src) as im:
-        im.load()
+        try:
+            im.load()
+        except OSError as exc:
+            raise InputError(f"{src}: cannot decode image ({exc})") from None
         if fmt == "JPEG" and im.mode != "RGB":
             im = im.convert("RGB")
         with atomic_open(dst, "wb") as fh:

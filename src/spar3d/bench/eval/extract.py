@@ -13,6 +13,7 @@ from spar3d.bench.scoring.choice import extract_letter, parse_options
 from spar3d.bench.scoring.numbers import strict_number
 from spar3d.bench.scoring.tasks import is_multi_view, task_kind
 from spar3d.bench.scoring.vci import strict_pairs
+from spar3d.probe.answer import is_probe_task, parse_answer, question_labels
 
 __all__ = ["Extraction", "extract_answer", "parse_options"]
 
@@ -34,8 +35,14 @@ def extract_answer(task: str, text: str, question: str) -> Extraction:
     Rules: numeric tasks ``first_number`` (``last_number`` for ``_mv`` tasks), with ``+unit``
     when a unit was converted to metres; multiple choice ``bare``, ``prefix``, ``answer-phrase``
     or ``option-text`` (see :func:`~spar3d.bench.scoring.choice.extract_letter`); view change
-    ``vci_pairs`` (written back as ``"move_right: 1.2, rotate_up: 10"``).
+    ``vci_pairs`` (written back as ``"move_right: 1.2, rotate_up: 10"``); the BEV probe
+    ``named``, ``labels`` or ``ordered`` (:func:`spar3d.probe.answer.parse_answer`, written back
+    as ``"object0: (1.2, 3.4), ..."`` with the objects read).
     """
+    if is_probe_task(task):
+        labels = question_labels(question)
+        parsed = parse_answer(text, len(labels) or None, labels)
+        return Extraction(parsed.canonical(), parsed.rule) if parsed.coords else NO_MATCH
     kind = task_kind(task)
     if kind == "numeric":
         quantity = strict_number(text, task)

@@ -28,6 +28,7 @@ from spar3d.bench.eval.dataset import BenchSample, bench_revision, load_bench
 from spar3d.bench.eval.extract import extract_answer
 from spar3d.bench.eval.prompts import PromptConfig, build_prompt
 from spar3d.io import write_json, write_jsonl
+from spar3d.probe.answer import PROBE_MAX_NEW_TOKENS, is_probe_task
 
 SCORING_MODES = ("compat", "strict")
 
@@ -46,7 +47,9 @@ class RunResult:
         failures: Failed requests (status ``error``) per task.
         partial: True when some benchmark rows have no answer (``limit``) or a request failed;
             the scores then do not describe the whole benchmark.
-        scores: ``{mode: ScoreResult.to_dict()}``.
+        scores: ``{mode: ScoreResult.to_dict()}`` of the SPAR-Bench rows.
+        probe: APE scores of the BEV probe rows (:meth:`spar3d.probe.score.ProbeResult.to_dict`),
+            or None when the benchmark has none.
     """
 
     run_dir: Path
@@ -58,6 +61,7 @@ class RunResult:
     failures: dict[str, int]
     partial: bool
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
+    probe: dict[str, Any] | None = None
 
     @property
     def n_failed(self) -> int:
@@ -195,7 +199,8 @@ def _score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict
 
     The scorer reads each record's ``raw`` text (compat must see exactly what lmms-eval saw) and
     counts only status ``error`` as failed: an empty, truncated or unparseable response is still
-    the model's answer and is scored, exactly as ``spar3d score RUN_DIR`` does.
+    the model's answer and is scored, exactly as ``spar3d score RUN_DIR`` does. BEV probe rows are
+    left to :func:`_score_probe`.
     """
     from spar3d.bench.scoring import score_records
 
@@ -203,12 +208,21 @@ def _score(predictions: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict
     per_sample: dict[Any, dict[str, Any]] = {
         p["id"]: {"id": p["id"], "task": p["task"], "status": p["status"]} for p in predictions
     }
-    for mode in SCORING_MODES:
-        result = score_records(predictions, mode)
+    bench = [p for p in predictions if not is_probe_task(p["task"])]
+    for mode in SCORING_MODES if bench else ():
+        result = score_records(bench, mode)
         modes[mode] = {**result.to_dict(), "failures": dict(result.failures)}
         for ident, _task, value in result.per_sample:
             per_sample[ident][mode] = value
     return modes, list(per_sample.values())
+
+
+def _score_probe(predictions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """APE scores of the BEV probe rows (``spar3d probe score RUN_DIR`` gives the same), or None."""
+    from spar3d.probe.score import score_probe_records
+
+    rows = [p for p in predictions if is_probe_task(p["task"])]
+    return score_probe_records(rows).to_dict() if rows else None
 
 
 def _latency_summary(values: list[float]) -> dict[str, float | None]:
@@ -249,7 +263,8 @@ def evaluate(
             than the backend's ``max_concurrency``).
         retry_failed: Ask again for samples whose cached answer is a failed request.
         prompt: Pre-prompt and numeric post-prompt variant (default: the backend's variant).
-        generation: Decoding settings (default greedy, 100 new tokens).
+        generation: Decoding settings (default greedy, 100 new tokens; 256 when the benchmark
+            has BEV probe rows, whose answers list up to seven coordinate pairs).
         progress: Show a progress bar.
         score: Write ``scores.json`` (needs :mod:`spar3d.bench.scoring`).
 
@@ -258,7 +273,6 @@ def evaluate(
     """
     run_dir = Path(run_dir)
     prompt = prompt or PromptConfig(numeric_post=backend.default_numeric_post)
-    generation = generation or GenerationConfig()
     concurrency = max(1, concurrency or backend.default_concurrency)
     if backend.max_concurrency is not None:
         concurrency = min(concurrency, backend.max_concurrency)
@@ -269,6 +283,10 @@ def evaluate(
     samples = load_bench(bench_path)
     revision = bench_revision(bench_path)
     selected = _select(samples, limit, limit_per_task)
+    if generation is None:
+        generation = GenerationConfig()
+        if any(is_probe_task(s.task) for s in selected):
+            generation = GenerationConfig(max_new_tokens=PROBE_MAX_NEW_TOKENS)
     write_json(
         run_dir / "config.json",
         {
@@ -341,6 +359,7 @@ def evaluate(
     if score:
         modes, per_sample = _score(predictions)
         result.scores = modes
+        result.probe = _score_probe(predictions)
         write_json(
             run_dir / "scores.json",
             {
@@ -351,6 +370,7 @@ def evaluate(
                 "failures": dict(failures),
                 "status_counts": dict(status_counts),
                 "modes": modes,
+                **({"probe": result.probe} if result.probe is not None else {}),
                 "per_sample": per_sample,
             },
         )

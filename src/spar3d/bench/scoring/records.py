@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .metrics import Sample
+from .metrics import METRICS, Sample
 from .tasks import task_kind
 
 REQUIRED_FIELDS: tuple[str, ...] = ("id", "task", "prediction", "answer")
@@ -50,9 +50,14 @@ def to_sample(record: Mapping[str, Any], where: str | None = None) -> Sample:
             raise ValueError(f"missing field {name!r}")
     task = record["task"]
     try:
-        task_kind(task)
+        kind = task_kind(task)
     except (KeyError, TypeError):
         raise ValueError(f"field 'task' has unknown task {task!r}") from None
+    if f"{kind}:compat" not in METRICS:  # a benchmark with its own scorer (the BEV probe)
+        raise ValueError(
+            f"field 'task': {task!r} is not scored here (its benchmark has its own scorer; "
+            "for the BEV probe: spar3d probe score)"
+        )
     options = record.get("options")
     if options is not None and not isinstance(options, (list, tuple)):
         raise ValueError(f"field 'options' must be a list, got {type(options).__name__}")

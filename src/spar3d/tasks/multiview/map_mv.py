@@ -1,10 +1,12 @@
 """Bird's-eye-view layout of listed objects in the observer frame of the first view (SPAR's BEV
 probe, paper section 4 "Probing implicit 3D representations").
 
-Frame: origin at the first camera's centre dropped to the floor; +y is the viewing direction
-projected on the floor; +x is to the observer's right (``y x up``). An object's coordinates are
-its 3D centre's horizontal offsets along x and y, metres with one decimal. A first camera looking
-almost straight up or down has no usable horizontal direction (``pitch_too_steep``).
+The frame is :func:`spar3d.geometry.bev.observer_frame` of the first view (docs/conventions.md):
+origin at the first camera's centre dropped to the floor; +y is the viewing direction projected
+on the floor; +x is to the observer's right (``y x up``). An object's coordinates are its 3D
+centre's horizontal offsets along x and y, metres with one decimal. A first camera looking almost
+straight up or down has no usable horizontal direction (``pitch_too_steep``); a draw with fewer
+views than ``min_views`` (a primary view with too few co-visible images) is ``too_few_views``.
 """
 
 from __future__ import annotations
@@ -13,29 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from spar3d.geometry.bev import SteepViewError, observer_frame
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels, metres
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.multiview.views import MVTask, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
-
-WORLD_UP = np.array([0.0, 0.0, 1.0])
-
-
-def bev_frame(T_world_cam: np.ndarray, max_pitch_deg: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(x_axis, y_axis)`` world unit vectors of the observer's floor frame.
-
-    Raises:
-        Reject: ``pitch_too_steep`` when the viewing direction is within ``90 - max_pitch_deg``
-            degrees of vertical.
-    """
-    f = np.asarray(T_world_cam, dtype=np.float64)[:3, 2]
-    horizontal = f - (f @ WORLD_UP) * WORLD_UP
-    n = float(np.linalg.norm(horizontal))
-    if n < np.cos(np.radians(max_pitch_deg)):
-        raise Reject("pitch_too_steep")
-    y_axis = horizontal / n
-    return np.cross(y_axis, WORLD_UP), y_axis
 
 
 @register_task
@@ -65,13 +50,14 @@ class SpatialImaginationMapMV(MVTask):
     def compute(self, scene: SceneView, key: Any) -> Facts:
         views, ids, positions = unpack(key)
         T = scene.image(views[0]).T_world_cam
-        x_axis, y_axis = bev_frame(T, self.params["max_pitch_deg"])
-        origin = np.array([T[0, 3], T[1, 3], scene.index.floor_z])
-        xy = [
-            (float((scene.objects[o].center - origin) @ x_axis),
-             float((scene.objects[o].center - origin) @ y_axis))
-            for o in ids
-        ]  # fmt: skip
+        if len(views) < int(self.params["min_views"]):
+            raise Reject("too_few_views")
+        try:
+            frame = observer_frame(T, scene.index.floor_z, self.params["max_pitch_deg"])
+        except SteepViewError:
+            raise Reject("pitch_too_steep") from None
+        bev = frame.to_bev(np.stack([scene.objects[o].center for o in ids]))
+        xy = [(float(x), float(y)) for x, y in bev]
         names = labels(scene, ids)
         coords = ", ".join(f"object{i}: ({metres(x)}, {metres(y)})" for i, (x, y) in enumerate(xy))
         markers = Markers()

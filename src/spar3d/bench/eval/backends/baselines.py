@@ -1,4 +1,4 @@
-"""Reference points that need no model: ``random``, ``frequency`` and ``oracle``.
+"""Reference points that need no model: ``random``, ``frequency``, ``oracle`` and ``origin``.
 
 ``oracle`` answers with the ground truth, so a strict-mode score below 100 means the scorer and
 the data disagree somewhere.
@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random as _random
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -27,6 +29,14 @@ from spar3d.bench.scoring.numbers import strict_number
 from spar3d.bench.scoring.tasks import task_kind
 from spar3d.bench.scoring.vci import AXES
 from spar3d.io import read_jsonl
+from spar3d.probe.answer import (
+    PROBE_TASK,
+    constant_answer,
+    format_coords,
+    is_probe_task,
+    parse_truth,
+    question_labels,
+)
 
 
 class _AnswerFunctionBackend(Backend):
@@ -45,6 +55,14 @@ class _AnswerFunctionBackend(Backend):
             else:
                 outcomes.append(Outcome(classify_text(text), text=text))
         return outcomes
+
+
+def _probe_objects(request: Request) -> int:
+    """How many objects a BEV probe request asks for (from its question's object list)."""
+    n = len(question_labels(request.sample.question))
+    if n == 0:
+        raise LookupError(f"sample {request.sample.id}: the probe question lists no objects")
+    return n
 
 
 class OracleBackend(_AnswerFunctionBackend):
@@ -77,6 +95,11 @@ class RandomBackend(_AnswerFunctionBackend):
 
     def answer(self, request: Request) -> str:
         rng = self._rng(request)
+        if is_probe_task(request.sample.task):
+            # x across, y ahead within numeric_range: a uniform guess in front of the observer
+            lo, hi = self.numeric_range
+            n = _probe_objects(request)
+            return format_coords([(rng.uniform(-hi, hi), rng.uniform(lo, hi)) for _ in range(n)])
         kind = task_kind(request.sample.task)
         if kind == "choice":
             letters = sorted(parse_options(request.sample.question)) or ["A", "B", "C", "D"]
@@ -101,7 +124,8 @@ def random(
     move_max_m: float = 2.0,
     rotate_max_deg: float = 60.0,
 ) -> RandomBackend:
-    """Uniform guesses: a letter among the question's options, a number, or a camera motion.
+    """Uniform guesses: a letter among the question's options, a number, or a camera motion;
+    for the BEV probe every object at x in [-hi, hi], y in ``numeric_range``.
 
     Args:
         seed: Random seed (combined with each sample's id).
@@ -158,11 +182,16 @@ def learn_frequent_answers(path: str | Path, round_digits: int = 1) -> dict[str,
     """The most common answer per task in a training split.
 
     Numeric tasks count answers rounded to ``round_digits`` decimals; other tasks count the
-    answer string as is. Ties go to the answer seen first.
+    answer string as is. Ties go to the answer seen first. For the BEV probe the value is the
+    median distance of the training objects (metres, as text).
     """
     counts: dict[str, Counter[str]] = defaultdict(Counter)
+    probe_distances: list[float] = []
     for where, row in _train_rows(Path(path)):
         task, answer = _task_and_answer(row, where)
+        if is_probe_task(task):
+            probe_distances += [math.hypot(x, y) for x, y in parse_truth(answer, "", where).coords]
+            continue
         try:
             numeric = task_kind(task) == "numeric"
         except KeyError:
@@ -173,7 +202,10 @@ def learn_frequent_answers(path: str | Path, round_digits: int = 1) -> dict[str,
                 raise ValueError(f"{where}: numeric task {task} has no number in {answer!r}")
             answer = f"{round(quantity.value, round_digits):.{round_digits}f}"
         counts[task][answer.strip()] += 1
-    return {task: c.most_common(1)[0][0] for task, c in counts.items()}
+    answers = {task: c.most_common(1)[0][0] for task, c in counts.items()}
+    if probe_distances:  # the probe's prior: every object at the median distance, straight ahead
+        answers[PROBE_TASK] = f"{statistics.median(probe_distances):.2f}"
+    return answers
 
 
 class FrequencyBackend(_AnswerFunctionBackend):
@@ -184,7 +216,22 @@ class FrequencyBackend(_AnswerFunctionBackend):
         task = request.sample.task
         if task not in self.answers:
             raise LookupError(f"frequency: no training answers for task {task}")
+        if is_probe_task(task):
+            return constant_answer(_probe_objects(request), (0.0, float(self.answers[task])))
         return self.answers[task]
+
+
+class OriginBackend(_AnswerFunctionBackend):
+    def answer(self, request: Request) -> str:
+        if not is_probe_task(request.sample.task):
+            raise LookupError(f"origin: answers only BEV probe rows, not {request.sample.task}")
+        return constant_answer(_probe_objects(request), (0.0, 0.0))
+
+
+@BACKENDS.register("origin")
+def origin() -> OriginBackend:
+    """BEV probe baseline: every object at the origin (the first camera's floor point)."""
+    return OriginBackend()
 
 
 def _file_digest(path: Path) -> str:
@@ -197,7 +244,8 @@ def _file_digest(path: Path) -> str:
 
 @BACKENDS.register("frequency")
 def frequency(train: str, round_digits: int = 1) -> FrequencyBackend:
-    """Answers every question of a task with that task's most common training answer.
+    """Answers every question of a task with that task's most common training answer; on the
+    BEV probe, every object at the training objects' median distance straight ahead, ``(0, d)``.
 
     Args:
         train: A training split: Parquet with ``task``/``answer`` columns, SPAR-7M JSONL

@@ -1,0 +1,112 @@
+"""``spar3d review``: curate a benchmark, a SPAR-7M tree or a run in the browser; agreement of
+two reviewers; export of the accepted items as a new benchmark."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+
+
+def _reviewer(name: str | None) -> str:
+    if name:
+        return name
+    try:
+        return getpass.getuser() or "reviewer"
+    except (KeyError, OSError):
+        return "reviewer"
+
+
+def _decisions_path(root: Path, decisions: Path | None, reviewer: str) -> Path:
+    return decisions or root / "review" / f"decisions-{reviewer}.jsonl"
+
+
+def review_command(
+    path: Path = typer.Argument(
+        ..., help="Benchmark folder, SPAR-7M tree, or `spar3d eval` run folder."
+    ),
+    run: Path | None = typer.Option(None, help="A run folder to show beside a benchmark."),
+    flags: Path | None = typer.Option(
+        None, help="Flags JSONL from `spar3d verify` (default: PATH/verify/flags.jsonl if present)."
+    ),
+    decisions: Path | None = typer.Option(
+        None, help="Decisions JSONL to append to (default: PATH/review/decisions-REVIEWER.jsonl)."
+    ),
+    reviewer: str | None = typer.Option(None, help="Reviewer name (default: the login name)."),
+    export: Path | None = typer.Option(
+        None,
+        help="Where 'export accepted' writes the new benchmark (default: PATH/review/accepted).",
+    ),
+    split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind (default: this machine only)."),
+    port: int = typer.Option(8765, help="Port."),
+) -> None:
+    """Serve the review app: filters, images with markers, keyboard decisions written as made."""
+    import uvicorn
+    from rich.console import Console
+
+    from spar3d.review.app import create_app
+    from spar3d.review.data import ReviewData
+    from spar3d.review.decisions import DecisionLog
+
+    console = Console()
+    data = ReviewData(path, run=run, flags=flags, split=split)
+    who = _reviewer(reviewer)
+    log = DecisionLog(_decisions_path(data.root, decisions, who), who)
+    app = create_app(data, log, export or data.root / "review" / "accepted")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]binding {host}: anyone who can reach this address can review")
+    console.print(
+        f"{len(data.items)} items from {data.root}; decisions: {log.path}\n"
+        f"open http://{host}:{port}/ (Ctrl-C to stop; every decision is already on disk)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def agree_command(
+    a: Path = typer.Argument(..., help="First reviewer's decisions JSONL."),
+    b: Path = typer.Argument(..., help="Second reviewer's decisions JSONL."),
+) -> None:
+    """Agreement of two reviewers (Cohen's kappa) on the items both accepted or rejected."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from spar3d.review.decisions import cohen_kappa, final_labels
+
+    res = cohen_kappa(final_labels(a), final_labels(b))
+    table = Table(title=f"{a.name} (rows) vs {b.name} (columns)")
+    labels = sorted(res.table)
+    table.add_column("")
+    for lab in labels:
+        table.add_column(lab, justify="right")
+    for x in labels:
+        table.add_row(x, *(str(res.table[x][y]) for y in labels))
+    console = Console()
+    console.print(table)
+    console.print(
+        f"items decided by both: {res.n}; observed agreement {res.observed:.3f}; "
+        f"Cohen's kappa {res.kappa:.3f}; only in A: {res.only_a}; only in B: {res.only_b}"
+    )
+
+
+def export_command(
+    path: Path = typer.Argument(..., help="The folder that was reviewed."),
+    decisions: Path = typer.Option(..., help="Decisions JSONL."),
+    out: Path = typer.Option(..., help="Output benchmark folder."),
+    split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
+) -> None:
+    """Write the accepted items as a new benchmark (Parquet + provenance)."""
+    from spar3d.review.data import ReviewData
+    from spar3d.review.decisions import DecisionLog
+    from spar3d.review.export import export_accepted
+
+    data = ReviewData(path, split=split)
+    info = export_accepted(data, DecisionLog(decisions).state(), out)
+    typer.echo(f"exported {info['rows']} accepted items to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review_command)
+    app.command("review-agree")(agree_command)
+    app.command("review-export")(export_command)

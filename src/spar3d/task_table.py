@@ -284,3 +284,13 @@ register_row(
     TaskRow(BEV_PROBE_TASK, BEV_PROBE, "bev", None, "fill", "Answer with the coordinates only.",
             None, 0)  # fmt: skip
 )
+
+# --- 3D grounding through frame selection (spar3d.grounding; docs/cli/ground.md) ------------
+
+GROUNDING_BENCH = "ground3d"
+# Acc@0.5 of the box lifted from the answer; ``spar3d ground score`` gives the full table.
+register_kind("grounding", metric="Acc@0.5")
+for _task in ("ground_3d", "ground_3d_scanrefer"):
+    # The question states the answer format, so (as for view_change_infer) nothing is added.
+    register_row(TaskRow(_task, GROUNDING_BENCH, "grounding", None, "fill", "\n"))
+del _task

@@ -203,22 +203,36 @@ def write_bench(
     rows: dict[str, list[Any]],
     provenance: list[dict[str, Any]],
     info: dict[str, Any],
+    *,
+    extra_columns: tuple[str, ...] = (),
+    extra_json: dict[str, Any] | None = None,
 ) -> Path:
-    """Write a benchmark folder: the Parquet under ``data/``, ``provenance.jsonl`` and
-    ``bench_info.json``, committed together (:func:`spar3d.io.file_set`); returns the Parquet."""
+    """Write a benchmark folder, committed together (:func:`spar3d.io.file_set`): the Parquet
+    under ``data/`` (SPAR-Bench's columns, then ``extra_columns`` as strings),
+    ``provenance.jsonl``, ``bench_info.json`` and ``extra_json`` (file name -> JSON content).
+    The one writer of every benchmark spar3d builds (SPAR-Bench, grounding, the BEV probe, a
+    reviewed export); returns the Parquet's path."""
     out_dir = Path(out_dir)
     path = out_dir / "data" / PARQUET_NAME
-    with file_set(out_dir) as staged:  # Parquet, provenance and info change together
-        write_bench_parquet(path, rows, files=staged)
+    with file_set(out_dir) as staged:
+        write_bench_parquet(path, rows, files=staged, extra_columns=extra_columns)
         write_jsonl(out_dir / "provenance.jsonl", provenance, files=staged)
         write_json(
-            out_dir / "bench_info.json", {**info, "columns": list(BENCH_COLUMNS)}, files=staged
+            out_dir / "bench_info.json",
+            {**info, "columns": [*BENCH_COLUMNS, *extra_columns]},
+            files=staged,
         )
+        for name, doc in (extra_json or {}).items():
+            write_json(out_dir / name, doc, files=staged)
     return path
 
 
 def write_bench_parquet(
-    path: str | Path, rows: dict[str, list[Any]], files: FileSet | None = None
+    path: str | Path,
+    rows: dict[str, list[Any]],
+    files: FileSet | None = None,
+    *,
+    extra_columns: tuple[str, ...] = (),
 ) -> Path:
     """Write benchmark rows as Parquet with SPAR-Bench's columns and HF feature metadata
     (atomically, or staged in ``files`` to change together with the sidecar files)."""
@@ -226,22 +240,23 @@ def write_bench_parquet(
     import pyarrow.parquet as pq
 
     image_type = pa.list_(pa.struct([("bytes", pa.binary()), ("path", pa.string())]))
+    fields = [
+        ("id", pa.int64()),
+        ("img_type", pa.string()),
+        ("format_type", pa.string()),
+        ("task", pa.string()),
+        ("source", pa.string()),
+        ("image", image_type),
+        ("question", pa.string()),
+        ("answer", pa.string()),
+    ] + [(c, pa.string()) for c in extra_columns]
+    features = {**HF_FEATURES, **{c: {"dtype": "string", "_type": "Value"} for c in extra_columns}}
     schema = pa.schema(
-        [
-            ("id", pa.int64()),
-            ("img_type", pa.string()),
-            ("format_type", pa.string()),
-            ("task", pa.string()),
-            ("source", pa.string()),
-            ("image", image_type),
-            ("question", pa.string()),
-            ("answer", pa.string()),
-        ],
-        metadata={"huggingface": json.dumps({"info": {"features": HF_FEATURES}})},
+        fields, metadata={"huggingface": json.dumps({"info": {"features": features}})}
     )
     table = pa.Table.from_pydict(rows, schema=schema)
     # Encoded images do not compress: skipping snappy on their bytes saves most of the write.
-    compression = {c: "snappy" for c in BENCH_COLUMNS if c != "image"}
+    compression = {c: "snappy" for c in (*BENCH_COLUMNS, *extra_columns) if c != "image"}
     compression.update({"image.list.element.bytes": "none", "image.list.element.path": "snappy"})
     with files.open(path, "wb") if files is not None else atomic_open(path, "wb") as fh:
         pq.write_table(table, fh, row_group_size=ROW_GROUP_ROWS, compression=compression)

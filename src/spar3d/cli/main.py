@@ -48,6 +48,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "review-export": ("review", "Write the accepted items as a new benchmark (Parquet + provenance)."),
     "verify": ("verify", "Flag samples whose markers, visibility, answers or wording do not check out against the\ndepth images and 3D boxes (see docs/verify.md); writes flags.jsonl and summary.json."),
     "bench": ("bench", "Build SPAR-Bench-style benchmarks."),
+    "ground": ("ground", "3D grounding through frame selection (SPAR section 3.5)."),
     "probe": ("probe", "The BEV cognitive-map probe (SPAR section 4.4): build it, score answers."),
 }  # fmt: skip
 

@@ -384,6 +384,10 @@ class Task:
             (a third-party task names its own package).
         label_is_subject: The question asks about a label itself (counting), not about one
             object of it: the uniqueness rule of :func:`check_named_objects` does not apply.
+        names_by_expression: The task names its object by a referring expression it proves
+            unambiguous over the whole scene, or by a human description (3D grounding), never by
+            a bare label: :func:`check_named_objects` does not apply (the task keeps catch-all
+            objects out itself).
 
     Args:
         params: Overrides of ``defaults`` (unknown keys raise ValueError).
@@ -397,6 +401,7 @@ class Task:
     requires: ClassVar[tuple[str, ...]] = ()
     templates_package: ClassVar[str] = "spar3d.tasks"  # its templates/<name>.yaml holds the bank
     label_is_subject: ClassVar[bool] = False
+    names_by_expression: ClassVar[bool] = False
 
     def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
         unknown = set(params or {}) - set(self.defaults)
@@ -460,7 +465,8 @@ class Task:
             seen.add(key)
             try:
                 facts = self.compute(scene, key)
-                check_named_objects(scene, facts, label_is_subject=self.label_is_subject)
+                if not self.names_by_expression:
+                    check_named_objects(scene, facts, label_is_subject=self.label_is_subject)
             except Reject as rej:
                 stats.rejected[rej.reason] += 1
                 continue

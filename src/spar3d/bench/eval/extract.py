@@ -53,6 +53,16 @@ def extract_answer(task: str, text: str, question: str) -> Extraction:
     if kind == "choice":
         letter, how = extract_letter(text.strip(), parse_options(question))
         return Extraction(letter, how) if letter and how else NO_MATCH
+    if kind == "grounding":
+        from spar3d.grounding.answer import GroundingAnswer
+        from spar3d.grounding.answer import parse_answer as parse_grounding
+
+        grounded = parse_grounding(text)
+        return (
+            Extraction(grounded.text(), "grounding")
+            if isinstance(grounded, GroundingAnswer)
+            else NO_MATCH
+        )
     pairs = strict_pairs(text)
     if not pairs:
         return NO_MATCH

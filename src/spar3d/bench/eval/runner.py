@@ -191,6 +191,8 @@ def _prediction_record(sample: BenchSample, entry: dict[str, Any]) -> dict[str, 
     }
     if entry.get("error"):
         record["error"] = entry["error"]
+    if sample.extra.get("context"):  # what a grounding answer is scored with
+        record["context"] = sample.extra["context"]
     return record
 
 

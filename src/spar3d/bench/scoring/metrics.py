@@ -32,6 +32,8 @@ class Sample:
         question: Question text, used by strict mode to read the options (may be "").
         options: Options given explicitly (list of "A. text" or plain texts), or None.
         failed: True when the request failed (status != "ok"): scores 0 in every mode.
+        context: What a grounding answer is lifted and scored with (the benchmark's
+            ``context`` column, JSON), None for other tasks.
     """
 
     id: object
@@ -41,6 +43,7 @@ class Sample:
     question: str = ""
     options: tuple[str, ...] | None = None
     failed: bool = False
+    context: str | None = None
 
     def option_map(self) -> dict[str, str]:
         """Options by letter: the explicit list if given, else those parsed from the question."""
@@ -89,3 +92,16 @@ def vci_compat(s: Sample) -> float:
 def vci_strict(s: Sample) -> float:
     """VCI relative to the ground truth with lenient key spelling."""
     return strict_vci(s.prediction, s.answer)
+
+
+@METRICS.register("grounding:compat")
+@METRICS.register("grounding:strict")
+def grounding_acc50(s: Sample) -> float:
+    """3D grounding: 1 when the lifted box's IoU with the target is >= 0.5, else 0 (before
+    refinement; ``spar3d ground score`` reports Acc@0.25 / 0.5 with and without it)."""
+    from spar3d.grounding.context import parse_context
+    from spar3d.grounding.score import score_one
+
+    if not s.context:
+        raise ValueError(f"sample {s.id!r}: grounding task {s.task} has no context")
+    return float(score_one(s.prediction, parse_context(s.context, f"sample {s.id!r}"))[1] >= 0.5)

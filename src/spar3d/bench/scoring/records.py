@@ -69,6 +69,7 @@ def to_sample(record: Mapping[str, Any], where: str | None = None) -> Sample:
         question=_text(record.get("question")),
         options=tuple(_text(o) for o in options) if options else None,
         failed=failed,
+        context=_text(record["context"]) if record.get("context") else None,
     )
 
 

@@ -18,6 +18,7 @@ from spar3d.bench.eval.backends.base import (
     classify_text,
     make_backend,
 )
+from spar3d.grounding import baselines as _grounding  # noqa: F401 - ground-median, ground-center
 
 __all__ = [
     "BACKENDS",

@@ -107,6 +107,10 @@ class RandomBackend(_AnswerFunctionBackend):
         if kind == "numeric":
             lo, hi = self.numeric_range
             return f"{rng.uniform(lo, hi):.1f}"
+        if kind == "grounding":
+            from spar3d.grounding.baselines import random_answer
+
+            return random_answer(rng, len(request.images), self.numeric_range)
         parts = []
         for pos, neg in AXES:  # one signed value per axis, written with its direction's key
             moving = pos.startswith("move")

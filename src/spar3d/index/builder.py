@@ -374,7 +374,9 @@ class _MarkerPixels:
         idx = np.flatnonzero(flat >= 0)
         order = np.argsort(flat[idx], kind="stable")
         idx = idx[order]
-        keys, starts = np.unique(flat[idx], return_index=True)
+        labels = flat[idx]  # sorted: groups start where the label changes (no second sort)
+        starts = np.flatnonzero(np.diff(labels, prepend=labels[:1] - 1))
+        keys = labels[starts]
         bounds = np.append(starts, len(idx))
         self._pixels = {
             int(k): idx[a:b] for k, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True)

@@ -86,7 +86,7 @@ CASES: dict[str, Case] = {
     "generate: missing folder": Case(
         lambda t: ["generate", str(t / "nope"), "--out", str(t / "out")], r"nope"
     ),
-    "index-data: missing root": Case(lambda t: ["index-data", str(t / "nope")], r"nope"),
+    "data-json: missing root": Case(lambda t: ["data-json", str(t / "nope")], r"nope"),
     "mix: missing data_json": Case(lambda t: ["mix", str(t / "nope.json")], r"nope\.json"),
     "export: missing root": Case(lambda t: ["export", str(t / "nope"), "--out", str(t / "o")], r"nope"),
     "show: missing root": Case(lambda t: ["show", str(t / "nope"), "--out", str(t / "o")], r"nope"),

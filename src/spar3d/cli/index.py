@@ -22,7 +22,7 @@ def index_command(
     min_visible_fraction: float = typer.Option(0.1, help="Min. fraction of visible vertices."),
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
     pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
-    workers: int = typer.Option(1, help="Scenes indexed in parallel (processes)."),
+    workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
     loader_opt: list[str] | None = typer.Option(
         None,
         "--loader-opt",

@@ -135,7 +135,8 @@ def build_grounding_bench(
         except (OSError, ValueError) as exc:
             summary.skipped[str(s)] = str(exc)
     if not indexes:
-        raise InputError("no readable scene index among: " + ", ".join(map(str, scenes)))
+        reasons = "; ".join(list(summary.skipped.values())[:3])
+        raise InputError(f"no readable scene index among {len(scenes)} scene(s): {reasons}")
     with _scanrefer_env(scanrefer):
         picked, summary.rejected = generate_grounding(
             indexes, n, seed=seed, task=task, params=params, progress=progress

@@ -333,4 +333,11 @@ def load_index(path: str | Path) -> SceneIndex:
         raise InputError(f"{p}: not a scene index (not UTF-8 JSON text)") from None
     if not isinstance(d, dict) or "images" not in d or "objects" not in d:
         raise InputError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
-    return SceneIndex.from_dict(d, p.parent.resolve())
+    for field in ("images", "objects"):
+        if not isinstance(d[field], list) or not all(isinstance(x, dict) for x in d[field]):
+            raise InputError(f"{p}: field {field!r} must be a list of JSON objects")
+    try:
+        return SceneIndex.from_dict(d, p.parent.resolve())
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{exc}"
+        raise InputError(f"{p}: malformed index: {what}") from None

@@ -112,11 +112,10 @@ def export_command(
     split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
 ) -> None:
     """Write the accepted items as a new benchmark (Parquet + provenance)."""
+    from spar3d.errors import InputError
     from spar3d.review.data import ReviewData
     from spar3d.review.decisions import DecisionLog
     from spar3d.review.export import export_accepted
-
-    from spar3d.errors import InputError
 
     if not decisions.is_file():
         raise InputError(f"{decisions}: no such decisions file")

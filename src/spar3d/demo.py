@@ -1,6 +1,6 @@
 """The whole pipeline on built-in synthetic scenes: ``spar3d demo``.
 
-synth (ScanNet layout) -> index -> generate (train and val splits, SPAR-7M layout) -> training
+synth (ScanNet layout, or another with ``layout``) -> index -> generate (train and val splits, SPAR-7M layout) -> training
 index (data_jsons) -> benchmark (Tiny-sized, from val) -> baselines random / frequency / oracle
 -> score table beside the paper's rows -> HTML gallery. Every stage is the library function the
 matching CLI command calls; re-running the demo in the same folder resumes (scenes and indexes
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
@@ -34,6 +35,7 @@ class DemoConfig:
     bench_per_task: int = 50
     seed: int = 0
     baselines: tuple[str, ...] = ("random", "frequency", "oracle")
+    layout: str = "scannet"
 
 
 @dataclass
@@ -76,7 +78,8 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
 
     scene_dirs = _stage(
         console, res, "synth",
-        lambda: synthesize(out / "scenes", cfg.scenes, cfg.seed, cfg.frames, cfg.width, cfg.height),
+        lambda: synthesize(out / "scenes", cfg.scenes, cfg.seed, cfg.frames, cfg.width, cfg.height,
+                           layout=cfg.layout),
     )
     outcomes = _stage(console, res, "index", lambda: index_scene_dirs(scene_dirs))
     failed = [o for o in outcomes if o.status == "failed"]
@@ -124,6 +127,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
 
     _stage(console, res, "evaluate baselines", _baselines)
     _print_scores(console, res)
+    _print_task_table(console, res, bench.path)
     res.paths["gallery"] = _stage(
         console, res, "gallery",
         lambda: write_gallery(iter_samples(spar, None, "val", 3, None, None), out / "gallery"),
@@ -159,4 +163,56 @@ def _print_scores(console: Console, res: DemoResult) -> None:
     for row in find_paper_rows(["Chance Level (Frequency)", "Human Level", "full:GPT-4o"]):
         table.add_row(f"paper: {row.label}",
                       *(fmt(row.values.get(k)) for k in ("overall", *LEVEL_NAMES)))
+    console.print(table)
+
+
+def answer_spread(bench_path: Path) -> dict[str, tuple[int, float, float, float, float]]:
+    """Per numeric (fill) task of a benchmark: ``(n, mean, sd, min, max)`` of its answers."""
+    import pyarrow.parquet as pq
+
+    values: dict[str, list[float]] = {}
+    for row in pq.read_table(bench_path, columns=["task", "format_type", "answer"]).to_pylist():
+        if row["format_type"] != "fill":
+            continue
+        try:
+            number = float(row["answer"])
+        except (TypeError, ValueError):
+            continue
+        values.setdefault(row["task"], []).append(number)
+    out = {}
+    for task, numbers in sorted(values.items()):
+        a = np.asarray(numbers)
+        out[task] = (len(a), float(a.mean()), float(a.std()), float(a.min()), float(a.max()))
+    return out
+
+
+def _print_task_table(console: Console, res: DemoResult, bench_path: Path) -> None:
+    """Per task: our random and frequency baselines, their gap, the paper's chance rows, and
+    the spread of numeric answers (a narrow spread lets a constant guess beat chance)."""
+    from rich.table import Table
+
+    from spar3d.bench.report import find_paper_rows
+
+    ours = {name: by_mode.get("compat", {}).get("tasks", {}) for name, by_mode in res.scores.items()}
+    paper = {r.name: r.values for r in find_paper_rows(["Chance Level (Random)",
+                                                         "Chance Level (Frequency)"])}
+    spread = answer_spread(bench_path)
+    tasks = sorted(set().union(*(set(t) for t in ours.values())) if ours else set())
+    table = Table(title="Per task (compat): baselines on the demo benchmark, the paper's chance "
+                        "rows, and the spread of numeric answers")
+    for col in ("task", "random", "frequency", "freq - random", "paper random",
+                "paper frequency", "answers: mean ± sd [min, max] (n)"):
+        table.add_column(col, justify="left" if col == "task" else "right")
+
+    def fmt(v: float | None) -> str:
+        return "-" if v is None else f"{v:.1f}"
+
+    for task in tasks:
+        r, f = ours.get("random", {}).get(task), ours.get("frequency", {}).get(task)
+        gap = None if r is None or f is None else f - r
+        sp = spread.get(task)
+        sp_txt = "" if sp is None else f"{sp[1]:.2f} ± {sp[2]:.2f} [{sp[3]:.1f}, {sp[4]:.1f}] ({sp[0]})"
+        table.add_row(task, fmt(r), fmt(f), fmt(gap),
+                      fmt(paper["Chance Level (Random)"].get(task)),
+                      fmt(paper["Chance Level (Frequency)"].get(task)), sp_txt)
     console.print(table)

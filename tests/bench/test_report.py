@@ -20,10 +20,12 @@ from spar3d.bench.scoring import LEVELS, score_records
 from spar3d.cli.main import app
 
 
-def choice_records(n: int, p_right: float, seed: int = 1, task: str = "position_matching"):
+def choice_records(
+    n: int, p_right: float, seed: int = 1, task: str = "position_matching", first_id: int = 0
+):
     rng = np.random.default_rng(seed)
     return [
-        {"id": i, "task": task, "prediction": "A" if ok else "B", "answer": "A"}
+        {"id": first_id + i, "task": task, "prediction": "A" if ok else "B", "answer": "A"}
         for i, ok in enumerate(rng.random(n) < p_right)
     ]
 
@@ -87,7 +89,7 @@ def test_paper_rows_are_consistent_except_noted_errata() -> None:
 
 def test_write_report(tmp_path: Path) -> None:
     result = score_records(
-        choice_records(50, 0.5) + choice_records(30, 0.9, task="view_change_infer")
+        choice_records(50, 0.5) + choice_records(30, 0.9, task="view_change_infer", first_id=1000)
     )
     paths = write_report(result, tmp_path / "rep", paper_rows=["Human Level", "full:GPT-4o"])
     md = paths["markdown"].read_text()
@@ -125,9 +127,11 @@ def test_cli_score_and_compare(tmp_path: Path) -> None:
     assert "Human Level" in res.output
 
 
-def test_cli_reports_bad_line(tmp_path: Path) -> None:
+def test_cli_reports_bad_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from spar3d.cli.main import run
+
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": 1, "task": "position_matching", "prediction": "A"}\n')
-    res = CliRunner().invoke(app, ["score", str(path)])
-    assert res.exit_code != 0
-    assert "bad.jsonl:1" in res.output and "answer" in res.output
+    assert run(["score", str(path)]) == 3
+    err = capsys.readouterr().err
+    assert "bad.jsonl:1: missing field 'answer'" in err

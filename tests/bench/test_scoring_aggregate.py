@@ -106,7 +106,7 @@ def test_failed_request_may_omit_prediction() -> None:
 
 ODD = ["", "   ", "\n\t", None, "five", "\u00e9\u4e2d\U0001f600", "A" * 100_000, "1" * 100_000,
        "9.9" * 30_000, ":" * 1000, "," * 1000, "((((((", "\x00", "move_right:" * 5000,
-       "-" * 50_000, "nan", "inf", 12.5, ["A"]]  # fmt: skip
+       "-" * 50_000, "nan", "inf", 12.5]  # fmt: skip
 
 
 @pytest.mark.parametrize("mode", ["compat", "strict"])
@@ -124,6 +124,10 @@ def test_never_crashes_on_odd_predictions(mode: str) -> None:
     result = score_records(records, mode)
     assert len(result.per_sample) == len(records)
     assert all(0.0 <= s <= 1.0 for _, _, s in result.per_sample)
+    # A prediction that is not text is a malformed record: a named error, not "['A']" scored.
+    bad = {"id": 1, "task": "position_matching", "prediction": ["A"], "answer": "A"}
+    with pytest.raises(ValueError, match=r"record 1 \(id 1\): field 'prediction' must be"):
+        score_records([bad], mode)
 
 
 def test_metrics_registry_has_every_kind_and_mode() -> None:

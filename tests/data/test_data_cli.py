@@ -70,3 +70,25 @@ def test_export_from_materialised_mix_resolves_data_root(tree: Path) -> None:
     rows = json.loads(Path("ll/spar3d.json").read_text())
     assert len(rows) == 4
     assert all(Path("ll", r["image"]).is_file() for r in rows)
+
+
+def test_export_option_errors_are_one_line(tree: Path, capsys: pytest.CaptureFixture) -> None:
+    from spar3d.cli.main import run
+
+    args = ["export", str(tree), "--out", "o"]
+    assert run([*args, "--format", "internvl", "--placeholders", "some"]) == 2
+    assert "--placeholders" in capsys.readouterr().err
+    # Every sample filtered out: a clear input error, not an empty Parquet file.
+    assert run([*args, "--format", "hf", "--tasks", "no_such_task"]) == 3
+    assert "no samples to export" in capsys.readouterr().err
+
+
+def test_export_filters_and_reports(tree: Path) -> None:
+    out = _run("export", str(tree), "--out", "f", "--tasks", "depth_prediction_oc,distance_prediction_oc",
+               "--max-images", "1")  # fmt: skip
+    rows = json.loads(Path("f/spar3d.json").read_text())
+    # toy tree: depth_prediction_oc 10 + 4 lines, distance_prediction_oc 6, all single-image
+    assert len(rows) == 20 and "20 samples" in out
+    assert {r["type"] for r in rows} == {"depth_prediction_oc", "distance_prediction_oc"}
+    out = _run("export", str(tree), "--out", "g", "--max-images", "1")
+    assert "left out 3 of 23 samples (3 with 4 images)" in out

@@ -23,6 +23,7 @@ def test_index_entries_match_the_tree(tmp_path: Path, monkeypatch: pytest.Monkey
     assert entry == {
         "root": "spar/scannet/images",
         "annotation": "spar/scannet/qa_jsonl/train/depth_prediction_oc/fill/fill_10.jsonl",
+        "data_augment": False,  # InternVL's build_datasets reads it (KeyError without)
         "repeat_time": 1,
         "length": 10,
     }

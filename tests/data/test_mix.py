@@ -37,8 +37,22 @@ def test_mix_multiplies_repeat_time(indexes: list[Path]) -> None:
     result = mix_indexes(indexes, SPEC)
     got = {k: (e["repeat_time"], e["length_with_repeat"]) for k, e in result.data.items()}
     assert got == EXPECTED
+    # InternVL asserts isinstance(repeat_time, int) above 1: 2, not 2.0.
+    assert type(result.data["scannet_spatial_imagination_oo_mv_sentence"]["repeat_time"]) is int
+    assert all(e["data_augment"] is False for e in result.data.values())
     assert result.total == 21
     assert result.name == "2scannet_1structured3d_0k.json"
+
+
+def test_fractional_repeat_above_one_becomes_two_internvl_entries(indexes: list[Path]) -> None:
+    # scannet fill: 10 lines * 2.5 = the file twice (int 2) + its first half (0.5) = 25 lines.
+    result = mix_indexes(indexes, MixSpec({"scannet": 2.5, "structured3d": 0}, {}))
+    whole = result.data["scannet_depth_prediction_oc_fill"]
+    rest = result.data["scannet_depth_prediction_oc_fill#rest"]
+    assert (whole["repeat_time"], whole["length_with_repeat"]) == (2, 20)
+    assert (rest["repeat_time"], rest["length_with_repeat"]) == (0.5, 5)
+    assert type(whole["repeat_time"]) is int and whole["annotation"] == rest["annotation"]
+    assert result.total == 25 + 10 + 7  # select 4 * 2.5 = 8 + 2; sentence 3 * 2.5 = 6 + 1
 
 
 def test_mix_name_rule() -> None:

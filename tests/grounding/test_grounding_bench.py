@@ -170,7 +170,7 @@ def test_openai_backend_with_chatty_answers(bench, tmp_path):
     with FakeOpenAI(answer=chatty) as server:
         backend = make_backend("openai", model="tiny-vlm", base_url=server.base_url,
                                api_key_env="SPAR3D_NO_KEY")  # fmt: skip
-        result = evaluate(bench, backend, run, concurrency=4, progress=False)
+        result = evaluate(bench, backend, run, concurrency=4, progress=False, preflight=False)
     assert len(server.requests) == 40
     n_images = [sum(c["type"] == "image_url" for c in r["body"]["messages"][0]["content"])
                 for r in server.requests]  # fmt: skip

@@ -158,7 +158,7 @@ def test_openai_backend_against_a_local_server(probe_bench: Path, tmp_path: Path
 
     with _evalkit().FakeOpenAI(answer=answer) as server:
         backend = make_backend("openai", model="fake", base_url=server.base_url)
-        res = evaluate(probe_bench, backend, tmp_path / "run", progress=False)
+        res = evaluate(probe_bench, backend, tmp_path / "run", progress=False, preflight=False)
         backend.close()
     first = server.requests[0]["body"]
     parts = first["messages"][0]["content"]

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from review_support import chromium_or_skip, small_bench_with_run
 
-from conftest import chromium_or_skip, small_bench_with_run
 from spar3d.viz.show import write_gallery_from
 
 

@@ -14,7 +14,8 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright (Python API) is not installed"
 )
 
-from conftest import chromium_or_skip  # noqa: E402
+from review_support import chromium_or_skip  # noqa: E402
+
 from spar3d.io import read_jsonl  # noqa: E402
 from spar3d.review.app import create_app  # noqa: E402
 from spar3d.review.data import ReviewData  # noqa: E402

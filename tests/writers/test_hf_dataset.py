@@ -17,7 +17,8 @@ def test_hf_export_loads_with_datasets(tmp_path: Path) -> None:
     datasets = pytest.importorskip("datasets")
     root = make_toy_tree(tmp_path / "spar")
     out = tmp_path / "hf"
-    shards = write_hf_dataset(prepare_samples(iter_samples(root), out), out, rows_per_shard=5)
+    samples = prepare_samples(iter_samples(root), out, draw=False, in_memory=True)
+    shards = write_hf_dataset(samples, out, rows_per_shard=5)
     # 23 rows in shards of 5 -> 5 shards
     assert [p.name for p in shards][-1] == "train-00004-of-00005.parquet"
     ds = datasets.load_dataset(
@@ -27,7 +28,12 @@ def test_hf_export_loads_with_datasets(tmp_path: Path) -> None:
     row = next(r for r in ds if r["type"] == "spatial_imagination_oo_mv")
     assert len(row["images"]) == 4
     assert row["images"][0].size == (200, 100)
-    assert row["messages"][0]["content"].startswith("<image>" * 4 + "Question")
+    # Structured parts as TRL's collator takes them: 4 image parts, then the text.
+    user, assistant = row["messages"]
+    assert [c["type"] for c in user["content"]] == ["image"] * 4 + ["text"]
+    assert user["content"][-1]["text"].startswith("Question") and "image" not in user["content"][0]
+    assert assistant["content"][0]["type"] == "text"
+    assert assistant["content"][0]["text"].startswith("The answer is")
     assert json.loads(row["markers"])["bbox_img_idx"] == [[0, 1, 2, 3]]
     assert json.loads(row["meta"])["scene"] == "scene0000_00"
 
@@ -37,7 +43,7 @@ def test_hf_export_drawn_markers(tmp_path: Path) -> None:
     root = make_toy_tree(tmp_path / "spar")
     out = tmp_path / "hf"
     samples = iter_samples(root, sources=["structured3d"])
-    shards = write_hf_dataset(prepare_samples(samples, out, draw=True), out)
+    shards = write_hf_dataset(prepare_samples(samples, out, in_memory=True), out)
     ds = datasets.load_dataset(
         "parquet", data_files=[str(p) for p in shards], split="train", cache_dir=str(tmp_path / "c")
     )

@@ -15,11 +15,13 @@ from spar3d.writers.llava import write_llava
 
 def test_llava_records_keep_marker_fields(tmp_path: Path) -> None:
     root = make_toy_tree(tmp_path / "spar")
-    n = write_llava(prepare_samples(iter_samples(root), tmp_path), tmp_path / "l.json")
+    samples = prepare_samples(iter_samples(root), tmp_path, draw=False)
+    n = write_llava(samples, tmp_path / "l.json")
     rows = json.loads((tmp_path / "l.json").read_text())
     assert n == len(rows) == 23
     single = rows[0]
-    assert single["image"] == f"{root.as_posix()}/scannet/images/scene0000_00/image_color/0.jpg"
+    # Relative to the export folder (tmp_path), whatever folder the export ran from.
+    assert single["image"] == "spar/scannet/images/scene0000_00/image_color/0.jpg"
     assert (
         single["conversations"][0]["value"] == "<image>\nQuestion 0 of depth_prediction_oc (fill)?"
     )
@@ -29,16 +31,19 @@ def test_llava_records_keep_marker_fields(tmp_path: Path) -> None:
     assert len(multi["image"]) == 4
     assert multi["conversations"][0]["value"].count("<image>") == 4
     assert multi["bbox_img_idx"] == [[0, 1, 2, 3]]
-    assert all(Path(p).is_file() for p in multi["image"])
+    assert all((tmp_path / p).is_file() for p in multi["image"])
 
 
 def test_llava_draw_markers_writes_images(tmp_path: Path) -> None:
     root = make_toy_tree(tmp_path / "spar")
     out = tmp_path / "out"
     samples = iter_samples(root, sources=["structured3d"], limit=2)
-    write_llava(prepare_samples(samples, out, draw=True), out / "l.json")
+    write_llava(prepare_samples(samples, out), out / "l.json")  # drawn by default
     rows = json.loads((out / "l.json").read_text())
-    assert [r["image"] for r in rows] == ["images/00000000_0.jpg", "images/00000001_0.jpg"]
+    assert [r["image"] for r in rows] == [
+        "images/00000/00000000_0.jpg",
+        "images/00000/00000001_0.jpg",
+    ]
     assert "red_point" not in rows[0]
     # red_point [500, 500] on the 160x120 toy image -> pixel (80, 60)
     r, g, b = Image.open(out / rows[0]["image"]).convert("RGB").getpixel((80, 60))

@@ -24,7 +24,7 @@ def test_sharegpt_matches_llamafactory_shape(tmp_path: Path) -> None:
         assert user["role"] == "user" and assistant["role"] == "assistant"
         # LLaMA-Factory checks that image tokens and images match in number.
         assert user["content"].count("<image>") == len(row["images"]) >= 1
-        assert all(Path(p).is_file() for p in row["images"])
+        assert all((out / p).is_file() for p in row["images"])
     info = json.loads((out / "dataset_info.json").read_text())
     assert info["other"] == {"file_name": "o.json"}
     assert info["spar_toy"]["file_name"] == "spar_toy.json"

@@ -275,8 +275,11 @@ def build_bench(
     tasks: Iterable[str] | None = None,
     seed: int = 0,
     exclude: Collection[str] | None = None,
+    progress: bool = False,
 ) -> BuildSummary:
     """Sample, draw markers and write the benchmark Parquet (see the module docstring).
+
+    ``progress`` shows one step per task (:mod:`spar3d.progress`).
 
     ``exclude`` holds sample keys ``<source>/<split>/<task>/<format>/<id>`` (the keys of a
     ``spar3d verify`` flags file) that are left out before sampling.
@@ -301,7 +304,9 @@ def build_bench(
     rows = empty_rows()
     provenance: list[dict[str, Any]] = []
     next_id = 0
-    for task in wanted:
+    from spar3d.progress import Progress
+
+    for task in Progress("bench build (tasks)", len(wanted), enabled=progress).track(wanted):
         cands: list[tuple[str, dict[str, Any], str]] = []
         for f in (f for f in files if f.task == task):
             for s in read_jsonl(f.path):

@@ -139,15 +139,20 @@ def bootstrap_intervals(
     compat Medium interval omits view_change_infer too).
     """
     rng = np.random.default_rng(seed)
-    by_task: dict[str, list[float]] = {}
-    for _, task, score in result.per_sample:
-        by_task.setdefault(task, []).append(score)
+    by_task: dict[str, Any] = dict(result.task_scores)
+    if not by_task:
+        for _, task, score in result.per_sample:
+            by_task.setdefault(task, []).append(score)
     names = sorted(by_task)
     # (n_boot, n_tasks) matrix of replicate task means, in percent
     reps = np.empty((n_boot, len(names)))
     for j, task in enumerate(names):
         x = np.asarray(by_task[task], dtype=np.float64)
-        reps[:, j] = x[resample_indices(rng, len(x), n_boot)].mean(axis=1) * 100.0
+        # In row chunks: one (n_boot, n) index matrix of a 1 M-sample task would take 8 GB.
+        step = max(1, 4_000_000 // max(1, len(x)))
+        for lo in range(0, n_boot, step):
+            rows = min(step, n_boot - lo)
+            reps[lo : lo + rows, j] = x[resample_indices(rng, len(x), rows)].mean(axis=1) * 100.0
 
     def interval(cols: list[int]) -> tuple[float, float] | None:
         if not cols:
@@ -178,9 +183,15 @@ def _fmt_ci(ci: tuple[float, float] | None) -> str:
 
 
 def report_markdown(
-    result: ScoreResult, intervals: Intervals | None = None, paper_rows: Sequence[PaperRow] = ()
+    result: ScoreResult,
+    intervals: Intervals | None = None,
+    paper_rows: Sequence[PaperRow] = (),
+    run_info: Mapping[str, Any] | None = None,
 ) -> str:
-    """A Markdown report: overall, levels and tasks with n, failures, CIs and paper rows."""
+    """A Markdown report: overall, levels and tasks with n, failures, CIs and paper rows.
+
+    ``run_info`` (a run folder's ``config.json``) adds the backend and the prompt preset.
+    """
     short = {task: col for col, task in paper_columns().items()}
     head = ["", "paper column", "n", "failed", "score", f"{_ci_label(intervals)}"]
     head += [r.label for r in paper_rows]
@@ -220,6 +231,15 @@ def report_markdown(
                 ci.tasks.get(task) if ci else None)
         )  # fmt: skip
     lines += ["", _level_note(result.mode)]
+    if run_info:
+        prompt = run_info.get("prompt") or {}
+        lines += [
+            "",
+            f"Run: backend `{run_info.get('backend')}`; prompt preset "
+            f"`{prompt.get('requested_preset', prompt.get('preset', '?'))}` -> "
+            f"`{prompt.get('preset', '?')}` (numeric sentence: \"{prompt.get('numeric_post', '?')}\"; "
+            f"source: {prompt.get('source', '?')}).",
+        ]
     if paper_rows:
         lines += [
             "",
@@ -255,8 +275,14 @@ def _level_note(mode: str) -> str:
     return f"strict mode: Medium is the mean of {medium}."
 
 
-def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[PaperRow] = ()) -> Path:
-    """A horizontal bar chart (PNG) of task, level and overall scores next to paper rows."""
+def plot_report(
+    result: ScoreResult,
+    path: str | Path,
+    paper_rows: Sequence[PaperRow] = (),
+    intervals: Intervals | None = None,
+) -> Path:
+    """A horizontal bar chart (PNG) of task, level and overall scores next to paper rows; this
+    run's bars carry their bootstrap confidence intervals as error bars."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -270,7 +296,15 @@ def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[Pape
     y = np.arange(len(keys))
     for i, (label, values) in enumerate(series):
         xs = np.array([np.nan if (v := values.get(k)) is None else v for k in keys], dtype=float)
-        ax.barh(y + i * height, xs, height=height, label=label)
+        xerr = None
+        if i == 0 and intervals is not None:
+            cis = [_interval_of(intervals, k) for k in keys]
+            lo = [x - c[0] if c and np.isfinite(x) else 0.0 for x, c in zip(xs, cis, strict=True)]
+            hi = [c[1] - x if c and np.isfinite(x) else 0.0 for x, c in zip(xs, cis, strict=True)]
+            xerr = np.array([lo, hi])
+            label += f" ({intervals.confidence:.0%} CI)"
+        ax.barh(y + i * height, xs, height=height, label=label, xerr=xerr,
+                error_kw={"elinewidth": 0.8, "capsize": 1.5})  # fmt: skip
     ax.set_yticks(y + height * (len(series) - 1) / 2, keys, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -286,6 +320,14 @@ def plot_report(result: ScoreResult, path: str | Path, paper_rows: Sequence[Pape
     return path
 
 
+def _interval_of(intervals: Intervals, key: str) -> tuple[float, float] | None:
+    if key == "overall":
+        return intervals.overall
+    if key in intervals.levels:
+        return intervals.levels[key]
+    return intervals.tasks.get(key)
+
+
 def _values_of(result: ScoreResult) -> dict[str, float | None]:
     return {"overall": result.overall, **result.levels, **result.tasks}
 
@@ -296,6 +338,7 @@ def write_report(
     paper_rows: Sequence[str | PaperRow] = DEFAULT_PAPER_ROWS,
     n_boot: int = 1000,
     seed: int = 0,
+    run_info: Mapping[str, Any] | None = None,
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.png`` and ``scores.json`` (scores plus intervals).
 
@@ -314,8 +357,8 @@ def write_report(
     intervals = bootstrap_intervals(result, n_boot=n_boot, seed=seed)
     paths = {"markdown": out / "report.md", "png": out / "report.png", "json": out / "scores.json"}
     with atomic_open(paths["markdown"], "w", encoding="utf-8") as fh:
-        fh.write(report_markdown(result, intervals, rows))
-    plot_report(result, paths["png"], rows)
+        fh.write(report_markdown(result, intervals, rows, run_info))
+    plot_report(result, paths["png"], rows, intervals)
     payload = result.to_dict()
     payload["failures"] = dict(result.failures)
     payload["intervals"] = {

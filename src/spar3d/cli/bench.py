@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -24,6 +25,8 @@ def build_command(
     exclude_flagged: Path | None = typer.Option(
         None, help="Flags JSONL from `spar3d verify`: leave every flagged sample out."
     ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+    quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
 ) -> None:
     """Sample N per task (balanced over scenes, answer letters and numeric ranges), draw the
     markers into the images and write Parquet with SPAR-Bench's columns."""
@@ -47,9 +50,10 @@ def build_command(
         tasks=tasks.split(",") if tasks else None,
         seed=seed,
         exclude=exclude,
+        progress=progress and not quiet,
     )
     table = Table(title=f"benchmark: {summary.path}")
-    table.add_column("task")
+    table.add_column("task", overflow="fold")
     table.add_column("samples", justify="right")
     table.add_column("available", justify="right")
     for task, avail in summary.available.items():
@@ -64,6 +68,36 @@ def build_command(
     console.print(
         f"load it with datasets.load_dataset('parquet', data_files='{summary.path}', split='train')"
     )
+
+
+class ExportTarget(str, Enum):
+    lmms_eval = "lmms-eval"
+    vlmevalkit = "vlmevalkit"
+
+
+@bench_app.command("export")
+def export_command(
+    bench: Path = typer.Argument(..., help="Benchmark Parquet file or folder of shards."),
+    to: ExportTarget = typer.Option(..., "--to", help="Harness: lmms-eval or vlmevalkit."),
+    out: Path = typer.Argument(..., help="Output folder."),
+    name: str | None = typer.Option(
+        None, help="Task name (lmms-eval, default spar3d_bench) or TSV name (default SPAR3D_Bench)."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
+    quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
+) -> None:
+    """Write the benchmark for another harness: an lmms-eval task folder (YAML + utils.py that
+    load this Parquet) or a VLMEvalKit TSV (base64 images). See docs/cli/bench.md."""
+    from spar3d.bench.eval.export import export_lmms_eval, export_vlmevalkit
+
+    if to is ExportTarget.lmms_eval:
+        paths = export_lmms_eval(bench, out, name or "spar3d_bench")
+        task = paths["yaml"].stem
+        typer.echo(f"wrote {paths['yaml']} and {paths['utils']}")
+        typer.echo(f"run: lmms-eval --include_path {out} --tasks {task} --log_samples ...")
+    else:
+        path = export_vlmevalkit(bench, out, name or "SPAR3D_Bench", progress and not quiet)
+        typer.echo(f"wrote {path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-EXPORT_FORMATS = ("llava", "sharegpt", "hf")
+if TYPE_CHECKING:
+    from spar3d.data.export import Prepared
+
+EXPORT_FORMATS = ("llava", "sharegpt", "internvl", "hf")
 
 
 def _sources(values: list[str] | None) -> list[str] | None:
@@ -110,43 +114,130 @@ def export_command(
     src: Annotated[
         Path, typer.Argument(help="SPAR-7M root or a JSONL (QA file or materialised mix).")
     ],
-    out: Annotated[Path, typer.Option(help="Output folder.")],
-    to: Annotated[str, typer.Option("--format", help="llava, sharegpt or hf.")] = "llava",
-    draw_markers: Annotated[bool, typer.Option(help="Draw markers into exported images.")] = False,
+    out: Annotated[Path, typer.Option(help="Output folder (image paths are relative to it).")],
+    to: Annotated[str, typer.Option("--format", help="llava, sharegpt, internvl or hf.")] = "llava",
+    draw_markers: Annotated[
+        bool,
+        typer.Option(
+            help="Draw markers into the images (default). --no-draw-markers keeps the raw "
+            "images and the marker fields, and warns: the text still refers to the markers."
+        ),
+    ] = True,
     sources: Annotated[
         list[str] | None, typer.Option(help="Sources of a tree (default: all).")
     ] = None,
     split: Annotated[str, typer.Option(help="Split of a tree.")] = "train",
-    limit: Annotated[int | None, typer.Option(help="Export at most N samples.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Read at most N samples.")] = None,
+    tasks: Annotated[
+        list[str] | None, typer.Option(help="Keep only these task types (repeatable or a,b).")
+    ] = None,
+    max_images: Annotated[
+        int | None, typer.Option(help="Keep samples with at most N images (1 for LLaVA-1.5).")
+    ] = None,
+    placeholders: Annotated[
+        str,
+        typer.Option(
+            help="internvl: numbered (Image-1: <image>), plain (<image>) or none (SPAR's own "
+            "placeholder-free form)."
+        ),
+    ] = "numbered",
     images_root: Annotated[Path | None, typer.Option(help="Images root for a bare JSONL.")] = None,
     name: Annotated[
-        str, typer.Option(help="Dataset name (file name / dataset_info key).")
+        str, typer.Option(help="Dataset name (file name / dataset_info key / meta key).")
     ] = "spar3d",
-    rows_per_shard: Annotated[int, typer.Option(help="HF export: rows per Parquet shard.")] = 1000,
+    rows_per_shard: Annotated[int, typer.Option(help="hf: most rows per Parquet shard.")] = 100_000,
+    max_shard_mb: Annotated[
+        int, typer.Option(help="hf: close a shard once its images reach this many MiB.")
+    ] = 500,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Accept sample image paths that leave their images root.")
+    ] = False,
 ) -> None:
-    """Export samples as LLaVA JSON, ShareGPT (LLaMA-Factory) or a Hugging Face dataset."""
-    from spar3d.data.export import prepare_samples
+    """Export samples for a trainer: LLaVA JSON, ShareGPT (LLaMA-Factory), InternVL
+    (meta JSON + JSONL) or a Hugging Face dataset (Parquet shards + card)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from spar3d.data.export import ExportReport, prepare_samples
     from spar3d.data.sample import iter_samples
+    from spar3d.errors import ConfigError
+    from spar3d.writers.internvl import PLACEHOLDER_STYLES
 
     if to not in EXPORT_FORMATS:
-        raise typer.BadParameter(f"--format must be one of {EXPORT_FORMATS}, got {to!r}")
+        raise ConfigError(f"--format must be one of {EXPORT_FORMATS}, got {to!r}")
+    if max_images is not None and max_images < 0:
+        raise ConfigError(f"--max-images must be >= 0, got {max_images}")
+    if placeholders not in PLACEHOLDER_STYLES:
+        raise ConfigError(
+            f"--placeholders must be one of {PLACEHOLDER_STYLES}, got {placeholders!r}"
+        )
+    console = Console(stderr=True)
     samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root)
-    records = prepare_samples(samples, out, draw=draw_markers)
+    report = ExportReport()
+    records = prepare_samples(
+        samples, out, draw=draw_markers, tasks=_sources(tasks), max_images=max_images,
+        in_memory=to == "hf", report=report, allow_outside=allow_outside_root,
+    )  # fmt: skip
+    columns = (TextColumn("export"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        job = bar.add_task("export", total=limit)
+
+        def counted() -> Iterator[Prepared]:
+            for p in records:
+                bar.advance(job)
+                yield p
+
+        message = _write_export(to, counted(), out, name, placeholders, rows_per_shard,
+                                max_shard_mb, src)  # fmt: skip
+    typer.echo(f"{message}: {report.exported} samples")
+    skipped = sum(report.skipped_task.values()) + sum(report.skipped_images.values())
+    if skipped:
+        by_images = ", ".join(
+            f"{c} with {k} images" for k, c in sorted(report.skipped_images.items())
+        )
+        console.print(
+            f"left out {skipped} of {report.seen} samples"
+            + (f" ({by_images})" if by_images else "")
+        )
+    if report.undrawn_markers:
+        console.print(
+            f"[yellow]warning[/]: {report.undrawn_markers} samples refer to markers that were not "
+            "drawn (--no-draw-markers); the trainer must draw them, as SPAR's own loader does"
+        )
+
+
+def _write_export(
+    to: str,
+    records: Iterable[Prepared],
+    out: Path,
+    name: str,
+    placeholders: str,
+    rows_per_shard: int,
+    max_shard_mb: int,
+    src: Path,
+) -> str:
     if to == "llava":
         from spar3d.writers.llava import write_llava
 
-        n = write_llava(records, out / f"{name}.json")
-        typer.echo(f"wrote {out / f'{name}.json'}: {n} samples")
-    elif to == "sharegpt":
+        write_llava(records, out / f"{name}.json")
+        return f"wrote {out / f'{name}.json'} (image root: {out})"
+    if to == "sharegpt":
         from spar3d.writers.sharegpt import write_sharegpt
 
-        n = write_sharegpt(records, out, name)
-        typer.echo(f"wrote {out / f'{name}.json'} and dataset_info.json: {n} samples")
-    else:
-        from spar3d.writers.hf_dataset import write_hf_dataset
+        write_sharegpt(records, out, name)
+        return f"wrote {out / f'{name}.json'} and {out / 'dataset_info.json'}"
+    if to == "internvl":
+        from spar3d.writers.internvl import write_internvl
 
-        shards = write_hf_dataset(records, out, rows_per_shard=rows_per_shard)
-        typer.echo(f"wrote {len(shards)} Parquet shard(s) under {out / 'data'}")
+        jsonl, meta, _ = write_internvl(records, out, name, placeholders)
+        return f"wrote {jsonl} and {meta}"
+    from spar3d.writers.hf_dataset import write_hf_dataset
+
+    shards = write_hf_dataset(
+        records, out, rows_per_shard=rows_per_shard, max_shard_bytes=max_shard_mb * 2**20,
+        card={"source": src.as_posix(), "command": f"spar3d export --format hf {src.as_posix()}"},
+    )  # fmt: skip
+    return f"wrote {len(shards)} Parquet shard(s) under {out / 'data'} and {out / 'README.md'}"
 
 
 def show_command(

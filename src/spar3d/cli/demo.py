@@ -15,12 +15,16 @@ def demo_command(
     width: int = typer.Option(320, help="Image width."),
     height: int = typer.Option(240, help="Image height."),
     seed: int = typer.Option(0, help="Seed of scenes, questions and sampling."),
+    layout: str = typer.Option(
+        "scannet", help="Dataset layout the scenes are written in and read back from: scannet, "
+        "scannet_preprocessed, scannetpp, structured3d or arkitscenes."
+    ),
 ) -> None:
     """synth -> index -> generate -> data_jsons -> benchmark -> baselines -> scores -> gallery."""
     from spar3d.demo import DemoConfig, run_demo
 
     run_demo(DemoConfig(out=out, scenes=scenes, val_scenes=val_scenes, frames=frames,
-                        width=width, height=height, seed=seed))
+                        width=width, height=height, seed=seed, layout=layout))
 
 
 def register(app: typer.Typer) -> None:

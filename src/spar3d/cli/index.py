@@ -21,7 +21,9 @@ def index_command(
     all_frames: bool = typer.Option(False, help="Skip keyframe selection."),
     min_visible_fraction: float = typer.Option(0.1, help="Min. fraction of visible vertices."),
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
-    pointcloud_visibility: str = typer.Option("splat", help="Point clouds: splat or depth."),
+    pointcloud_visibility: str = typer.Option(
+        "auto", help="Point clouds: splat, depth, or auto (the source's preset, else splat)."
+    ),
     workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
     loader_opt: list[str] | None = typer.Option(
         None,

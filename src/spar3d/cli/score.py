@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from spar3d.bench.errors_report import ErrorAnalysis, write_error_analysis
 from spar3d.bench.report import (
     DEFAULT_PAPER_ROWS,
     TASK_ORDER,
@@ -21,10 +23,20 @@ from spar3d.bench.report import (
     write_report,
 )
 from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
-from spar3d.bench.scoring.score import score_samples
+from spar3d.bench.scoring.score import available_modes, score_samples, score_stream
+from spar3d.errors import Spar3dError
 from spar3d.io import atomic_open, write_json, write_jsonl
+from spar3d.progress import Progress
 
 PREDICTIONS_NAME = "predictions.jsonl"
+
+
+class PredictionFormat(str, Enum):
+    auto = "auto"
+    spar3d_run = "spar3d-run"
+    records = "records"
+    lmms_eval = "lmms-eval"
+    plain = "plain"
 
 
 def predictions_path(path: Path) -> Path:
@@ -42,8 +54,9 @@ def predictions_path(path: Path) -> Path:
 def _modes(mode: str) -> list[str]:
     if mode == "both":
         return list(MODES)
-    if mode not in MODES:
-        raise typer.BadParameter(f"--mode must be compat, strict or both, not {mode!r}")
+    known = available_modes()  # compat, strict and modes plugins register
+    if mode not in known:
+        raise typer.BadParameter(f"--mode must be {', '.join(known)} or both, not {mode!r}")
     return [mode]
 
 
@@ -54,7 +67,7 @@ def _fmt(value: float | None) -> str:
 def scores_table(results: list[ScoreResult], title: str) -> Table:
     """A rich table: one row per task (n, failures, score per mode), then levels and overall."""
     table = Table(title=title)
-    table.add_column("task")
+    table.add_column("task", overflow="fold")
     table.add_column("n", justify="right")
     table.add_column("failed", justify="right")
     for r in results:
@@ -107,29 +120,64 @@ def score_command(
     ] = None,
     report_dir: Annotated[
         Path | None,
-        typer.Option("--report", help="Write report.md, report.png, scores.json (with CIs)."),
+        typer.Option(
+            "--report",
+            help="Write report.md, report.png, scores.json (with CIs), errors.md, errors.png.",
+        ),
     ] = None,
     paper: Annotated[
         list[str] | None,
         typer.Option(help="Paper table-4 rows in reports (name or split:name); repeatable."),
     ] = None,
     diff: Annotated[
-        bool, typer.Option("--diff", help="List samples scored differently by the two modes.")
+        bool,
+        typer.Option("--diff/--no-diff", help="List samples scored differently by the two modes."),
     ] = False,
     diff_out: Annotated[
         Path | None, typer.Option("--diff-jsonl", help="Write every differing sample here.")
     ] = None,
     show: Annotated[int, typer.Option(help="Differing samples printed with --diff.")] = 20,
+    fmt: Annotated[
+        PredictionFormat,
+        typer.Option(
+            "--format",
+            help="Predictions format: auto (detected from the first line), spar3d-run, "
+            "records, lmms-eval (--log_samples file), plain ({id, prediction}; needs --bench).",
+        ),
+    ] = PredictionFormat.auto,
+    bench: Annotated[
+        Path | None,
+        typer.Option(help="Benchmark Parquet (file or folder): ground truth for plain lines."),
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show progress.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet/--no-quiet", "-q", help="No progress.")] = False,
 ) -> None:
-    """Score saved predictions (SPAR-Bench metrics) without calling a model."""
+    """Score saved predictions (SPAR-Bench metrics) without calling a model.
+
+    Reads spar3d runs, lmms-eval --log_samples files and {id, prediction} JSONL (with --bench).
+    """
     console = Console()
     path = predictions_path(predictions)
+    fmt_name = PredictionFormat(fmt).value
+    want_diff = diff or diff_out is not None
+    samples: list[Any] = []
     try:
-        samples = list(read_samples(path))
         modes = _modes(mode)
-        results = [score_samples(samples, m) for m in modes]
+        bar = Progress("scoring (predictions)", None, enabled=progress and not quiet)
+        stream = bar.tap(read_samples(path, fmt_name, bench))
+        if want_diff:  # the diff compares modes sample by sample: it holds the samples
+            samples = list(stream)
+            stream = iter(samples)
+        analysis = ErrorAnalysis() if report_dir is not None else None
+        if analysis is not None:
+            stream = analysis.tap(stream)
+        results = score_stream(stream, modes, keep_ids=False)
         rows = find_paper_rows(paper if paper is not None else list(DEFAULT_PAPER_ROWS))
     except (ValueError, KeyError) as exc:
+        if isinstance(exc, Spar3dError):
+            raise  # a bad input file: one line naming file, line and field (exit 3)
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
     console.print(scores_table(results, f"SPAR-Bench scores: {path}"))
     if json_out is not None:
@@ -146,10 +194,24 @@ def score_command(
     if report_dir is not None:
         for r in results:
             target = report_dir / r.mode if len(results) > 1 else report_dir
-            written = write_report(r, target, paper_rows=rows)
+            written = write_report(r, target, paper_rows=rows, run_info=_run_info(predictions))
+            if analysis is not None:
+                written.update(write_error_analysis(r, analysis, target))
             console.print(f"wrote {', '.join(str(p) for p in written.values())}")
-    if diff or diff_out is not None:
+    if want_diff:
         _diff_output(console, samples, diff_out, show if diff else 0)
+
+
+def _run_info(path: Path) -> dict[str, Any] | None:
+    """The run's ``config.json`` when ``path`` is a run folder (backend, prompt preset)."""
+    config = path / "config.json" if path.is_dir() else path.parent / "config.json"
+    if not config.is_file():
+        return None
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def load_run(path: Path, mode: str) -> tuple[str, dict[str, Any]]:

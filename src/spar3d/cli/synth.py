@@ -1,4 +1,4 @@
-"""``spar3d synth``: make synthetic scenes in the ScanNet scan layout (no downloads needed)."""
+"""``spar3d synth``: make synthetic scenes in a dataset's on-disk layout (no downloads needed)."""
 
 from __future__ import annotations
 
@@ -19,15 +19,27 @@ def synth(
     ),
     height: int = typer.Option(DEFAULT_HEIGHT, "--height", min=8, help="Image height."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    detail: int = typer.Option(
+        0, "--detail", min=0, help="Subdivide each mesh to at least this many faces (ScanNet's "
+        "vh_clean_2 meshes: a few hundred thousand; 0: the plain mesh)."
+    ),
+    layout: str = typer.Option(
+        "scannet", "--layout", help="scannet, scannet_preprocessed, scannetpp, structured3d or "
+        "arkitscenes: the dataset layout written (each read back by its loader)."
+    ),
 ) -> None:
-    """Make procedural indoor scenes (mesh, annotations, RGB-D frames, poses) in ScanNet layout.
+    """Make procedural indoor scenes (mesh, annotations, RGB-D frames, poses) in a dataset layout.
 
     Finished scenes are skipped, so an interrupted run continues where it stopped.
     """
-    from spar3d.scenes.synthetic.synthesize import synthesize
+    from spar3d.errors import ConfigError
+    from spar3d.scenes.synthetic.synthesize import LAYOUTS, synthesize
 
+    if layout not in LAYOUTS:
+        raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     folders = synthesize(
-        out, scenes, seed, n_frames=frames, width=width, height=height, progress=progress
+        out, scenes, seed, n_frames=frames, width=width, height=height, progress=progress,
+        layout=layout, detail=detail or None,
     )
     typer.echo(f"{len(folders)} scene(s) in {out}")
 

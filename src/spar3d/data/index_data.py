@@ -51,6 +51,7 @@ def _entry(qa: QAFile, root: str | Path, path: Path, length: int) -> dict[str, A
     return {
         "root": images_root(root, qa.source).as_posix(),
         "annotation": path.as_posix(),
+        "data_augment": False,
         "repeat_time": 1,
         "length": length,
     }

@@ -1,7 +1,9 @@
 """Mix per-source training indexes with per-source and per-format ratios (FORMATS.md §3).
 
 A mix multiplies each entry's ``repeat_time`` by its source's ratio and its format's ratio
-and adds ``length_with_repeat = int(length * repeat_time)``. The loader semantics (InternVL's)
+and adds ``length_with_repeat = int(length * repeat_time)``. Repeat times are written the way
+InternVL's loader requires: an ``int`` above 1, a fraction below; a non-integer repeat above 1
+becomes two entries (:func:`internvl_repeats`). Every entry has ``data_augment``. The loader semantics (InternVL's)
 are: ``repeat_time < 1`` takes the first ``length_with_repeat`` lines, ``> 1`` repeats the
 file; both are "line ``i % length`` for ``i`` in ``range(length_with_repeat)``".
 
@@ -149,21 +151,45 @@ def mix_indexes(index_paths: Iterable[str | Path], spec: MixSpec) -> MixResult:
             continue
         used_src[source] = s_ratio
         for key, entry in load_index(path).items():
-            fmt = key.rsplit("_", 1)[-1]
+            fmt = data_key_format(key)
             seen_formats.add(fmt)
             repeat = float(entry.get("repeat_time", 1)) * s_ratio * spec.format_ratios.get(fmt, 1.0)
             if repeat == 0:
                 continue
             if key in data:
                 raise ValueError(f"{path}: key {key!r} already comes from another index")
-            out = dict(entry)
-            out["repeat_time"] = repeat
-            out["length_with_repeat"] = int(entry["length"] * repeat)
-            data[key] = out
+            for part_key, part_repeat in internvl_repeats(key, repeat):
+                out = dict(entry)
+                out.setdefault("data_augment", False)
+                out["repeat_time"] = part_repeat
+                out["length_with_repeat"] = int(entry["length"] * part_repeat)
+                data[part_key] = out
     _check_named(spec.source_ratios, seen_src_keys, "source")
     _check_named(spec.format_ratios, seen_formats, "format")
     total = sum(e["length_with_repeat"] for e in data.values())
     return MixResult(data, mix_name(used_src, total), used_src)
+
+
+REST_SUFFIX = "#rest"
+
+
+def internvl_repeats(key: str, repeat: float) -> list[tuple[str, int | float]]:
+    """Split a repeat into entries InternVL's loader accepts: ``[(key, repeat_time), ...]``.
+
+    Upstream ``LazySupervisedDataset`` takes the first ``int(len * r)`` lines for ``r < 1`` and
+    asserts ``isinstance(r, int)`` for ``r > 1``. So 3.0 -> ``[(key, 3)]``, 0.25 ->
+    ``[(key, 0.25)]``, and 2.5 -> ``[(key, 2), (key + "#rest", 0.5)]``: the whole file twice
+    plus its first half, the same lines in the same count as one entry repeated 2.5 times.
+    """
+    if repeat <= 1 or float(repeat).is_integer():
+        return [(key, int(repeat) if float(repeat).is_integer() else repeat)]
+    whole = int(repeat)
+    return [(key, whole), (key + REST_SUFFIX, round(repeat - whole, 12))]
+
+
+def data_key_format(key: str) -> str:
+    """Answer format of a data_json key ``<source>_<task>_<format>[#rest]``."""
+    return key.split("#", 1)[0].rsplit("_", 1)[-1]
 
 
 def _check_named(ratios: Mapping[str, float], seen: set[str], what: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.data.layout import images_root, scan_tree
+from spar3d.data.mix import data_key_format
 from spar3d.errors import InputError
 from spar3d.io import read_jsonl
 
@@ -97,7 +98,7 @@ def iter_jsonl_samples(
             break
         root = Path(sample["data_root"]) if "data_root" in sample else fallback
         key = str(sample.get("data_key", ""))
-        fmt = format_of(sample, key.rsplit("_", 1)[-1] if key else fmt_from_tree)
+        fmt = format_of(sample, data_key_format(key) if key else fmt_from_tree)
         yield LoadedSample(sample, root, fmt, key.split("_", 1)[0] if key else "")
 
 

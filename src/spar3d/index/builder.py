@@ -34,7 +34,12 @@ from spar3d.errors import check_choice, check_number
 from spar3d.geometry.camera import project
 from spar3d.geometry.raycast import RAYCASTERS, make_raycaster
 from spar3d.geometry.transforms import world_to_cam
-from spar3d.index.keyframes import KEYFRAME_PRESETS, KeyframeParams, select_keyframes
+from spar3d.index.keyframes import (
+    KEYFRAME_PRESETS,
+    POINTCLOUD_VISIBILITY_PRESETS,
+    KeyframeParams,
+    select_keyframes,
+)
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
 from spar3d.index.visibility import ViewVisibility, mesh_visibility, splat_visibility
 from spar3d.scenes.model import Frame, Scene, SceneObject
@@ -64,8 +69,9 @@ class IndexParams:
         min_depth_m: Rule 3 lower bound.
         max_depth_m: Rule 3 upper bound.
         exclude_labels: Labels that occlude but are not indexed as objects.
-        pointcloud_visibility: ``"splat"`` (z-buffer of the points) or ``"depth"`` (depth frames,
-            falling back to splatting where a frame has none), for scenes without faces.
+        pointcloud_visibility: ``"splat"`` (z-buffer of the points), ``"depth"`` (depth frames,
+            falling back to splatting where a frame has none), for scenes without faces, or
+            ``"auto"``: the source's preset (``POINTCLOUD_VISIBILITY_PRESETS``), else splat.
         footprint_voxel_m: Cell size of the top-down footprint kept for room-size questions.
         noticeable_pixel_fraction: Share of the image an object's visible pixels must cover to
             count as noticeable (for the uniqueness of labels named without a marker).
@@ -82,7 +88,7 @@ class IndexParams:
     min_depth_m: float = 0.1
     max_depth_m: float = 10.0
     exclude_labels: tuple[str, ...] = STRUCTURE_LABELS
-    pointcloud_visibility: str = "splat"
+    pointcloud_visibility: str = "auto"
     footprint_voxel_m: float = 0.1
     noticeable_pixel_fraction: float = 0.0005
     catch_all_labels: tuple[str, ...] = CATCH_ALL_LABELS
@@ -96,7 +102,7 @@ class IndexParams:
         check_number(
             "max_depth_m", self.max_depth_m, minimum=self.min_depth_m, exclusive_minimum=True
         )
-        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("splat", "depth"))
+        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("auto", "splat", "depth"))
         check_number(
             "footprint_voxel_m", self.footprint_voxel_m, minimum=0, exclusive_minimum=True
         )
@@ -110,6 +116,11 @@ class IndexParams:
         if self.keyframes is not None:
             return self.keyframes
         return KEYFRAME_PRESETS.get(source, KeyframeParams())
+
+    def pointcloud_mode(self, source: str) -> str:
+        if self.pointcloud_visibility != "auto":
+            return self.pointcloud_visibility
+        return POINTCLOUD_VISIBILITY_PRESETS.get(source, "splat")
 
 
 @dataclass
@@ -207,7 +218,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
             )  # fmt: skip
         else:
             depth = None
-            if params.pointcloud_visibility == "depth":
+            if params.pointcloud_mode(scene.source) == "depth":
                 depth = _read_depth_m(frame, rw, rh)
             vis = splat_visibility(
                 verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth,
@@ -249,6 +260,8 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
     stored = asdict(params)
     stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(scene.source)) else None
     stored["exclude_labels"] = list(params.exclude_labels)
+    if scene.mesh.faces is None:
+        stored["pointcloud_visibility"] = params.pointcloud_mode(scene.source)
     stored["catch_all_labels"] = list(params.catch_all_labels)
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),

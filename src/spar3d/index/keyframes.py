@@ -43,7 +43,13 @@ KEYFRAME_PRESETS: dict[str, KeyframeParams | None] = {
     "synthetic": KeyframeParams(0.25, 15.0),
     "scannetpp": KeyframeParams(0.5, 20.0),
     "structured3d": None,  # no filtering: views are sparse already
+    "arkitscenes": KeyframeParams(0.25, 15.0),  # hand-held 10 fps video, like ScanNet's
 }
+
+#: How point-cloud scenes (no faces) decide visibility, per source (``IndexParams``'s
+#: ``pointcloud_visibility="auto"``). Structured3D's points are its views' depth back-projected,
+#: so testing each point against the view's own depth image is exact up to the tolerance.
+POINTCLOUD_VISIBILITY_PRESETS: dict[str, str] = {"structured3d": "depth"}
 
 
 def select_keyframes(T_world_cams: ArrayLike, params: KeyframeParams | None = None) -> list[int]:

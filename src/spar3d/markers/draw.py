@@ -231,15 +231,21 @@ def load_images(
     for rel in paths:
         if not isinstance(rel, str):
             raise InputError(f"{where}: field 'image' holds {type(rel).__name__}, not a path")
-        path = resolve_under(images_root, rel, where, allow_outside=allow_outside)
-        if not path.is_file():
-            raise InputError(f"{where}: image not found: {path}")
-        try:
-            with Image.open(path) as im:
-                out.append(im.convert("RGB"))
-        except (OSError, Image.DecompressionBombError) as exc:
-            raise InputError(f"{where}: cannot decode image {path} ({exc})") from None
+        out.append(
+            open_rgb(resolve_under(images_root, rel, where, allow_outside=allow_outside), where)
+        )
     return out
+
+
+def open_rgb(path: Path, where: str) -> Image.Image:
+    """Decode one image as RGB; a missing or undecodable file is an :class:`InputError`."""
+    if not path.is_file():
+        raise InputError(f"{where}: image not found: {path}")
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{where}: cannot decode image {path} ({exc})") from None
 
 
 def draw_sample(

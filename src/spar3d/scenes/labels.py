@@ -115,3 +115,25 @@ def find_label_map(folders: Iterable[Path]) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+# --- a common vocabulary across sources ----------------------------------------------------
+
+#: Per-source renames into the common vocabulary (ScanNet's ``category`` names, lower case).
+#: Every label is first lower-cased, stripped, and has ``_`` replaced by a space; a label not in
+#: its source's table is kept as it then reads. The raw label is always kept beside it
+#: (``SceneObject.raw_label``). See ``docs/loaders.md`` ("Label maps").
+COMMON_LABELS: dict[str, dict[str, str]] = {
+    # ARKitScenes 3DOD's 17 classes (threedod/benchmark_scripts/utils/taxonomy.py)
+    "arkitscenes": {"tv monitor": "tv", "washer": "washing machine"},
+    # ScanNet++ raw labels are free text in ScanNet's style already (lower case, spaces)
+    "scannetpp": {},
+    # Structured3D (and preprocessed exports) carry NYU40 names already
+    "structured3d": {},
+}
+
+
+def common_label(source: str, raw: str) -> str:
+    """``raw`` in the common vocabulary of :data:`COMMON_LABELS` for ``source``."""
+    label = " ".join(str(raw).replace("_", " ").strip().lower().split())
+    return COMMON_LABELS.get(source, {}).get(label, label)

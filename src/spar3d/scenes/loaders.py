@@ -45,7 +45,13 @@ class SceneLoader(Protocol):
     def load(self, path: Path, *, load_mesh: bool = True, **opts: Any) -> Scene: ...
 
 
-_BUILTIN_MODULES = ("spar3d.scenes.scannet", "spar3d.scenes.scannet_preprocessed")
+_BUILTIN_MODULES = (
+    "spar3d.scenes.scannet",
+    "spar3d.scenes.scannet_preprocessed",
+    "spar3d.scenes.scannetpp",
+    "spar3d.scenes.structured3d",
+    "spar3d.scenes.arkitscenes",
+)
 
 
 class _LoaderRegistry(Registry[SceneLoader]):

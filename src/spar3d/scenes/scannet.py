@@ -297,6 +297,7 @@ class ScanNetLoader:
         label_column: str = "category",
         obb: str | Path | None = None,
         source: str | None = None,
+        embodiedscan: str | Path | None = None,
         **opts: Any,
     ) -> Scene:
         """Load one scan folder.
@@ -312,6 +313,8 @@ class ScanNetLoader:
             source: Dataset name recorded in the scene (and so the SPAR-7M ``<source>`` folder);
                 default ``"synthetic"`` for folders written by ``spar3d synth`` (they hold
                 ``synth_done.json``), else ``"scannet"``.
+            embodiedscan: An EmbodiedScan infos pickle; its 9-DoF boxes for this scene replace
+                the boxes of the objects they match (``spar3d.scenes.embodiedscan``).
         """
         if opts:
             raise TypeError(f"scannet loader: unknown option(s) {', '.join(sorted(opts))}")
@@ -350,6 +353,10 @@ class ScanNetLoader:
         for oid, (raw, box) in sorted(boxes.items()):
             if oid not in known:  # a box with no segments: keep it, without vertices
                 objects.append(SceneObject(oid, mapping.get(raw, raw), box, None, raw_label=raw))
+        if embodiedscan is not None:
+            from spar3d.scenes.embodiedscan import read_embodiedscan_boxes, replace_boxes
+
+            replace_boxes(objects, read_embodiedscan_boxes(embodiedscan, folder.name))
 
         return Scene(
             scene_id=folder.name,

@@ -389,6 +389,11 @@ class ScanNetPreprocessedLoader:
         else:
             raise SceneLoadError(f"sem_labels must be 'nyu40' or 'scannet200', got {sem_labels!r}")
         objects = _objects(xyz, ins, sem, _read_boxes(stem), names)
+        if entry is not None and isinstance(entry.get("instances"), list) and entry["instances"]:
+            # EmbodiedScan infos: its 9-DoF boxes replace the axis-aligned ones they match
+            from spar3d.scenes.embodiedscan import boxes_of_entry, replace_boxes
+
+            replace_boxes(objects, boxes_of_entry(entry, f"{pkl}: scene {sid}"))
         return Scene(sid, "scannet", folder, objects, frames, mesh, A, label_set=sem_labels)
 
 

@@ -2,11 +2,14 @@
 
 Record::
 
-    {"messages": [{"role": "user", "content": "<image><image>Question"},
+    {"messages": [{"role": "user", "content": "<image>\n<image>\nQuestion"},
                   {"role": "assistant", "content": "Answer"}],
      "images": ["a.jpg", "b.jpg"], "id": ..., "type": ..., <marker fields>}
 
-LLaMA-Factory requires as many ``<image>`` tokens in the messages as entries in ``images``.
+LLaMA-Factory requires as many ``<image>`` tokens in the messages as entries in ``images``
+(``mm_plugin.py``: "The number of images does not match the number of <image> tokens") and
+resolves image paths against the dataset folder (``media_dir``, by default ``dataset_dir``):
+the paths here are relative to the export folder, which holds ``dataset_info.json``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from spar3d.data.export import IMAGE_TOKEN, Prepared, write_json_array
+from spar3d.data.export import Prepared, image_placeholders, write_json_array
 from spar3d.io import write_json
 
 
@@ -24,7 +27,7 @@ def sharegpt_record(p: Prepared) -> dict[str, Any]:
     """One ShareGPT (OpenAI-style roles) record."""
     return {
         "messages": [
-            {"role": "user", "content": IMAGE_TOKEN * len(p.image_paths) + p.question},
+            {"role": "user", "content": image_placeholders(len(p.image_paths)) + p.question},
             {"role": "assistant", "content": p.answer},
         ],
         "images": p.image_paths,

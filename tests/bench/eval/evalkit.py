@@ -107,8 +107,15 @@ class FakeOpenAI:
     (close the connection unanswered).
     The server stops itself after ``lifetime_s`` so a failing test never leaves it running.
 
+    Like vLLM's OpenAI-compatible server (``vllm/entrypoints/openai``) it can also impose limits,
+    checked before the script, with vLLM's own error shapes: ``api_key`` (401 ``{"error":
+    "Unauthorized"}`` without ``Authorization: Bearer <key>``), ``models`` (``GET /v1/models``
+    lists them; another name gets 404 "The model `x` does not exist."), ``max_images`` (400 "At
+    most N image(s) may be provided in one prompt."), and ``echo_headers`` (error bodies repeat
+    the request headers, key included, as a hostile or careless server would).
+
     Args:
-        script: Actions for the first requests, in arrival order.
+        script: Actions for the first chat requests, in arrival order.
         answer: Function of the request body giving the reply text afterwards.
         port: 0 for any free port.
     """
@@ -119,6 +126,11 @@ class FakeOpenAI:
         answer: Any = None,
         port: int = 0,
         lifetime_s: float = 60.0,
+        models: Sequence[str] | None = None,
+        api_key: str | None = None,
+        max_images: int | None = None,
+        echo_headers: bool = False,
+        list_models: bool = True,
     ) -> None:
         import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,6 +138,8 @@ class FakeOpenAI:
         self.script = list(script)
         self.answer = answer or (lambda body: "A")
         self.requests: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []
+        self.model_lists = 0
         self._lock = threading.Lock()
         fake = self
 
@@ -133,8 +147,55 @@ class FakeOpenAI:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
+            def _json(self, code: int, obj: Any) -> None:
+                payload = json.dumps(obj).encode()
+                with contextlib.suppress(OSError):
+                    self.send_response(code)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+
+            def _refuse(self, body: Any) -> bool:
+                """vLLM's checks, in its order: key, model name, image count."""
+                error: tuple[int, Any] | None = None
+                if api_key and self.headers.get("Authorization") != f"Bearer {api_key}":
+                    error = (401, {"error": "Unauthorized"})
+                elif body is not None and models and body.get("model") not in models:
+                    message = f"The model `{body.get('model')}` does not exist."
+                    error = (404, {"object": "error", "message": message, "code": 404})
+                elif body is not None and max_images is not None:
+                    parts = body["messages"][0]["content"]
+                    n = sum(p.get("type") == "image_url" for p in parts)
+                    if n > max_images:
+                        message = f"At most {max_images} image(s) may be provided in one prompt."
+                        error = (400, {"object": "error", "message": message, "code": 400})
+                if error is None:
+                    return False
+                code, obj = error
+                if echo_headers:  # in the message itself, where a client would show it
+                    field = "message" if "message" in obj else "error"
+                    obj = {**obj, field: f"{obj[field]} request_headers={dict(self.headers)}"}
+                with fake._lock:
+                    fake.refused.append({"path": self.path, "code": code, "body": body})
+                self._json(code, obj)
+                return True
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                if self._refuse(None):
+                    return
+                listing = models is not None and list_models
+                if self.path.rstrip("/").endswith("/v1/models") and listing:
+                    with fake._lock:
+                        fake.model_lists += 1
+                    self._json(200, {"object": "list", "data": [{"id": m} for m in models]})
+                else:
+                    self._json(404, {"detail": "Not Found"})
+
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self._refuse(body):
+                    return
                 with fake._lock:
                     fake.requests.append(
                         {"path": self.path, "headers": dict(self.headers), "body": body}

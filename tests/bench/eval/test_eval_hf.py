@@ -224,3 +224,101 @@ def test_qwen2_vl_batches_match_one_at_a_time(monkeypatch):
     assert all(o.error is None for o in together)
     assert [o.text for o in together] == [o.text for o in alone]
     assert all(o.status in ("ok", "empty", "truncated") for o in together)
+
+
+def test_bfloat16_and_device_map(random_vlm):
+    """bf16 weights (pixel values cast to match) and accelerate placement load and answer."""
+    config = GenerationConfig(max_new_tokens=4)
+    bf16 = make_backend("hf", model=str(random_vlm), device="cpu", dtype="bfloat16", batch_size=3)
+    assert bf16.model.dtype == torch.bfloat16
+    outcomes = bf16.generate(_requests(), config)
+    assert all(o.error is None and o.status in ("ok", "empty", "truncated") for o in outcomes)
+    placed = make_backend("hf", model=str(random_vlm), dtype="float32", device_map="cpu")
+    assert placed.device == "cpu" and "device_map" not in placed.answer_settings()
+    plain = make_backend("hf", model=str(random_vlm), device="cpu", dtype="float32")
+    assert [o.text for o in placed.generate(_requests(), config)] == [
+        o.text for o in plain.generate(_requests(), config)
+    ]
+
+
+def test_data_parallel_matches_one_process(random_vlm, bench, tmp_path):
+    """Two worker processes (both on CPU here) give the same answers as one, merged in order."""
+    from spar3d.bench.eval.backends.parallel import DataParallelBackend
+
+    kwargs = {"model": str(random_vlm), "device": "cpu", "dtype": "float32", "batch_size": 2}
+    gen = GenerationConfig(max_new_tokens=4)
+    single = evaluate(bench, make_backend("hf", **kwargs), tmp_path / "one", generation=gen,
+                      progress=False)  # fmt: skip
+    parallel = DataParallelBackend("hf", kwargs, 2, ["cpu", "cpu"])
+    try:
+        assert parallel.max_concurrency == 2 and parallel.batch_size == 2 and parallel.sort_batches
+        assert parallel.answer_settings() == make_backend("hf", **kwargs).answer_settings()
+        both = evaluate(bench, parallel, tmp_path / "two", generation=gen, progress=False)
+    finally:
+        parallel.close()
+    one = [(p["id"], p["raw"]) for p in read_jsonl(tmp_path / "one" / "predictions.jsonl")]
+    two = [(p["id"], p["raw"]) for p in read_jsonl(tmp_path / "two" / "predictions.jsonl")]
+    assert one == two and single.scores == both.scores
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["concurrency"] == 2
+    # Same cache keys as one process: a rerun in one process asks nothing again.
+    again = evaluate(bench, make_backend("hf", **kwargs), tmp_path / "two", generation=gen,
+                     progress=False)  # fmt: skip
+    assert again.requested == 0 and again.from_cache == len(ROWS)
+
+
+def test_llava_onevision_multi_image_batches(monkeypatch):
+    """LLaVA-OneVision (SigLIP + Qwen2, anyres tiling): 1, 2 and 3 images in one left-padded batch
+    give what each request gives alone; with a zeroed head every answer is the forced token."""
+    from transformers.processing_utils import ProcessorMixin
+
+    from spar3d.bench.eval.backends.hf import HFBackend
+
+    if not hasattr(transformers, "LlavaOnevisionImageProcessorPil"):
+        pytest.skip("this transformers has no PIL LLaVA-OneVision image processor")
+    specials = ["<pad>", "<eos>", "<image>", "<video>", "<|user|>", "<|assistant|>"]
+    fast, vocab = char_tokenizer(specials, pad="<pad>", eos="<eos>", first_token="7")
+    grid = [[28, 28], [28, 56], [56, 28]]
+    image_processor = transformers.LlavaOnevisionImageProcessorPil(
+        size={"height": 28, "width": 28}, crop_size={"height": 28, "width": 28},
+        image_grid_pinpoints=grid,
+    )  # fmt: skip
+    original = ProcessorMixin.check_argument_for_proper_class
+
+    def lenient(self, name, arg):  # images need no video processor (it needs torchvision)
+        return None if name == "video_processor" and arg is None else original(self, name, arg)
+
+    monkeypatch.setattr(ProcessorMixin, "check_argument_for_proper_class", lenient)
+    processor = transformers.LlavaOnevisionProcessor(
+        image_processor=image_processor, tokenizer=fast, video_processor=None,
+        chat_template=CHAT_TEMPLATE, num_image_tokens=4, vision_feature_select_strategy="full",
+    )  # fmt: skip
+    config = transformers.LlavaOnevisionConfig(
+        vision_config=dict(
+            model_type="siglip_vision_model", hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2, image_size=28, patch_size=14,
+        ),
+        text_config=dict(
+            model_type="qwen2", vocab_size=len(vocab), hidden_size=16, intermediate_size=32,
+            num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
+            max_position_embeddings=2048, eos_token_id=vocab["<eos>"],
+            pad_token_id=vocab["<pad>"], bos_token_id=None,
+        ),
+        image_token_index=vocab["<image>"], video_token_index=vocab["<video>"],
+        vision_feature_select_strategy="full", vision_feature_layer=-1,
+        image_grid_pinpoints=grid, vision_aspect_ratio="anyres_max_9",
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = transformers.LlavaOnevisionForConditionalGeneration(config)
+    model.generation_config.eos_token_id = vocab["<eos>"]
+    model.generation_config.pad_token_id = vocab["<pad>"]
+    backend = HFBackend(model, processor, "cpu", batch_size=3)
+    gen = GenerationConfig(max_new_tokens=5)
+    together = backend.generate(_requests(), gen)
+    alone = [backend.generate([r], gen)[0] for r in _requests()]
+    assert all(o.error is None for o in together + alone)
+    assert [o.text for o in together] == [o.text for o in alone]
+    with torch.no_grad():
+        model.get_output_embeddings().weight.zero_()
+    forced = backend.generate(_requests(), gen)
+    assert [(o.status, o.text) for o in forced] == [("truncated", "77777")] * 3

@@ -97,12 +97,13 @@ def test_end_to_end_scores_100_and_never_writes_the_key(bench, tmp_path, monkeyp
     run = tmp_path / "run"
     with FakeOpenAI(answer=_oracle_answer) as server:
         backend = _backend(server, api_key_env="SPAR3D_TEST_KEY")
-        result = evaluate(bench, backend, run, concurrency=4, progress=False)
+        result = evaluate(bench, backend, run, concurrency=4, progress=False, preflight=False)
     assert result.scores["strict"]["overall"] == pytest.approx(100.0)
     assert len(server.requests) == len(ROWS)
+    # A local server is an open model: the spar-paper preset sends lmms-eval's default wording.
     assert all(
         r["body"]["messages"][0]["content"][-1]["text"].endswith(
-            "Do not response anything other than a single number!"
+            "Please answer the question using a single word or phrase."
         )
         for r in server.requests
         if "deep" in r["body"]["messages"][0]["content"][-1]["text"]
@@ -125,7 +126,10 @@ def test_server_dies_then_resume_with_retry_failed(bench, tmp_path):
     script = [("answer",)] * 3 + [("drop",)] * 100
     with FakeOpenAI(script=script, answer=_oracle_answer) as first:
         port = first.port
-        result = evaluate(bench, _backend(first, max_retries=1), run, concurrency=2, progress=False)
+        result = evaluate(
+            bench, _backend(first, max_retries=1), run, concurrency=2, progress=False,
+            preflight=False,
+        )  # fmt: skip
     assert result.partial and sum(result.failures.values()) == n - 3
     preds = list(read_jsonl(run / "predictions.jsonl"))
     done_ids = {p["id"] for p in preds if p["status"] == "ok"}
@@ -137,7 +141,9 @@ def test_server_dies_then_resume_with_retry_failed(bench, tmp_path):
     )
 
     with FakeOpenAI(answer=_oracle_answer, port=port) as second:
-        result = evaluate(bench, _backend(second), run, retry_failed=True, progress=False)
+        result = evaluate(
+            bench, _backend(second), run, retry_failed=True, progress=False, preflight=False
+        )
     asked = [_sample_id(r["body"]) for r in second.requests]
     assert sorted(asked) == sorted(set(range(n)) - done_ids)  # each failed sample exactly once
     preds = list(read_jsonl(run / "predictions.jsonl"))

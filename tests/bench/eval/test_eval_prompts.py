@@ -39,3 +39,24 @@ def test_bad_task_and_variant():
         build_prompt("not_a_task", "Q?")
     with pytest.raises(ValueError, match="numeric_post"):
         PromptConfig(numeric_post="gpt")  # type: ignore[arg-type]
+
+
+def test_presets_resolve_by_kind_of_model():
+    from spar3d.bench.eval import make_backend
+    from spar3d.bench.eval.prompts import PRESETS, resolve_preset
+    from spar3d.errors import ConfigError
+
+    # spar-paper: the API wording for a commercial API host, lmms-eval's default otherwise.
+    api = make_backend("openai", model="gpt-4o", base_url="https://api.openai.com/v1")
+    local = make_backend("openai", model="qwen", base_url="http://localhost:8000/v1")
+    assert api.api_model and not local.api_model
+    numeric = "depth_prediction_oc"
+    for backend, sentence in ((api, NUMERIC_API), (local, NUMERIC)):
+        cfg = PromptConfig.for_backend("spar-paper", backend.api_model)
+        assert build_prompt(numeric, "Q?", cfg) == f"\nQ?\n{sentence}"
+        assert cfg.to_dict()["requested_preset"] == "spar-paper"
+    # lmms-eval and api are fixed whatever the model
+    assert resolve_preset("lmms-eval", True) is PRESETS["lmms-eval"]
+    assert resolve_preset("api", False).numeric_post == NUMERIC_API
+    with pytest.raises(ConfigError, match="unknown preset 'vlmevalkit'"):
+        resolve_preset("vlmevalkit", False)

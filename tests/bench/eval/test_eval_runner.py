@@ -148,3 +148,39 @@ def test_limit_per_task_covers_every_task(make_bench, tmp_path):
     assert scores["not_run"] == {t: 1 for t, *_ in ROWS}
     assert scores["modes"]["strict"]["n"] == {t: 2 for t, *_ in ROWS}
     assert scores["modes"]["strict"]["overall"] == pytest.approx(100.0)
+
+
+def test_padding_aware_batches_group_image_counts(bench, tmp_path):
+    """A backend that asks for it gets batches sorted by image count, then prompt length."""
+    from collections.abc import Sequence
+
+    from spar3d.bench.eval.backends import Backend, GenerationConfig, Outcome, Request
+
+    class Recorder(Backend):
+        batch_size = 3
+        sort_batches = True
+
+        def __init__(self) -> None:
+            self.batches: list[list[tuple[int, int]]] = []
+
+        def generate(self, requests: Sequence[Request], config: GenerationConfig) -> list[Outcome]:
+            self.batches.append([(len(r.images), len(r.prompt)) for r in requests])
+            return [Outcome("ok", text=r.sample.answer) for r in requests]
+
+    backend = Recorder()
+    backend.name, backend.settings = "recorder", {}
+    evaluate(bench, backend, tmp_path / "run", concurrency=1, progress=False)
+    flat = [key for batch in backend.batches for key in batch]
+    assert flat == sorted(flat) and len(flat) == len(ROWS)
+    assert [len(b) for b in backend.batches] == [3, 3, 2]
+
+
+def test_vllm_backend_says_how_to_install_it():
+    import importlib.util
+
+    from spar3d.errors import ConfigError
+
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    with pytest.raises(ConfigError, match=r"pip install 'spar3d\[vllm\]'"):
+        make_backend("vllm", model="Qwen/Qwen2.5-VL-7B-Instruct")

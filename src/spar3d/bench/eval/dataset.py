@@ -7,10 +7,14 @@ The benchmark is one Parquet file or a folder of shards with the columns listed 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from spar3d.errors import InputError
+from spar3d.paths import resolve_under
 
 REQUIRED_COLUMNS = ("id", "task", "image", "question", "answer")
 
@@ -67,7 +71,9 @@ def bench_revision(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _image_bytes(value: Any, where: str, base: Path) -> bytes:
+def _image_bytes(
+    value: Any, where: str, base: Path, root: Path, allow_outside_root: bool = False
+) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     if isinstance(value, dict):
@@ -76,17 +82,24 @@ def _image_bytes(value: Any, where: str, base: Path) -> bytes:
             return bytes(data)
         img_path = value.get("path")
         # An image stored by path only: relative paths are relative to the Parquet file.
-        resolved = base / img_path if img_path else None
-        if resolved is not None and resolved.is_file():
-            return resolved.read_bytes()
-        raise ValueError(f"{where}: image has neither bytes nor a readable path ({img_path!r})")
-    raise ValueError(f"{where}: unsupported image value of type {type(value).__name__}")
+        if img_path:
+            rel = os.path.relpath(os.path.join(base, str(img_path)), root)
+            resolved = resolve_under(root, rel, f"{where} path", allow_outside=allow_outside_root)
+            if resolved.is_file():
+                return resolved.read_bytes()
+        raise InputError(f"{where}: image has neither bytes nor a readable path ({img_path!r})")
+    raise InputError(f"{where}: unsupported image value of type {type(value).__name__}")
 
 
-def _row_to_sample(row: dict[str, Any], where: str, base: Path) -> BenchSample:
+def _row_to_sample(
+    row: dict[str, Any], where: str, base: Path, root: Path, allow_outside_root: bool = False
+) -> BenchSample:
     missing = [c for c in REQUIRED_COLUMNS if c not in row]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {', '.join(missing)}")
+        raise InputError(f"{where}: missing column(s) {', '.join(missing)}")
+    for column in REQUIRED_COLUMNS[:2] + REQUIRED_COLUMNS[3:]:
+        if row[column] is None:
+            raise InputError(f"{where}: column {column!r} is null")
     images = row["image"]
     if images is None:
         images = []
@@ -98,26 +111,34 @@ def _row_to_sample(row: dict[str, Any], where: str, base: Path) -> BenchSample:
         task=str(row["task"]),
         question=str(row["question"]),
         answer=str(row["answer"]),
-        images=tuple(_image_bytes(img, f"{where} image {i}", base) for i, img in enumerate(images)),
+        images=tuple(
+            _image_bytes(img, f"{where} image {i}", base, root, allow_outside_root)
+            for i, img in enumerate(images)
+        ),
         extra=extra,
     )
 
 
-def load_bench(path: str | Path) -> list[BenchSample]:
+def load_bench(path: str | Path, allow_outside_root: bool = False) -> list[BenchSample]:
     """Load every row of a benchmark (one Parquet file or a folder of shards), in file order.
 
     Args:
         path: A ``.parquet`` file or a folder containing ``*.parquet`` shards.
+        allow_outside_root: Read images stored by a path that leads outside the benchmark
+            (the folder given, or the Parquet file's folder); refused by default.
 
     Returns:
         The samples; ids are checked to be unique.
 
     Raises:
         FileNotFoundError: No benchmark file at ``path``.
-        ValueError: A required column is missing, an image cannot be read, or an id repeats.
+        InputError: A required column is missing or null, an image cannot be read, or an id
+            repeats.
+        UnsafeInputError: An image path leads outside the benchmark.
     """
     import pyarrow.parquet as pq
 
+    root = Path(path) if Path(path).is_dir() else Path(path).parent
     samples: list[BenchSample] = []
     seen: dict[int, str] = {}
     for file in bench_files(path):
@@ -125,9 +146,9 @@ def load_bench(path: str | Path) -> list[BenchSample]:
         rows = (r for b in pq.ParquetFile(file).iter_batches(batch_size=256) for r in b.to_pylist())
         for i, row in enumerate(rows):
             where = f"{file} row {i}"
-            sample = _row_to_sample(row, where, file.parent)
+            sample = _row_to_sample(row, where, file.parent, root, allow_outside_root)
             if sample.id in seen:
-                raise ValueError(f"{where}: duplicate id {sample.id} (first at {seen[sample.id]})")
+                raise InputError(f"{where}: duplicate id {sample.id} (first at {seen[sample.id]})")
             seen[sample.id] = where
             samples.append(sample)
     return samples

@@ -7,11 +7,18 @@ The run folder holds:
 - ``cache.jsonl``: every raw answer as it arrives (see :mod:`spar3d.bench.eval.cache`).
 - ``predictions.jsonl``: one line per selected sample, in benchmark order.
 - ``timings.json`` and ``scores.json`` (both scoring modes, per-sample scores, PARTIAL flag).
+- ``.spar3d.lock``: held while a run writes (a second run into the folder is refused).
+
+Before asking anything the backend's :meth:`~Backend.preflight` runs (server reachable, key
+accepted, model served, the largest image count accepted). During the run the first failure of
+each kind is printed as it happens, and ``fail_fast`` identical client errors (HTTP 4xx: the
+request itself is refused, asking again cannot help) stop the run with that error.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections import Counter
@@ -26,9 +33,11 @@ from spar3d.bench.eval.backends.base import Backend, GenerationConfig, Outcome, 
 from spar3d.bench.eval.cache import AnswerCache, cache_key
 from spar3d.bench.eval.dataset import BenchSample, bench_revision, load_bench
 from spar3d.bench.eval.extract import extract_answer
-from spar3d.bench.eval.prompts import PromptConfig, build_prompt
-from spar3d.io import write_json, write_jsonl
+from spar3d.bench.eval.prompts import DEFAULT_PRESET, PromptConfig, build_prompt
+from spar3d.errors import BackendError, ConfigError
+from spar3d.io import output_lock, write_json, write_jsonl
 from spar3d.probe.answer import PROBE_MAX_NEW_TOKENS, is_probe_task
+from spar3d.progress import Progress
 
 SCORING_MODES = ("compat", "strict")
 
@@ -50,6 +59,10 @@ class RunResult:
         scores: ``{mode: ScoreResult.to_dict()}`` of the SPAR-Bench rows.
         probe: APE scores of the BEV probe rows (:meth:`spar3d.probe.score.ProbeResult.to_dict`),
             or None when the benchmark has none.
+        errors: Failed requests by kind (:func:`error_kind`): ``{"count", "first", "id",
+            "task"}``, the first message of each kind and where it happened.
+        notes: What the preflight reported (e.g. a server that does not list its models).
+        prompt: The prompt settings used (preset, its text and source).
     """
 
     run_dir: Path
@@ -62,10 +75,71 @@ class RunResult:
     partial: bool
     scores: dict[str, dict[str, Any]] = field(default_factory=dict)
     probe: dict[str, Any] | None = None
+    errors: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    prompt: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_failed(self) -> int:
         return sum(self.failures.values())
+
+    @property
+    def n_answered(self) -> int:
+        return self.n_selected - self.n_failed
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def error_kind(message: str) -> str:
+    """The kind of a failure: its message without the retry count, numbers masked.
+
+    ``HTTP 400: At most 1 image(s) ... You provided 3`` and ``... You provided 2`` are one kind
+    (the status code is kept); a timeout and a refused connection are two.
+    """
+    head = message.split(" (after ", 1)[0]
+    status = re.match(r"HTTP \d{3}: ", head)
+    prefix = status.group(0) if status else ""
+    return (prefix + _NUMBER.sub("#", head[len(prefix) :]))[:160]
+
+
+def _client_error(outcome: Outcome) -> bool:
+    code = outcome.meta.get("http_status") if outcome.status == "error" else None
+    return isinstance(code, int) and 400 <= code < 500 and code not in (408, 409, 429)
+
+
+@dataclass
+class _Failures:
+    """Failures seen while asking: the first of each kind is printed as it arrives."""
+
+    bar: Progress
+    fail_fast: int
+    max_images: int = 0  # the benchmark's largest image count, for the image-limit hint
+    seen: Counter[str] = field(default_factory=Counter)
+    client: Counter[str] = field(default_factory=Counter)
+    stop: str | None = None
+
+    def add(self, item: _Item, outcome: Outcome) -> None:
+        from rich.markup import escape
+
+        kind = error_kind(outcome.error or "error")
+        self.seen[kind] += 1
+        if self.seen[kind] == 1:
+            self.bar.print(
+                f"[red]request failed[/] (sample {item.sample.id}, {item.sample.task}): "
+                + escape(outcome.error or "")
+            )
+        if _client_error(outcome):
+            self.client[kind] += 1
+            if self.fail_fast and self.client[kind] >= self.fail_fast and self.stop is None:
+                from spar3d.bench.eval.backends.openai import error_hint
+
+                hint = error_hint(outcome.error or "", self.max_images or len(item.sample.images))
+                self.stop = (
+                    f"stopped after {self.client[kind]} identical client errors: {outcome.error}"
+                    + (f"; {hint}" if hint else "")
+                    + " (answers so far are cached; --fail-fast 0 keeps going)"
+                )
 
 
 @dataclass
@@ -112,39 +186,25 @@ def _call(backend: Backend, batch: list[_Item], config: GenerationConfig) -> lis
     return outcomes
 
 
-def _progress(enabled: bool) -> Any:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        disable=not enabled,
-    )
-
-
 def _ask(
     backend: Backend,
     todo: list[_Item],
     cache: AnswerCache,
     config: GenerationConfig,
     concurrency: int,
-    progress: Any,
-    bar: Any,
+    bar: Progress,
+    failures: _Failures,
 ) -> list[float]:
-    """Send ``todo`` in batches, ``concurrency`` at a time; every answer is cached on arrival."""
+    """Send ``todo`` in batches, ``concurrency`` at a time; every answer is cached on arrival.
+
+    Stops submitting (and lets the batches in flight finish) once ``failures.stop`` is set.
+    """
     latencies: list[float] = []
     failed = 0
+    if backend.sort_batches and backend.batch_size > 1:
+        # Padding-aware batching: neighbours in a batch have the same image count and similar
+        # prompt lengths (answers are cached per key, so order does not matter downstream).
+        todo = sorted(todo, key=lambda i: (len(i.sample.images), len(i.prompt)))
     pending = iter(list(_batches(todo, max(1, backend.batch_size))))
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="spar3d-eval")
     running: dict[Future[list[Outcome]], list[_Item]] = {}
@@ -161,9 +221,11 @@ def _ask(
                 for item, outcome in zip(batch, future.result(), strict=True):
                     cache.put(item.key, outcome, id=item.sample.id, task=item.sample.task)
                     latencies.append(outcome.latency_s)
-                    failed += outcome.status == "error"
-                progress.update(bar, advance=len(batch), failed=failed)
-                nxt = next(pending, None)
+                    if outcome.status == "error":
+                        failed += 1
+                        failures.add(item, outcome)
+                bar.advance(len(batch), failed=failed)
+                nxt = next(pending, None) if failures.stop is None else None
                 if nxt is not None:
                     running[pool.submit(_call, backend, nxt, config)] = nxt
     finally:
@@ -251,6 +313,9 @@ def evaluate(
     generation: GenerationConfig | None = None,
     progress: bool = True,
     score: bool = True,
+    preflight: bool = True,
+    fail_fast: int = 10,
+    allow_outside_root: bool = False,
 ) -> RunResult:
     """Answer every benchmark sample with ``backend`` (reusing cached answers) and score them.
 
@@ -264,25 +329,57 @@ def evaluate(
         concurrency: Batches in flight at once (default: the backend's own default; never more
             than the backend's ``max_concurrency``).
         retry_failed: Ask again for samples whose cached answer is a failed request.
-        prompt: Pre-prompt and numeric post-prompt variant (default: the backend's variant).
+        prompt: Pre-prompt and preset (default: ``spar-paper`` resolved for the backend).
         generation: Decoding settings (default greedy, 100 new tokens; 256 when the benchmark
             has BEV probe rows, whose answers list up to seven coordinate pairs).
         progress: Show a progress bar.
         score: Write ``scores.json`` (needs :mod:`spar3d.bench.scoring`).
+        preflight: Check the backend before the run (:meth:`Backend.preflight`).
+        fail_fast: Stop after this many identical client errors (HTTP 4xx); 0 never stops.
+        allow_outside_root: Read images a sample names by a path outside the benchmark folder.
 
     Returns:
         The run summary; predictions, timings and scores are in ``run_dir``.
+
+    Raises:
+        BackendError: The preflight failed (nothing was asked), or the run stopped on repeated
+            identical client errors (answers so far are cached and written).
+        ResourceBusyError: Another run is writing into ``run_dir``.
     """
     run_dir = Path(run_dir)
-    prompt = prompt or PromptConfig(numeric_post=backend.default_numeric_post)
+    prompt = prompt or PromptConfig.for_backend(DEFAULT_PRESET, backend.api_model)
     concurrency = max(1, concurrency or backend.default_concurrency)
     if backend.max_concurrency is not None:
         concurrency = min(concurrency, backend.max_concurrency)
     for name, value in (("limit", limit), ("limit_per_task", limit_per_task)):
-        if value is not None and value < 0:
-            raise ValueError(f"{name} must be >= 0, got {value}")
+        if value is not None and value < 1:
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if fail_fast < 0:
+        raise ConfigError(f"--fail-fast must be >= 0, got {fail_fast}")
+    with output_lock(run_dir, "spar3d eval"):
+        return _evaluate_locked(
+            bench_path, backend, run_dir, limit, limit_per_task, concurrency, retry_failed,
+            prompt, generation, progress, score, preflight, fail_fast, allow_outside_root,
+        )  # fmt: skip
 
-    samples = load_bench(bench_path)
+
+def _evaluate_locked(
+    bench_path: str | Path,
+    backend: Backend,
+    run_dir: Path,
+    limit: int | None,
+    limit_per_task: int | None,
+    concurrency: int,
+    retry_failed: bool,
+    prompt: PromptConfig,
+    generation: GenerationConfig | None,
+    progress: bool,
+    score: bool,
+    preflight: bool,
+    fail_fast: int,
+    allow_outside_root: bool,
+) -> RunResult:
+    samples = load_bench(bench_path, allow_outside_root=allow_outside_root)
     revision = bench_revision(bench_path)
     selected = _select(samples, limit, limit_per_task)
     if generation is None:
@@ -322,16 +419,31 @@ def evaluate(
         ]
         todo_keys = {i.key for i in todo}
         from_cache = sum(k not in todo_keys for k in keys)
-        with _progress(progress) as bar_group:
-            bar = bar_group.add_task("SPAR-Bench", total=len(keys), failed=0)
-            bar_group.update(bar, advance=from_cache)
-            latencies = _ask(backend, todo, cache, generation, concurrency, bar_group, bar)
+        notes: list[str] = []
+        if preflight and todo:
+            probe = max(todo, key=lambda i: len(i.sample.images))
+            notes = backend.preflight(Request(probe.sample, probe.prompt, probe.sample.images))
+        with Progress("SPAR-Bench", len(keys), enabled=progress, fields={"failed": 0}) as bar:
+            for note in notes:
+                bar.print(f"[yellow]note[/]: {note}")
+            bar.advance(from_cache)
+            most = max((len(s.images) for s in selected), default=0)
+            watch = _Failures(bar, fail_fast, most)
+            latencies = _ask(backend, todo, cache, generation, concurrency, bar, watch)
         entries = [cache.get(k) for k in keys]
     wall_s = time.perf_counter() - start
 
     predictions = [
         _prediction_record(s, e) for s, e in zip(selected, entries, strict=True) if e is not None
     ]
+    errors: dict[str, dict[str, Any]] = {}
+    for p in predictions:
+        if p["status"] == "error":
+            kind = error_kind(p.get("error") or "error")
+            entry = errors.setdefault(
+                kind, {"count": 0, "first": p.get("error"), "id": p["id"], "task": p["task"]}
+            )
+            entry["count"] += 1
     write_jsonl(run_dir / "predictions.jsonl", predictions)
     status_counts = Counter(p["status"] for p in predictions)
     failures = Counter(p["task"] for p in predictions if p["status"] == "error")
@@ -357,6 +469,9 @@ def evaluate(
         status_counts=dict(status_counts),
         failures=dict(failures),
         partial=partial,
+        errors=errors,
+        notes=notes,
+        prompt=prompt.to_dict(),
     )
     if score:
         modes, per_sample = _score(predictions)
@@ -371,9 +486,13 @@ def evaluate(
                 "not_run": dict(missing),
                 "failures": dict(failures),
                 "status_counts": dict(status_counts),
+                "errors": errors,
+                "prompt": prompt.to_dict(),
                 "modes": modes,
                 **({"probe": result.probe} if result.probe is not None else {}),
                 "per_sample": per_sample,
             },
         )
+    if watch.stop is not None:
+        raise BackendError(watch.stop)
     return result

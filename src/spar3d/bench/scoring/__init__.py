@@ -11,7 +11,16 @@ from .diff import QUIRKS, ModeDiff, diff_modes, diff_samples
 from .metrics import METRICS, MODES, Metric, Sample
 from .mra import mra
 from .records import read_samples, to_sample, to_samples
-from .score import ScoreResult, aggregate, sample_score, score_file, score_records, score_samples
+from .score import (
+    ScoreResult,
+    aggregate,
+    available_modes,
+    sample_score,
+    score_file,
+    score_records,
+    score_samples,
+    score_stream,
+)
 from .tasks import (
     ALL_TASKS,
     CHOICE_TASKS,
@@ -39,6 +48,7 @@ __all__ = [
     "Sample",
     "ScoreResult",
     "aggregate",
+    "available_modes",
     "diff_modes",
     "diff_samples",
     "is_multi_view",
@@ -49,6 +59,7 @@ __all__ = [
     "score_file",
     "score_records",
     "score_samples",
+    "score_stream",
     "task_kind",
     "to_sample",
     "to_samples",

@@ -61,10 +61,26 @@ def render_frame(
         ``rgb`` ``(H, W, 3) uint8`` (black where nothing is hit) and ``depth_mm``
         ``(H, W) uint16``: camera-frame z in millimetres, 0 where nothing is hit.
     """
-    T = np.asarray(T_world_cam, dtype=np.float64)
-    origin = T[:3, 3].astype(np.float32)
     # rays with camera-frame z = 1, so the hit distance along them is the depth
     rays = _rays(tuple(np.asarray(K, float).ravel()), width, height)
+    rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T_world_cam)
+    return rgb, depth_mm
+
+
+def render_rays(
+    world: SyntheticWorld,
+    caster: RayCaster,
+    rays: NDArray[np.float32],
+    width: int,
+    height: int,
+    T_world_cam: ArrayLike,
+) -> tuple[NDArray[np.uint8], NDArray[np.uint16], NDArray[np.int64]]:
+    """:func:`render_frame` for any camera: ``rays`` ``(H*W, 3)`` camera-frame directions with
+    z = 1 (row-major), e.g. a fisheye's. Also returns the ``(H, W)`` face id per pixel (-1: none).
+    """
+    T = np.asarray(T_world_cam, dtype=np.float64)
+    origin = T[:3, 3].astype(np.float32)
+    rays = np.asarray(rays, dtype=np.float32)
     R = T[:3, :3].astype(np.float32)
     # (a BLAS matmul of a (N, 3) array is slower than this for N in the 100k)
     dirs = rays[:, 0:1] * R[:, 0] + rays[:, 1:2] * R[:, 1] + R[:, 2]
@@ -93,4 +109,5 @@ def render_frame(
     )
     rgb[miss] = 0
     depth_mm = np.clip(np.rint(depth * 1000.0), 0, 65535).astype(np.uint16)
-    return rgb.reshape(height, width, 3), depth_mm.reshape(height, width)
+    face_ids = np.asarray(fid, dtype=np.int64).reshape(height, width)
+    return rgb.reshape(height, width, 3), depth_mm.reshape(height, width), face_ids

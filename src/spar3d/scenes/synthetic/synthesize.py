@@ -8,8 +8,20 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from spar3d.io import write_json
+from spar3d.scenes.synthetic import export_sources
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
 from spar3d.scenes.synthetic.world import build_world
+
+#: ``spar3d synth --layout``: the on-disk layout written, and so the loader that reads it back.
+LAYOUTS = ("scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes")
+_WRITERS = {
+    "scannet": write_scannet_scene,
+    "scannet_preprocessed": export_sources.write_scannet_preprocessed_scene,
+    "scannetpp": export_sources.write_scannetpp_scene,
+    "structured3d": export_sources.write_structured3d_scene,
+    "arkitscenes": export_sources.write_arkitscenes_scene,
+}
 
 #: Defaults of ``spar3d synth``: a scene in a few seconds on one CPU core.
 DEFAULT_FRAMES = 120
@@ -17,9 +29,28 @@ DEFAULT_WIDTH = 320
 DEFAULT_HEIGHT = 240
 
 
-def scene_id(k: int) -> str:
-    """Name of the k-th synthetic scene, ScanNet style: ``synth0000_00``."""
+def scene_id(k: int, layout: str = "scannet") -> str:
+    """Name of the k-th synthetic scene in the naming style of ``layout``: ``synth0000_00``
+    (ScanNet), ``synth0000pp`` (ScanNet++), ``scene_00000`` (Structured3D), ``90000000``
+    (ARKitScenes video ids are numbers)."""
+    if layout == "scannetpp":
+        return f"synth{k:04d}pp"
+    if layout == "structured3d":
+        return f"scene_{k:05d}"
+    if layout == "arkitscenes":
+        return str(90000000 + k)
     return f"synth{k:04d}_00"
+
+
+def _marker_folder(out: Path, sid: str, layout: str) -> Path:
+    return out / "posed_images" / sid if layout == "scannet_preprocessed" else out / sid
+
+
+def _scene_path(out: Path, sid: str, layout: str) -> Path:
+    """What the layout's loader takes: the scene folder, or the preprocessed prefix."""
+    if layout == "scannet_preprocessed":
+        return out / export_sources.INSTANCE_DIR / sid
+    return out / sid
 
 
 def scene_seed(seed: int, k: int) -> int:
@@ -27,10 +58,17 @@ def scene_seed(seed: int, k: int) -> int:
     return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])
 
 
-def _params(seed: int, k: int, n_frames: int, width: int, height: int) -> dict[str, object]:
+def _params(
+    seed: int, k: int, n_frames: int, width: int, height: int, layout: str = "scannet",
+    detail: int | None = None,
+) -> dict[str, object]:
     s = scene_seed(seed, k)
+    extra: dict[str, object] = {} if layout == "scannet" else {"layout": layout}
+    if detail:
+        extra["detail_faces"] = detail
     return {
-        "scene_id": scene_id(k),
+        **extra,
+        "scene_id": scene_id(k, layout),
         "world_seed": s,
         "seed": s,
         "n_frames": n_frames,
@@ -59,15 +97,25 @@ def synthesize(
     width: int = DEFAULT_WIDTH,
     height: int = DEFAULT_HEIGHT,
     progress: bool = True,
+    layout: str = "scannet",
+    detail: int | None = None,
 ) -> list[Path]:
-    """Write ``n_scenes`` synthetic scenes ``out/synth0000_00 ...`` in ScanNet layout.
+    """Write ``n_scenes`` synthetic scenes ``out/synth0000_00 ...`` in the given layout.
 
     Scene k is built from ``scene_seed(seed, k)``, so it is the same whether 1 or 10 scenes are
     made. A scene whose done-marker matches these settings is skipped (resume after a stop).
 
+    Args:
+        layout: One of :data:`LAYOUTS` (default ScanNet's scan folders).
+        detail: Subdivide each mesh to at least this many faces (ScanNet's ``vh_clean_2``
+            meshes have a few hundred thousand), so indexing costs what it costs on real scans.
+
     Returns:
-        The scene folders, in order.
+        The scene paths, in order: what ``spar3d index`` and ``load_scene`` take.
     """
+    if layout not in _WRITERS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+    writer = _WRITERS[layout]
     if n_scenes < 0 or n_frames < 1 or width < 1 or height < 1:
         raise ValueError(
             f"need n_scenes >= 0 and positive frames/size, got {n_scenes=}, {n_frames=}, {width=}, {height=}"
@@ -84,21 +132,28 @@ def synthesize(
         scenes_task = bar.add_task("scenes", total=n_scenes)
         frames_task = bar.add_task("frames", total=n_frames)
         for k in range(n_scenes):
-            params = _params(seed, k, n_frames, width, height)
-            folder = out / scene_id(k)
-            if not is_complete(folder, params):
-                bar.reset(frames_task, total=n_frames, description=f"frames of {scene_id(k)}")
+            sid = scene_id(k, layout)
+            params = _params(seed, k, n_frames, width, height, layout, detail)
+            if not is_complete(_marker_folder(out, sid, layout), params):
+                bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
                 s = scene_seed(seed, k)
-                write_scannet_scene(
-                    build_world(s),
+                world = build_world(s, subdivide_to_faces=detail or None)
+                writer(
+                    world,
                     out,
-                    scene_id(k),
+                    sid,
                     n_frames,
                     width,
                     height,
                     seed=s,
                     on_frame=lambda: bar.advance(frames_task),
                 )
-            folders.append(folder)
+                if detail:  # the writers record the world seed; the detail is ours to record
+                    marker = _marker_folder(out, sid, layout) / DONE_MARKER
+                    done = json.loads(marker.read_text(encoding="utf-8"))
+                    write_json(marker, {**done, "detail_faces": detail}, indent=1)
+            folders.append(_scene_path(out, sid, layout))
             bar.advance(scenes_task)
+    if layout == "scannet_preprocessed" and n_scenes:
+        export_sources.write_infos(out, [scene_id(k, layout) for k in range(n_scenes)])
     return folders

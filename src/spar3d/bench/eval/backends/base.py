@@ -84,7 +84,8 @@ class Backend(ABC):
         default_concurrency: Parallel :meth:`generate` calls the runner uses unless told otherwise.
         max_concurrency: Most parallel calls the backend supports (``None``: no limit); a local
             model on one device answers one batch at a time.
-        default_numeric_post: Numeric post-prompt variant this kind of model is evaluated with.
+        api_model: True for a commercial API model (the ``spar-paper`` prompt preset then uses
+            the API wording, as the paper did for such models).
         revision: What the settings do not show but the answers depend on (a training file's
             hash, a model snapshot); part of the cache key.
     """
@@ -102,7 +103,21 @@ class Backend(ABC):
     batch_size: int = 1
     default_concurrency: int = 1
     max_concurrency: int | None = None
-    default_numeric_post: Literal["default", "api"] = "default"
+    api_model: bool = False
+    # Order requests by image count and prompt length before cutting batches (less padding).
+    sort_batches: bool = False
+
+    def public_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings as recorded in ``config.json`` and cache keys (secrets redacted)."""
+        return settings
+
+    def preflight(self, probe: Request | None = None) -> list[str]:
+        """Check, before the run, that requests can succeed; returns notes for the terminal.
+
+        ``probe`` is the benchmark's sample with the most images. Raises
+        :class:`~spar3d.errors.BackendError` with the reason when the run cannot work.
+        """
+        return []
 
     @abstractmethod
     def generate(self, requests: Sequence[Request], config: GenerationConfig) -> list[Outcome]:
@@ -126,15 +141,27 @@ def make_backend(name: str, **kwargs: Any) -> Backend:
         RegistryError: Unknown backend name.
         TypeError: An argument the factory does not accept, named in the message.
     """
+    settings = backend_arguments(name, **kwargs)
+    backend = BACKENDS.get(name)(**kwargs)
+    backend.name = name
+    backend.settings = backend.public_settings(settings)
+    return backend
+
+
+def backend_arguments(name: str, **kwargs: Any) -> dict[str, Any]:
+    """The factory arguments of backend ``name`` with defaults filled in, without building it
+    (private ``_`` arguments left out).
+
+    Raises:
+        RegistryError: Unknown backend name.
+        TypeError: An argument the factory does not accept, named in the message.
+    """
     factory = BACKENDS.get(name)
     try:
         bound = inspect.signature(factory).bind(**kwargs)
     except TypeError as exc:
         raise TypeError(f"backend {name!r}: {exc}") from None
     bound.apply_defaults()
-    backend = factory(**kwargs)
-    backend.name = name
     settings = dict(bound.arguments)
     settings.update(settings.pop("kwargs", {}) or {})
-    backend.settings = {k: v for k, v in settings.items() if not k.startswith("_")}
-    return backend
+    return {k: v for k, v in settings.items() if not k.startswith("_")}

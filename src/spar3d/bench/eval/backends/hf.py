@@ -2,7 +2,12 @@
 
 torch and transformers (the ``hf`` extra) are imported only when this backend is built. Prompts go
 through the model's own chat template (``AutoProcessor.apply_chat_template``) with one image
-placeholder per image, images first; batches are left-padded and decoded greedily.
+placeholder per image, images first (the convention of the Qwen2/2.5-VL, LLaVA, LLaVA-OneVision
+and InternVL-HF processors); batches are left-padded and decoded greedily. The runner orders
+requests by image count and prompt length before cutting batches (``sort_batches``), so a batch
+pads little. ``device_map`` (e.g. ``auto``) spreads one large model over several GPUs through
+accelerate; ``--data-parallel N`` runs N copies instead
+(:mod:`spar3d.bench.eval.backends.parallel`).
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ def _require_hf() -> tuple[Any, Any]:
 
 
 class HFBackend(Backend):
-    transport_settings = frozenset({"batch_size", "device"})
+    transport_settings = frozenset({"batch_size", "device", "device_map"})
     max_concurrency = 1  # one model on one device: batches, not threads
+    sort_batches = True  # similar lengths in a batch: less padding
 
     def __init__(self, model: Any, processor: Any, device: str, batch_size: int) -> None:
         """Wrap a loaded model and processor (see :meth:`load` to load them by name).
@@ -83,7 +89,11 @@ class HFBackend(Backend):
         dtype_kw = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         loaded = transformers.AutoModelForImageTextToText.from_pretrained(
             model, **{dtype_kw: torch_dtype}, **model_kwargs
-        ).to(device)
+        )
+        if "device_map" in model_kwargs:  # accelerate placed the layers; inputs go to layer 0's
+            device = str(loaded.device)
+        else:
+            loaded = loaded.to(device)
         return cls(loaded, processor, device, batch_size)
 
     def _chat_text(self, request: Request) -> str:
@@ -155,6 +165,7 @@ def hf(
     max_pixels: int | None = None,
     attn_implementation: str | None = None,
     trust_remote_code: bool = False,
+    device_map: str | None = None,
 ) -> HFBackend:
     """A local Hugging Face VLM.
 
@@ -167,6 +178,8 @@ def hf(
         max_pixels: Qwen-VL image processor upper bound on pixels per image.
         attn_implementation: e.g. ``flash_attention_2`` or ``sdpa``.
         trust_remote_code: Allow model code shipped with the checkpoint.
+        device_map: accelerate's placement (``auto``, ``balanced``, ...) for a model larger
+            than one GPU; ``device`` is then ignored.
     """
     processor_kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if min_pixels is not None:
@@ -176,4 +189,6 @@ def hf(
     model_kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
     if attn_implementation:
         model_kwargs["attn_implementation"] = attn_implementation
+    if device_map:
+        model_kwargs["device_map"] = device_map
     return HFBackend.load(model, device, dtype, int(batch_size), processor_kwargs, model_kwargs)

@@ -1,0 +1,392 @@
+"""Writing a synthetic world in the official layouts of ScanNet++, Structured3D, ARKitScenes and
+preprocessed ScanNet (mmdetection3d), so that every loader is tested on files we make.
+
+Each writer follows the file conventions its loader's documentation cites (``docs/loaders.md``),
+implemented here from those conventions and not by calling the loader's code: a round trip
+(world -> files -> loader -> scene) then checks both against the world. Every file is written
+atomically; ``synth_done.json`` is written last and records the settings (resume).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from spar3d.geometry.camera import pixel_rays_cam
+from spar3d.geometry.fisheye import fisheye_rays
+from spar3d.geometry.transforms import invert_pose, transform_points
+from spar3d.scenes.labels import NYU40_NAMES
+from spar3d.scenes.model import Intrinsics
+from spar3d.scenes.synthetic.export import (
+    DONE_MARKER,
+    JPEG_QUALITY,
+    _json_bytes,
+    _write_bytes,
+    invalid_frames,
+    over_segment,
+    ply_bytes,
+    random_alignment,
+)
+from spar3d.scenes.synthetic.render import default_intrinsics, make_world_caster, render_rays
+from spar3d.scenes.synthetic.trajectory import camera_trajectory
+from spar3d.scenes.synthetic.world import SyntheticWorld
+
+F64 = NDArray[np.float64]
+OnFrame = Callable[[], None] | None
+
+#: ScanNet raw names of the synthetic catalog to NYU40 class names (ScanNet's combined TSV's
+#: ``nyu40class`` for these names); names that are NYU40 classes map to themselves.
+NYU40_OF_LABEL = {
+    "armchair": "chair", "office chair": "chair", "book": "books", "coffee table": "table",
+    "kitchen cabinets": "cabinet", "nightstand": "night stand", "monitor": "television",
+    "tv": "television", "tv stand": "otherfurniture", "plant": "otherprop",
+    "trash can": "otherprop",
+}
+_NYU40_ID = {name: i for i, name in NYU40_NAMES.items()}
+#: The synthetic labels that ARKitScenes spells differently (its taxonomy.py class names).
+ARKIT_LABEL = {"tv": "tv_monitor", "washing machine": "washer"}
+#: ScanNet++ DSLR stand-in: an OPENCV_FISHEYE camera (focal as a share of the width, k1..k4).
+DSLR_FOCAL_SHARE = 0.5
+DSLR_FISHEYE = np.array([-0.03, 0.004, -0.0015, 0.0002])
+
+
+def nyu40_id(label: str) -> int:
+    """NYU40 id of a synthetic label (``otherprop`` for names without one)."""
+    return _NYU40_ID.get(NYU40_OF_LABEL.get(label, label), 40)
+
+
+def _jpeg(rgb: NDArray[np.uint8]) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=JPEG_QUALITY)
+    return buf.getvalue()
+
+
+def _png(arr: NDArray[Any]) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _walk(world: SyntheticWorld, n_frames: int, seed: int, width: int, height: int) -> list[F64]:
+    rng = np.random.default_rng(seed)
+    return camera_trajectory(world, n_frames, int(rng.integers(2**31 - 1)), width, height)
+
+
+def _done(folder: Path, params: dict[str, Any]) -> None:
+    _write_bytes(folder / DONE_MARKER, _json_bytes(params, indent=1))
+
+
+def _rays(K: F64, width: int, height: int) -> NDArray[np.float32]:
+    return pixel_rays_cam(K, width, height).astype(np.float32)
+
+
+# --- ScanNet++ ------------------------------------------------------------------------------
+
+
+def _nerfstudio_matrix(T_world_cam_cv: F64) -> F64:
+    """The ScanNet++ toolkit's ``convert_frames`` step by step: OpenCV -> OpenGL camera axes
+    (negate columns 1 and 2), swap world rows x and y, negate world row z."""
+    c2w = T_world_cam_cv.copy()
+    c2w[0:3, 1:3] *= -1
+    c2w = c2w[np.array([1, 0, 2, 3]), :]
+    c2w[2, :] *= -1
+    return c2w
+
+
+def _quat_wxyz(R: F64) -> list[float]:
+    from scipy.spatial.transform import Rotation
+
+    x, y, z, w = Rotation.from_matrix(R).as_quat()
+    return [float(w), float(x), float(y), float(z)]
+
+
+def write_scannetpp_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 240, seed: int = 0, on_frame: OnFrame = None,
+) -> Path:
+    """Write ``world`` as a ScanNet++ scene: ``scans/`` (mesh, segments, annotation with obb),
+    ``iphone/`` (every frame: rgb, half-size depth, ``pose_intrinsic_imu.json``) and ``dslr/``
+    (every third frame: fisheye JPGs, COLMAP text model, nerfstudio ``transforms.json``)."""
+    folder = Path(out_dir) / scene_id
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    scans = folder / "scans"
+    _write_bytes(scans / "mesh_aligned_0.05.ply", ply_bytes(world.vertices, world.colors,
+                                                            world.faces))
+    seg = over_segment(world.vertices, world.instance_ids)
+    _write_bytes(scans / "segments.json", _json_bytes({"segIndices": seg.tolist()}))
+    groups = []
+    for o in world.objects:
+        groups.append({
+            "id": o.instance_id, "objectId": o.instance_id, "label": o.label,
+            "segments": np.unique(seg[world.instance_ids == o.instance_id]).tolist(),
+            # rows of normalizedAxes are the box axes (the toolkit transposes to get R)
+            "obb": {"centroid": o.box.center.tolist(), "axesLengths": o.box.size.tolist(),
+                    "normalizedAxes": o.box.R_world_box.T.ravel().tolist()},
+        })
+    _write_bytes(scans / "segments_anno.json", _json_bytes({"sceneId": scene_id,
+                                                            "segGroups": groups}, indent=1))
+    caster = make_world_caster(world)
+    poses = _walk(world, n_frames, seed, width, height)
+
+    # iPhone: pinhole colour at full size, depth at half size, poses camera-to-world
+    K = default_intrinsics(width, height)
+    dw, dh = max(1, width // 2), max(1, height // 2)
+    K_depth = Intrinsics(K, width, height).scaled_to(dw, dh).K
+    rays, rays_depth = _rays(K, width, height), _rays(K_depth, dw, dh)
+    meta = {}
+    iphone = folder / "iphone"
+    for i, T in enumerate(poses):
+        name = f"frame_{i:06d}"
+        rgb, _, _ = render_rays(world, caster, rays, width, height, T)
+        _, depth_mm, _ = render_rays(world, caster, rays_depth, dw, dh, T)
+        _write_bytes(iphone / "rgb" / f"{name}.jpg", _jpeg(rgb))
+        _write_bytes(iphone / "depth" / f"{name}.png", _png(depth_mm))
+        meta[name] = {"timestamp": i / 60.0, "intrinsic": K.tolist(), "pose": T.tolist(),
+                      "aligned_pose": T.tolist()}
+        if on_frame is not None:
+            on_frame()
+    _write_bytes(iphone / "pose_intrinsic_imu.json", _json_bytes(meta))
+
+    # DSLR: fisheye images, COLMAP text model (world-to-camera), nerfstudio transforms
+    f = DSLR_FOCAL_SHARE * width
+    K_f = np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+    k = DSLR_FISHEYE
+    rays_f = fisheye_rays(K_f, k, width, height).astype(np.float32)
+    dslr = folder / "dslr"
+    images_txt = ["# IMAGE_ID QW QX QY QZ TX TY TZ CAMERA_ID NAME", "# POINTS2D[] as (X, Y, ID)"]
+    frames = []
+    for j, i in enumerate(range(0, n_frames, 3)):
+        name = f"DSC{j + 1:05d}.JPG"
+        rgb, _, _ = render_rays(world, caster, rays_f, width, height, poses[i])
+        _write_bytes(dslr / "resized_images" / name, _jpeg(rgb))
+        T_cw = invert_pose(poses[i])
+        q = _quat_wxyz(T_cw[:3, :3])
+        t = T_cw[:3, 3]
+        images_txt.append(" ".join([str(j + 1), *(f"{v:.12g}" for v in (*q, *t)), "1", name]))
+        images_txt.append("")
+        frames.append({"file_path": name, "transform_matrix": _nerfstudio_matrix(poses[i]).tolist()})
+    params = " ".join(f"{v:.12g}" for v in (f, f, width / 2.0, height / 2.0, *k))
+    cams = f"# CAMERA_ID MODEL WIDTH HEIGHT PARAMS[]\n1 OPENCV_FISHEYE {width} {height} {params}\n"
+    _write_bytes(dslr / "colmap" / "cameras.txt", cams.encode())
+    _write_bytes(dslr / "colmap" / "images.txt", ("\n".join(images_txt) + "\n").encode())
+    _write_bytes(dslr / "colmap" / "points3D.txt", b"# 3D point list\n")
+    transforms = {"fl_x": f, "fl_y": f, "cx": width / 2.0, "cy": height / 2.0, "w": width,
+                  "h": height, "k1": k[0], "k2": k[1], "k3": k[2], "k4": k[3],
+                  "camera_model": "OPENCV_FISHEYE", "frames": frames, "test_frames": []}
+    _write_bytes(dslr / "nerfstudio" / "transforms.json", _json_bytes(transforms, indent=1))
+    _write_bytes(dslr / "train_test_lists.json",
+                 _json_bytes({"train": [fr["file_path"] for fr in frames], "test": []}))
+    _done(folder, {"layout": "scannetpp", "scene_id": scene_id, "world_seed": world.seed,
+                   "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return folder
+
+
+# --- Structured3D ---------------------------------------------------------------------------
+
+
+def _room_of(world: SyntheticWorld, xy: F64) -> int:
+    for r, room in enumerate(world.rooms):
+        if room.x0 <= xy[0] <= room.x1 and room.y0 <= xy[1] <= room.y1:
+            return r
+    return 0
+
+
+def write_structured3d_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 240, seed: int = 0, on_frame: OnFrame = None,
+) -> Path:
+    """Write ``world`` as a Structured3D scene: one perspective view per fourth frame of the
+    walk, filed under the room it stands in, and ``bbox_3d.json`` for the furniture (mm)."""
+    folder = Path(out_dir) / scene_id
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    furniture = [o for o in world.objects if o.kind != "structure"]
+    boxes = []
+    for o in furniture:
+        basis = o.box.R_world_box.T.copy()  # one row per box axis
+        if o.instance_id % 2:  # SUN RGB-D style bases may be left-handed: exercise that
+            basis[2] = -basis[2]
+        boxes.append({"ID": o.instance_id, "basis": basis.tolist(),
+                      "coeffs": (o.box.size / 2.0 * 1000.0).tolist(),
+                      "centroid": (o.box.center * 1000.0).tolist()})
+    _write_bytes(folder / "bbox_3d.json", _json_bytes(boxes, indent=1))
+    instance_of_face = world.face_instance_ids
+    is_furniture = np.zeros(len(world.objects) + 1, bool)
+    is_furniture[[o.instance_id for o in furniture]] = True
+    sem_of_instance = np.array([nyu40_id(o.label) for o in world.objects] + [22], np.uint8)
+    f = default_intrinsics(width, height)[0, 0]
+    K = np.array([[f, 0.0, width / 2.0], [0.0, f, height / 2.0], [0.0, 0.0, 1.0]])
+    xfov, yfov = np.arctan((width / 2.0) / f), np.arctan((height / 2.0) / f)
+    caster = make_world_caster(world)
+    rays = _rays(K, width, height)
+    counts: dict[int, int] = {}
+    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+        if i % 4:
+            if on_frame is not None:
+                on_frame()
+            continue
+        room = _room_of(world, T[:2, 3])
+        pos = counts.get(room, 0)
+        counts[room] = pos + 1
+        view = folder / "2D_rendering" / str(485142 + room) / "perspective" / "full" / str(pos)
+        rgb, depth_mm, fid = render_rays(world, caster, rays, width, height, T)
+        inst = np.where(fid >= 0, instance_of_face[np.maximum(fid, 0)], -1)
+        inst = np.where(inst < 0, len(world.objects), inst)  # ceiling and misses
+        instance = np.where(is_furniture[inst], inst, 65535).astype(np.uint16)
+        semantic = np.where(fid >= 0, sem_of_instance[inst], 0).astype(np.uint8)
+        _write_bytes(view / "rgb_rawlight.png", _png(rgb))
+        _write_bytes(view / "depth.png", _png(depth_mm))
+        _write_bytes(view / "instance.png", _png(instance))
+        _write_bytes(view / "semantic.png", _png(semantic))
+        eye, towards, up = T[:3, 3] * 1000.0, T[:3, 2], -T[:3, 1]
+        line = " ".join(f"{v:.9g}" for v in (*eye, *towards, *up, xfov, yfov)) + " 1\n"
+        _write_bytes(view / "camera_pose.txt", line.encode())
+        if on_frame is not None:
+            on_frame()
+    _done(folder, {"layout": "structured3d", "scene_id": scene_id, "world_seed": world.seed,
+                   "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return folder
+
+
+# --- ARKitScenes ----------------------------------------------------------------------------
+
+
+def write_arkitscenes_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 256, height: int = 192, seed: int = 0, on_frame: OnFrame = None,
+) -> Path:
+    """Write ``world`` as an ARKitScenes 3DOD folder ``<video_id>/`` (``scene_id`` is the video
+    id): annotation with ``obbAligned`` boxes, mesh, ``lowres_wide`` colour, ``lowres_depth``,
+    ``.pincam`` intrinsics and the ``lowres_wide.traj`` world-to-camera trajectory."""
+    vid = scene_id
+    folder = Path(out_dir) / vid
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    _write_bytes(folder / f"{vid}_3dod_mesh.ply", ply_bytes(world.vertices, world.colors,
+                                                             world.faces))
+    data = []
+    for o in world.objects:
+        if o.kind == "structure":
+            continue
+        data.append({"uid": f"{vid}-{o.instance_id}", "objectId": o.instance_id,
+                     "label": ARKIT_LABEL.get(o.label, o.label),
+                     "segments": {"obbAligned": {
+                         "centroid": o.box.center.tolist(), "axesLengths": o.box.size.tolist(),
+                         "normalizedAxes": o.box.R_world_box.T.ravel().tolist()}}})
+    _write_bytes(folder / f"{vid}_3dod_annotation.json",
+                 _json_bytes({"data": data, "skipped": False, "stats": {}}, indent=1))
+    frames = folder / f"{vid}_frames"
+    K = default_intrinsics(width, height)
+    caster = make_world_caster(world)
+    rays = _rays(K, width, height)
+    traj = []
+    from scipy.spatial.transform import Rotation
+
+    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+        ts = f"{6845.7 + i * 0.1:.3f}"
+        rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T)
+        _write_bytes(frames / "lowres_wide" / f"{vid}_{ts}.png", _png(rgb))
+        _write_bytes(frames / "lowres_depth" / f"{vid}_{ts}.png", _png(depth_mm))
+        pincam = f"{width} {height} {K[0, 0]:.9g} {K[1, 1]:.9g} {K[0, 2]:.9g} {K[1, 2]:.9g}\n"
+        _write_bytes(frames / "lowres_wide_intrinsics" / f"{vid}_{ts}.pincam", pincam.encode())
+        T_cw = invert_pose(T)  # the .traj line is world-to-camera
+        aa = Rotation.from_matrix(T_cw[:3, :3]).as_rotvec()
+        # the trajectory runs at its own clock: timestamps a little off the frames' names
+        traj.append(" ".join(f"{v:.9g}" for v in (float(ts) + 0.0004, *aa, *T_cw[:3, 3])))
+        if on_frame is not None:
+            on_frame()
+    _write_bytes(frames / "lowres_wide.traj", ("\n".join(traj) + "\n").encode())
+    _done(folder, {"layout": "arkitscenes", "scene_id": scene_id, "world_seed": world.seed,
+                   "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return folder
+
+
+# --- preprocessed ScanNet (mmdetection3d) ---------------------------------------------------
+
+INSTANCE_DIR = "scannet_instance_data"
+INFOS_NAME = "scannet_infos_train.pkl"
+#: Pickle protocol of the infos file: 2, the oldest that real infos files use (bytes written as
+#: ``_codecs.encode``), so the round trip exercises the loader's safe unpickler on it.
+INFOS_PROTOCOL = 2
+
+
+def write_scannet_preprocessed_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 240, seed: int = 0, on_frame: OnFrame = None,
+) -> Path:
+    """Write ``world`` as mmdetection3d's ScanNet export: raw-frame points and labels in
+    ``scannet_instance_data/``, images under ``posed_images/<scene>/``, and this scene's infos
+    entry (merged into ``scannet_infos_train.pkl`` by :func:`write_infos`).
+
+    Returns the scene prefix ``<out>/scannet_instance_data/<scene>`` (what the loader takes).
+    """
+    out = Path(out_dir)
+    data = out / INSTANCE_DIR
+    marker = out / "posed_images" / scene_id / DONE_MARKER
+    marker.unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    A = random_alignment(rng)  # raw -> aligned
+    bad = invalid_frames(n_frames, rng)
+    v_raw = transform_points(invert_pose(A), world.vertices)
+    vert = np.column_stack([v_raw, world.colors.astype(np.float64)]).astype(np.float32)
+    ins = np.where(world.instance_ids >= 0, world.instance_ids + 1, 0).astype(np.int64)
+    sem = np.array([nyu40_id(o.label) for o in world.objects] + [22])[world.instance_ids]
+    rows = []
+    for o in world.objects:
+        pts = world.vertices[world.instance_ids == o.instance_id]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        if o.kind != "structure":
+            rows.append([*((lo + hi) / 2), *(hi - lo), nyu40_id(o.label)])
+    for suffix, arr in (("vert", vert), ("ins_label", ins), ("sem_label", sem.astype(np.int64)),
+                        ("aligned_bbox", np.array(rows, np.float64).reshape(-1, 7)),
+                        ("axis_align_matrix", A)):
+        buf = io.BytesIO()
+        np.save(buf, arr, allow_pickle=False)
+        _write_bytes(data / f"{scene_id}_{suffix}.npy", buf.getvalue())
+    K = default_intrinsics(width, height)
+    K4 = np.eye(4)
+    K4[:3, :3] = K
+    caster = make_world_caster(world)
+    rays = _rays(K, width, height)
+    img_paths, extrinsics = [], []
+    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+        rgb, _, _ = render_rays(world, caster, rays, width, height, T)
+        rel = f"posed_images/{scene_id}/{i:05d}.jpg"
+        _write_bytes(out / rel, _jpeg(rgb))
+        img_paths.append(rel)
+        extrinsics.append(np.full((4, 4), -np.inf) if i in bad else invert_pose(A) @ T)
+        if on_frame is not None:
+            on_frame()
+    entry = {"point_cloud": {"num_features": 6, "lidar_idx": scene_id},
+             "pts_path": f"points/{scene_id}.bin", "intrinsics": K4.tolist(),
+             "extrinsics": [T.tolist() for T in extrinsics], "img_paths": img_paths,
+             "annos": {"axis_align_matrix": A.tolist(), "gt_num": len(rows)}}
+    # the scene's entry, merged with the others' into the infos pickle by write_infos
+    _write_bytes(out / "posed_images" / scene_id / "info.json",
+                 _json_bytes(entry))  # -inf poses are written as -Infinity
+    _done(marker.parent, {"layout": "scannet_preprocessed", "scene_id": scene_id,
+                          "world_seed": world.seed, "seed": seed, "n_frames": n_frames,
+                          "width": width, "height": height})
+    return data / scene_id
+
+
+def write_infos(out_dir: str | Path, scene_ids: list[str]) -> Path:
+    """Merge the scenes' entries into ``<out>/scannet_infos_train.pkl`` (mmdet3d v1: a list)."""
+    import json
+
+    out = Path(out_dir)
+    entries = []
+    for sid in scene_ids:
+        e = json.loads((out / "posed_images" / sid / "info.json").read_text(encoding="utf-8"))
+        e["intrinsics"] = np.asarray(e["intrinsics"], np.float64)
+        e["extrinsics"] = [np.asarray(T, np.float64) for T in e["extrinsics"]]
+        e["annos"]["axis_align_matrix"] = np.asarray(e["annos"]["axis_align_matrix"], np.float64)
+        entries.append(e)
+    path = out / INFOS_NAME
+    _write_bytes(path, pickle.dumps(entries, protocol=INFOS_PROTOCOL))
+    return path

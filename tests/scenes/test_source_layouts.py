@@ -1,0 +1,313 @@
+"""Round trips: synthetic world -> a dataset's official layout -> its loader -> the world again.
+
+The world is the ground truth (boxes, camera walk, mesh). Each test reads the files back with
+the loader and compares with the world, with the tolerances the file formats allow:
+
+* boxes: 1e-9 m (JSON keeps doubles) or 1e-6 m (Structured3D's millimetre floats);
+* poses: 1e-6 (text with 9-12 significant digits), intrinsics 1e-6 px;
+* depth against geometry: the loader's pose and intrinsics ray-cast on the mesh (or the boxes)
+  reproduce the depth images to the millimetre rounding.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.spatial.transform import Rotation
+
+from spar3d.geometry.camera import unproject
+from spar3d.geometry.raycast import make_raycaster, render_view
+from spar3d.geometry.transforms import cam_to_world
+from spar3d.scenes.labels import NYU40_NAMES
+from spar3d.scenes.loaders import SceneLoadError, detect_loader, load_scene
+from spar3d.scenes.synthetic import build_world
+from spar3d.scenes.synthetic.export_sources import (
+    _walk,
+    write_arkitscenes_scene,
+    write_infos,
+    write_scannet_preprocessed_scene,
+    write_scannetpp_scene,
+    write_structured3d_scene,
+)
+from spar3d.scenes.synthetic.render import default_intrinsics, make_world_caster, render_frame
+
+W, H, N = 64, 48, 9
+
+
+@pytest.fixture(scope="module")
+def world():  # type: ignore[no-untyped-def]
+    return build_world(3, n_objects=(4, 6), second_room=False)
+
+
+def _walk_of(world, seed: int = 5, w: int = W, h: int = H):  # type: ignore[no-untyped-def]
+    return _walk(world, N, seed, w, h)
+
+
+def _depth_matches_mesh(scene, frame) -> None:  # type: ignore[no-untyped-def]
+    """The depth image equals the loaded mesh ray-cast with the loaded pose and intrinsics."""
+    depth = np.asarray(Image.open(frame.depth_path), dtype=np.float64) / 1000.0
+    caster = make_raycaster(scene.mesh.vertices, scene.mesh.faces)
+    view = render_view(caster, frame.depth.K, frame.depth.width, frame.depth.height,
+                       frame.T_world_cam)
+    both = (depth > 0) & (view.depth_m > 0)
+    assert both.mean() > 0.9
+    err = np.abs(depth[both] - view.depth_m[both])
+    assert np.median(err) < 0.001 and np.percentile(err, 95) < 0.01
+
+
+# --- ScanNet++ ----------------------------------------------------------------------------
+
+
+def test_scannetpp_round_trip_dslr_and_iphone(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_scannetpp_scene(world, tmp_path, "synth0000pp", N, W, H, seed=5)
+    assert detect_loader(folder).name == "scannetpp"
+    poses = _walk_of(world)
+
+    scene = load_scene(folder)  # auto: the DSLR, from COLMAP
+    assert scene.source == "scannetpp"
+    by_id = {o.instance_id: o for o in world.objects}
+    assert {o.object_id for o in scene.objects} == set(by_id)
+    for obj in scene.objects:
+        ref = by_id[obj.object_id]
+        np.testing.assert_allclose(obj.box.center, ref.box.center, atol=1e-9)
+        np.testing.assert_allclose(obj.box.size, ref.box.size, atol=1e-9)
+        np.testing.assert_allclose(obj.box.R_world_box, ref.box.R_world_box, atol=1e-9)
+        assert obj.raw_label == ref.label
+        np.testing.assert_array_equal(obj.vertex_ids,
+                                      np.flatnonzero(world.instance_ids == obj.object_id))
+    dslr = list(range(0, N, 3))
+    assert [f.frame_id for f in scene.frames] == [f"DSC{j + 1:05d}" for j in range(len(dslr))]
+    for f, i in zip(scene.frames, dslr, strict=True):
+        np.testing.assert_allclose(f.T_world_cam, poses[i], atol=1e-6)
+
+    # nerfstudio's transforms.json alone gives the same poses (OpenGL axes, x/y swapped world)
+    colmap_poses = [f.T_world_cam for f in scene.frames]
+    shutil.rmtree(folder / "dslr" / "colmap")
+    again = load_scene(folder, camera="dslr")
+    for f, T in zip(again.frames, colmap_poses, strict=True):
+        np.testing.assert_allclose(f.T_world_cam, T, atol=1e-9)
+
+    # undistorted pinhole images look like the world rendered by that pinhole camera, and
+    # clearly less like it rendered with a focal length 15 % off (a wrong undistortion rule)
+    f0 = scene.frames[0]
+    assert f0.color_path is not None and f0.color_path.parent.name == "spar3d_undistorted"
+    assert f0.color.K[0, 2] == W / 2 and f0.color.K[1, 2] == H / 2
+    got = np.asarray(Image.open(f0.color_path), dtype=np.float64)
+    inner = (slice(3, -3), slice(3, -3))
+    caster = make_world_caster(world)
+    diffs = []
+    for scale in (1.0, 1.15, 0.87):
+        K = f0.color.K.copy()
+        K[:2, :2] *= scale
+        rgb, _ = render_frame(world, caster, K, W, H, poses[0])
+        diffs.append(np.abs(got[inner] - rgb[inner].astype(np.float64)).mean())
+    assert diffs[0] < 8.0 and diffs[0] < 0.6 * min(diffs[1:])
+
+    # the iPhone stream: poses camera-to-world, depth at half size consistent with the mesh
+    phone = load_scene(folder, camera="iphone")
+    assert len(phone.frames) == N
+    for f, T in zip(phone.frames, poses, strict=True):
+        np.testing.assert_allclose(f.T_world_cam, T, atol=1e-9)
+        np.testing.assert_allclose(f.color.K, default_intrinsics(W, H), atol=1e-9)
+        assert (f.depth.width, f.depth.height) == (W // 2, H // 2)
+    _depth_matches_mesh(phone, phone.frames[N // 2])
+
+
+def test_scannetpp_errors_name_file_and_field(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_scannetpp_scene(world, tmp_path, "s", 3, 32, 24, seed=1)
+    cams = folder / "dslr" / "colmap" / "cameras.txt"
+    cams.write_text("1 SIMPLE_RADIAL 32 24 10 16 12 0.1\n")
+    with pytest.raises(SceneLoadError, match=r"cameras.txt, line 1: camera model SIMPLE_RADIAL"):
+        load_scene(folder)
+    meta = folder / "iphone" / "pose_intrinsic_imu.json"
+    meta.write_text(json.dumps({"frame_000000": {"intrinsic": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}}))
+    with pytest.raises(SceneLoadError, match=r"pose_intrinsic_imu.json: frame_000000: needs"):
+        load_scene(folder, camera="iphone")
+
+
+# --- Structured3D -------------------------------------------------------------------------
+
+
+def test_structured3d_round_trip(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_structured3d_scene(world, tmp_path, "scene_00000", N, W, H, seed=5)
+    assert detect_loader(folder).name == "structured3d"
+    scene = load_scene(folder)
+    poses = [T for i, T in enumerate(_walk_of(world)) if i % 4 == 0]
+    assert scene.source == "structured3d" and scene.mesh.faces is None
+    assert len(scene.frames) == len(poses)
+    f = default_intrinsics(W, H)[0, 0]
+    for fr, T in zip(scene.frames, poses, strict=True):
+        np.testing.assert_allclose(fr.T_world_cam, T, atol=1e-6)
+        np.testing.assert_allclose(fr.color.K, [[f, 0, W / 2], [0, f, H / 2], [0, 0, 1]],
+                                   atol=1e-5)
+    by_id = {o.instance_id: o for o in world.objects}
+    nyu_by_name = {v: k for k, v in NYU40_NAMES.items()}
+    furniture = [o for o in scene.objects if o.label not in ("wall", "floor", "ceiling")]
+    assert furniture
+    for obj in furniture:
+        ref = by_id[obj.object_id]
+        np.testing.assert_allclose(obj.box.center, ref.box.center, atol=1e-6)
+        np.testing.assert_allclose(obj.box.size, ref.box.size, atol=1e-6)
+        np.testing.assert_allclose(obj.box.R_world_box, ref.box.R_world_box, atol=1e-6)
+        assert np.linalg.det(obj.box.R_world_box) > 0  # left-handed bases were fixed
+        assert obj.label in NYU40_NAMES.values() and nyu_by_name[obj.label] >= 1
+        # depth <-> boxes: the object's back-projected points lie in its box (1 cm + 1 px slack)
+        local = (scene.mesh.vertices[obj.vertex_ids] - ref.box.center) @ ref.box.R_world_box
+        assert np.mean(np.all(np.abs(local) <= ref.box.size / 2 + 0.01, axis=1)) > 0.97
+    assert "wall" in {o.label for o in scene.objects}  # structure from semantic.png
+
+
+def test_structured3d_depth_back_projects_onto_the_world(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_structured3d_scene(world, tmp_path, "scene_00001", N, W, H, seed=5)
+    scene = load_scene(folder)
+    fr = scene.frames[1]
+    depth = np.asarray(Image.open(fr.depth_path), dtype=np.float64) / 1000.0
+    v, u = np.nonzero(depth > 0)
+    p = cam_to_world(fr.T_world_cam, unproject(fr.depth.K, np.column_stack([u, v]), depth[v, u]))
+    caster = make_world_caster(world)
+    view = render_view(caster, fr.depth.K, W, H, fr.T_world_cam)
+    np.testing.assert_allclose(depth[v, u], view.depth_m[v, u], atol=0.0006)
+    assert np.all(np.isfinite(p))
+
+
+def test_structured3d_bad_camera_pose_names_the_file(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_structured3d_scene(world, tmp_path, "scene_00002", 4, 32, 24, seed=5)
+    pose = next(folder.rglob("camera_pose.txt"))
+    pose.write_text("1 2 3\n")
+    with pytest.raises(SceneLoadError, match=r"camera_pose.txt: expected 'vx vy vz"):
+        load_scene(folder)
+
+
+# --- ARKitScenes --------------------------------------------------------------------------
+
+
+def test_arkitscenes_round_trip_and_pose_direction(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_arkitscenes_scene(world, tmp_path, "41254925", N, W, H, seed=5)
+    assert detect_loader(folder).name == "arkitscenes"
+    scene = load_scene(folder)
+    poses = _walk_of(world)
+    assert scene.scene_id == "41254925" and len(scene.frames) == N
+    for fr, T in zip(scene.frames, poses, strict=True):
+        np.testing.assert_allclose(fr.T_world_cam, T, atol=1e-6)
+    # the .traj line is world-to-camera: read as camera-to-world, the camera would sit elsewhere
+    line = (folder / "41254925_frames" / "lowres_wide.traj").read_text().splitlines()[2].split()
+    R = Rotation.from_rotvec([float(x) for x in line[1:4]]).as_matrix()
+    t = np.array([float(x) for x in line[4:7]])
+    np.testing.assert_allclose(-R.T @ t, poses[2][:3, 3], atol=1e-6)
+    assert np.linalg.norm(t - poses[2][:3, 3]) > 0.1
+    furniture = [o for o in world.objects if o.kind != "structure"]
+    assert len(scene.objects) == len(furniture)
+    for obj, ref in zip(scene.objects, furniture, strict=True):
+        np.testing.assert_allclose(obj.box.center, ref.box.center, atol=1e-9)
+        np.testing.assert_allclose(obj.box.R_world_box, ref.box.R_world_box, atol=1e-9)
+        assert obj.label == ref.label  # tv_monitor -> tv and the like, raw label kept
+        assert len(obj.vertex_ids) > 0
+    _depth_matches_mesh(scene, scene.frames[N // 2])
+
+
+def test_arkitscenes_bad_traj_line_names_file_and_line(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_arkitscenes_scene(world, tmp_path, "41254926", 3, 32, 24, seed=5)
+    traj = folder / "41254926_frames" / "lowres_wide.traj"
+    traj.write_text(traj.read_text() + "1.0 2.0 3.0\n")
+    with pytest.raises(SceneLoadError, match=r"lowres_wide.traj, line 4: expected 7 numbers"):
+        load_scene(folder)
+
+
+# --- preprocessed ScanNet (mmdetection3d) and EmbodiedScan boxes ---------------------------
+
+
+def test_scannet_preprocessed_round_trip(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    prefix = write_scannet_preprocessed_scene(world, tmp_path, "synth0000_00", N, W, H, seed=5)
+    write_infos(tmp_path, ["synth0000_00"])
+    with open(tmp_path / "scannet_infos_train.pkl", "rb") as fh:
+        assert fh.read(2) == b"\x80\x02"  # protocol 2, as old mmdetection3d infos
+    assert detect_loader(prefix).name == "scannet_preprocessed"
+    scene = load_scene(prefix)
+    np.testing.assert_allclose(scene.mesh.vertices, world.vertices, atol=1e-4)  # float32 file
+    poses = _walk_of(world)
+    assert len(scene.frames) == N - 2  # two -inf poses skipped
+    for fr in scene.frames:
+        np.testing.assert_allclose(fr.T_world_cam, poses[int(fr.frame_id)], atol=1e-6)
+        assert fr.color_path is not None and fr.color_path.is_file()
+    by_id = {o.instance_id: o for o in world.objects}
+    for obj in scene.objects:
+        ref = by_id[obj.object_id - 1]  # ins_label is objectId + 1
+        pts = world.vertices[world.instance_ids == ref.instance_id]
+        np.testing.assert_allclose(obj.box.center, (pts.min(0) + pts.max(0)) / 2, atol=1e-4)
+
+
+def test_embodiedscan_9dof_boxes_replace_axis_aligned_ones(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from spar3d.scenes.synthetic.export import write_scannet_scene
+
+    folder = write_scannet_scene(world, tmp_path, "scene0000_00", 3, 32, 24, seed=1)
+    (folder / "scene0000_00_obb.json").unlink()  # vertex AABBs only
+    plain = load_scene(folder, load_mesh=False)
+    target = next(o for o in plain.objects if o.label not in ("wall", "floor"))
+    R_true = Rotation.from_euler("zyx", [0.7, 0.2, -0.3]).as_matrix()
+    a, b, c = Rotation.from_matrix(R_true).as_euler("ZXY")  # intrinsic Z, X', Y''
+    size = [0.5, 0.4, 0.3]
+    info = {
+        "metainfo": {"categories": {"chair": 5}},
+        "data_list": [{
+            "sample_idx": "scannet/scene0000_00",
+            "axis_align_matrix": np.eye(4),
+            "instances": [{"bbox_3d": [*target.box.center, *size, a, b, c], "bbox_label_3d": 5,
+                           "bbox_id": target.object_id}],
+        }],
+    }
+    pkl = tmp_path / "embodiedscan_infos_val.pkl"
+    pkl.write_bytes(pickle.dumps(info, protocol=4))
+    scene = load_scene(folder, load_mesh=False, embodiedscan=pkl)
+    got = scene.object_by_id(target.object_id).box
+    np.testing.assert_allclose(got.R_world_box, R_true, atol=1e-9)
+    np.testing.assert_allclose(got.size, size)
+    others = [o for o in scene.objects if o.object_id != target.object_id]
+    assert all(np.allclose(o.box.R_world_box, np.eye(3)) for o in others)
+    with pytest.raises(SceneLoadError, match="no scene scene0000_00"):
+        info["data_list"][0]["sample_idx"] = "scannet/scene0001_00"
+        pkl.write_bytes(pickle.dumps(info, protocol=4))
+        load_scene(folder, load_mesh=False, embodiedscan=pkl)
+
+
+def test_scannetpp_prefers_the_toolkits_undistorted_output(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # v2 ships (and the toolkit's dslr/undistort.py writes) pinhole images and
+    # transforms_undistorted.json: those are used as they are, nothing is resampled
+    folder = write_scannetpp_scene(world, tmp_path, "v2", 6, 32, 24, seed=5)
+    dslr = folder / "dslr"
+    ns = json.loads((dslr / "nerfstudio" / "transforms.json").read_text())
+    ns.update({"camera_model": "PINHOLE", "fl_x": 20.0, "fl_y": 20.0, "cx": 16.0, "cy": 12.0,
+               "k1": 0.0, "k2": 0.0, "k3": 0.0, "k4": 0.0})
+    (dslr / "nerfstudio" / "transforms_undistorted.json").write_text(json.dumps(ns))
+    shutil.copytree(dslr / "resized_images", dslr / "resized_undistorted_images")
+    scene = load_scene(folder)
+    np.testing.assert_allclose(scene.frames[0].color.K, [[20, 0, 16], [0, 20, 12], [0, 0, 1]])
+    assert scene.frames[0].color_path.parent.name == "resized_undistorted_images"
+    assert not (dslr / "spar3d_undistorted").exists()
+    poses = _walk(world, 6, 5, 32, 24)
+    for fr, i in zip(scene.frames, range(0, 6, 3), strict=True):
+        np.testing.assert_allclose(fr.T_world_cam, poses[i], atol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["scannet_preprocessed", "structured3d"])
+def test_synthesize_layout_with_detail_resumes(layout: str, tmp_path: Path) -> None:
+    from spar3d.scenes.synthetic.synthesize import synthesize
+
+    paths = synthesize(tmp_path, 1, 3, n_frames=3, width=32, height=24, progress=False,
+                       layout=layout, detail=60_000)
+    scene = load_scene(paths[0])
+    assert scene.mesh is not None and len(scene.objects) > 0
+    marker = next(tmp_path.rglob("synth_done.json"))
+    assert json.loads(marker.read_text())["detail_faces"] == 60_000
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    synthesize(tmp_path, 1, 3, n_frames=3, width=32, height=24, progress=False, layout=layout,
+               detail=60_000)
+    after = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    changed = {p.name for p in before if after[p] != before[p]}
+    # a finished scene is not written again (the shared infos pickle is rebuilt, same bytes)
+    assert changed <= {"scannet_infos_train.pkl"}

@@ -94,7 +94,7 @@ IMAGE_COMMANDS: dict[str, Callable[[Path], list[str]]] = {
     "export": lambda t: ["export", str(t / "w/spar"), "--split", "val", "--out", str(t / "o"),
                          "--format", "hf"],
 }  # fmt: skip
-XFAIL_IMAGE = {"export": "train11 (data/export.py): HF export embeds any image path; fix after merge"}
+XFAIL_IMAGE: dict[str, str] = {}  # command -> reason (owner), while a fix is pending elsewhere
 
 
 @pytest.mark.parametrize("how", ["relative", "absolute"])

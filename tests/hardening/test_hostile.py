@@ -202,6 +202,16 @@ def test_file_set_journal_cannot_move_files_outside_its_folder(target: str, tmp_
     assert os.path.exists("/etc/passwd") or target != "/etc/passwd"
 
 
+@pytest.mark.parametrize("moves", [[1], [["a"]], "x.tmp", [["x.tmp", 3]]])
+def test_file_set_journal_of_the_wrong_shape_is_named(moves: object, tmp_path: Path) -> None:
+    from spar3d.errors import InputError
+    from spar3d.io import COMMIT_JOURNAL, recover_commit
+
+    (tmp_path / COMMIT_JOURNAL).write_text(json.dumps({"moves": moves}))
+    with pytest.raises(InputError, match="moves"):
+        recover_commit(tmp_path)
+
+
 def test_grounding_proposals_hold_no_paths(world: Path, tmp_path: Path) -> None:
     """A proposals file is data (scene id -> boxes): a scene id that looks like a path is only a
     key, never opened."""

@@ -131,6 +131,11 @@ def _w_traversal_image(tmp: Path) -> None:
     _edit_line(tmp / W_QA, lambda s: {**s, "image": ["../../../../secret.jpg"]})
 
 
+def _w_truncated_frames(tmp: Path) -> None:
+    for jpg in (tmp / "w/scenes/room0000_00/color").glob("*.jpg"):
+        jpg.write_bytes(jpg.read_bytes()[:100])
+
+
 def _w(*parts: str) -> Callable[[Path], list[str]]:
     """argv with ``{t}`` replaced by the test folder."""
     return lambda t: [p.replace("{t}", str(t)) for p in parts]
@@ -205,6 +210,9 @@ CASES: dict[str, Case] = {
     ),
     "generate: bad task param": WC(
         ("generate", SCENE, "--out", OUT, "--task-param", "nonsense"), r"nonsense"
+    ),
+    "generate: truncated frame jpeg": WC(
+        ("generate", SCENE, "--out", OUT, "--per-task", "2"), r"color/\d+\.jpg", _w_truncated_frames
     ),
     "generate: --out is a file": WC(
         ("generate", SCENE, "--out", "{t}/f.txt"), r"f\.txt", _write("f.txt", "x")
@@ -514,6 +522,9 @@ CASES: dict[str, Case] = {
     "probe build: unknown image format": WC(
         ("probe", "build", SCENE, "-o", OUT, "--image-format", "bogus"), r"(?i)bogus"
     ),
+    "probe build: truncated frame jpeg": WC(
+        ("probe", "build", SCENE, "-o", OUT, "--n", "2"), r"color/\d+\.jpg", _w_truncated_frames
+    ),
     "probe build: malformed index": WC(
         ("probe", "build", SCENE, "-o", OUT), r"spar3d_index\.json", _write(W_INDEX, "{not json")
     ),
@@ -543,6 +554,9 @@ CASES: dict[str, Case] = {
     "ground build: malformed scanrefer": WC(
         ("ground", "build", SCENE, "--out", OUT, "--scanrefer", "{t}/s.json"), r"s\.json",
         _write("s.json", "[{not json"),
+    ),
+    "ground build: truncated frame jpeg": WC(
+        ("ground", "build", SCENE, "--out", OUT, "--n", "2"), r"color/\d+\.jpg", _w_truncated_frames
     ),
     "ground build: malformed index": WC(
         ("ground", "build", SCENE, "--out", OUT), r"spar3d_index\.json", _write(W_INDEX, "{not json")

@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from spar3d.generate import generate_scene
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject, load_index
-from spar3d.scenes.model import OrientedBox
 from spar3d.tasks import create_task, task_names
 from spar3d.writers.spar7m import write_qa_files
 

@@ -5,11 +5,11 @@ Run::
     /work/venv/bin/python benchmarks/bench_mix.py [--lines 1000000] [--workdir /tmp/bench_mix] [--tracemalloc]
 
 A child process writes the tree (4 sources x 2 tasks x 2 formats, ~300-byte lines), so the
-parent's peak RSS (``resource.getrusage``) covers only ``index-data`` + ``mix`` +
+parent's peak RSS (``resource.getrusage``) covers only ``data-json`` + ``mix`` +
 ``--materialize``; ``--tracemalloc`` adds a pass measuring peak Python/numpy allocations.
 Budget: peak memory under 500 MB for a 1M-line mix.
 
-Measured (2-core dev VM, 1M lines, 287 MB): index-data 0.25 s, materialise 6.1 s
+Measured (2-core dev VM, 1M lines, 287 MB): data-json 0.25 s, materialise 6.1 s
 (165k lines/s), peak RSS 156 MB, peak traced allocations 105 MB.
 """
 
@@ -74,12 +74,12 @@ def main() -> None:
         f"tree: {args.lines:,} lines, {size_mb:.0f} MB written in {time.perf_counter() - t0:.1f}s"
     )
 
-    from spar3d.data.index_data import build_index, write_indexes
+    from spar3d.data.data_json import build_data_json, write_data_jsons
     from spar3d.data.mix import MixSpec, materialize, mix_indexes
 
     t = time.perf_counter()
-    indexes = write_indexes(build_index(root), args.workdir / "data_jsons")
-    print(f"index-data: {time.perf_counter() - t:.2f}s")
+    indexes = write_data_jsons(build_data_json(root), args.workdir / "data_jsons")
+    print(f"data-json: {time.perf_counter() - t:.2f}s")
     t = time.perf_counter()
     # Ratios with < 1 and > 1 repeat times; the total stays about args.lines.
     spec = MixSpec({"scannet": 2.0, "rxr": 0.5, "scannetpp": 1.0, "structured3d": 0.5}, {})

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
-from spar3d.scenes.model import OrientedBox
 from spar3d.tasks import SceneView, create_task
 from spar3d.tasks.video.room import room_area
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import trimesh
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
-from spar3d.scenes.model import Frame, Intrinsics, OrientedBox, Scene, SceneMesh, SceneObject
+from spar3d.scenes.model import Frame, Intrinsics, Scene, SceneMesh, SceneObject
 
 # 640x480 camera with f = 500 px and the principal point at the image centre
 K_640 = np.array([[500.0, 0.0, 319.5], [0.0, 500.0, 239.5], [0.0, 0.0, 1.0]])

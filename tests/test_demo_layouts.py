@@ -1,5 +1,5 @@
 """The demo pipeline once per dataset layout, on one small training and one validation scene:
-synth (that layout) -> its loader -> index -> generate -> index-data -> bench -> baseline."""
+synth (that layout) -> its loader -> index -> generate -> data-json -> bench -> baseline."""
 
 from __future__ import annotations
 

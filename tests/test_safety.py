@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from spar3d.data.layout import scene_images_dir
 from spar3d.errors import ResourceBusyError, UnsafeInputError
 from spar3d.io import (
     COMMIT_JOURNAL,
@@ -20,7 +21,6 @@ from spar3d.io import (
     write_json,
 )
 from spar3d.paths import check_component, resolve_under
-from spar3d.writers.spar7m import scene_images_dir
 
 
 @pytest.mark.parametrize("name", ["scene0000_00", "543", "a.b", "frame-7"])

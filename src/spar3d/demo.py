@@ -61,8 +61,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     from spar3d.bench.build import build_bench
     from spar3d.bench.eval.backends import make_backend
     from spar3d.bench.eval.runner import evaluate
-    from spar3d.data.index_data import build_index as build_data_index
-    from spar3d.data.index_data import write_indexes
+    from spar3d.data.data_json import build_data_json, write_data_jsons
     from spar3d.data.sample import iter_samples
     from spar3d.generate import generate
     from spar3d.index.run import index_scene_dirs
@@ -102,9 +101,9 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     _stage(console, res, "generate", _generate)
 
     def _data_index() -> list[Path]:
-        return write_indexes(build_data_index(spar, split="train"), out / "data_jsons")
+        return write_data_jsons(build_data_json(spar, split="train"), out / "data_jsons")
 
-    res.paths["data_jsons"] = _stage(console, res, "index-data", _data_index)[0].parent
+    res.paths["data_jsons"] = _stage(console, res, "data-json", _data_index)[0].parent
     bench = _stage(
         console, res, "bench build",
         lambda: build_bench(spar, out / "bench", split="val", per_task=cfg.bench_per_task,
@@ -133,7 +132,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
         lambda: write_gallery(iter_samples(spar, None, "val", 3, None, None), out / "gallery"),
     )
     console.rule("[bold]done")
-    for key, label in (("data_jsons", "training index"), ("bench", "benchmark (Parquet)"),
+    for key, label in (("data_jsons", "training data_json"), ("bench", "benchmark (Parquet)"),
                        ("gallery", "gallery (open in a browser)")):
         console.print(f"{label}: {res.paths[key]}")
     console.print(f"scenes: {out / 'scenes'}   QA (SPAR-7M layout): {spar}   runs: {out / 'runs'}")

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.util
-import json
 import math
 import re
 import shutil
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,15 +25,25 @@ from typing import Any
 
 from rich.table import Table
 
-from spar3d.errors import ConfigError, MissingDependencyError
+from spar3d.data.layout import scene_images_dir
+from spar3d.errors import ConfigError
 from spar3d.index.records import INDEX_FILENAME, SceneIndex, index_file_for, load_index
-from spar3d.io import clean_stale_temps, locks_output, write_json
+from spar3d.io import clean_stale_temps, locks_output
+from spar3d.pipeline import (
+    Resumed,
+    RunConfig,
+    file_sha256,
+    make_executor,
+    marker_path,
+    read_marker,
+    run_jobs,
+    write_marker,
+)
 from spar3d.tasks import SceneView, Task, TaskStats, create_task, task_names
 from spar3d.writers.spar7m import (
     ShardGroups,
     assemble_qa_files,
     frames_used,
-    scene_images_dir,
     write_scene_images,
     write_scene_shard,
 )
@@ -129,40 +137,33 @@ def zero_sample_reason(stats: TaskStats) -> str:
 
 
 WORK_DIR = ".spar3d_work"
-SHARD_FORMAT = 1  # bump when the shard or marker layout changes: old shards are then regenerated
+SHARD_FORMAT = 2  # bump when the shard or marker layout changes: old shards are then regenerated
+
+
+def run_config(
+    tasks: Sequence[Task], per_task: int, seed: int, rgbd: bool, keep_meta: bool
+) -> RunConfig:
+    """Everything besides the scene index that decides a scene's shard: the tasks with their
+    versions and parameters, the files they read from the environment, and the settings."""
+    return RunConfig(
+        "generate",
+        SHARD_FORMAT,
+        {
+            "tasks": [[t.spec.name, t.spec.version, t.params] for t in tasks],
+            "per_task": per_task,
+            "seed": seed,
+            "rgbd": rgbd,
+            "keep_meta": keep_meta,
+        },
+        files=tuple(sorted({str(f) for t in tasks for f in t.input_files()})),
+    )
 
 
 def settings_digest(
     tasks: Sequence[Task], per_task: int, seed: int, rgbd: bool, keep_meta: bool
 ) -> str:
-    """Hash of everything besides the scene index that decides a scene's shard."""
-    settings = {
-        "shard_format": SHARD_FORMAT,
-        "tasks": [[t.spec.name, t.spec.version, *_task_inputs(t)] for t in tasks],
-        "per_task": per_task,
-        "seed": seed,
-        "rgbd": rgbd,
-        "keep_meta": keep_meta,
-    }
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-
-
-def _task_inputs(task: Task) -> list[Any]:
-    """What besides name and version decides a task's output: parameters the user set and the
-    files it reads (nav_video's RxR guide); empty for a default task, so fingerprints of default
-    runs do not change."""
-    out: list[Any] = []
-    if task.overrides:
-        out.append({"params": task.overrides})
-    files = getattr(task, "input_files", None)
-    if callable(files):
-        stamps = []
-        for f in files():
-            st = Path(f).stat()
-            stamps.append([str(Path(f).resolve()), st.st_size, st.st_mtime_ns])
-        if stamps:
-            out.append({"files": stamps})
-    return out
+    """Digest of :func:`run_config` (what a shard's completion marker records)."""
+    return run_config(tasks, per_task, seed, rgbd, keep_meta).digest()
 
 
 def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, float]]:
@@ -211,14 +212,6 @@ def _index_path(scene_dir: str | Path) -> Path:
     return index_file_for(scene_dir)
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(partial(fh.read, 1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def shard_name(scene_dir: str | Path) -> str:
     """Work-folder name of a scene: its folder name plus a hash of its absolute path."""
     p = Path(scene_dir).resolve()
@@ -245,18 +238,14 @@ def _finished_marker(
     marker: Path, shard: Path, settings: str, index_sha: str, out_root: str | Path
 ) -> dict | None:
     """The marker of a complete shard made from the same index and settings, else None."""
-    try:
-        done = json.loads(marker.read_text(encoding="utf-8"))
+
+    def complete(done: dict[str, Any]) -> bool:
         size = sum(length for _, length, _ in done["groups"].values())
-        ok = (
-            done["settings"] == settings
-            and done["index_sha256"] == index_sha
-            and shard.stat().st_size == size
-            and scene_images_dir(out_root, done["source"], done["scene_id"]).is_dir()
-        )
-    except (OSError, ValueError, KeyError, TypeError):  # absent, torn or foreign: regenerate
-        return None
-    return done if ok else None
+        return shard.stat().st_size == size and scene_images_dir(
+            out_root, done["source"], done["scene_id"]
+        ).is_dir()
+
+    return read_marker(marker, settings, complete, index_sha256=index_sha)
 
 
 def _scene_job(
@@ -270,109 +259,44 @@ def _scene_job(
     rgbd: bool,
     keep_meta: bool,
     settings: str,
-) -> dict[str, Any] | str:
+) -> dict[str, Any] | Resumed[dict[str, Any]]:
     """Generate one scene into its shard and copy its images, unless an earlier run already did.
 
-    Returns the scene's marker (source, scene id, shard groups, stats; ``resumed`` says whether
-    it was reused), or an error message. The marker is written after the shard and images, so
-    a run killed mid-scene leaves no marker and the scene is regenerated.
+    Returns the scene's marker (source, scene id, shard groups, stats), wrapped in
+    :class:`~spar3d.pipeline.Resumed` when an earlier run's shard was reused. The marker is
+    written after the shard and images, so a run killed mid-scene leaves no marker and the scene
+    is regenerated. Errors propagate (``run_jobs`` reports them per scene).
     """
     name = shard_name(scene_dir)
-    shard, marker = work / f"{name}.jsonl", work / f"{name}.done.json"
-    try:
-        index_file = _index_path(scene_dir)
-        if not index_file.is_file():
-            load_index(scene_dir)  # raises its "no scene index; build it with ..." error
-        index_sha = _file_sha256(index_file)
-        done = _finished_marker(marker, shard, settings, index_sha, out_root)
-        if done is not None:
-            return {**done, "resumed": True}
-        index = load_index(scene_dir)
-        samples, stats = generate_scene(index, tasks, per_task, seed)
-        missing: set[str] = set()
-        write_scene_images(
-            out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd, missing_depth=missing
-        )
-        groups = write_scene_shard(
-            shard, samples, rgbd=rgbd, keep_meta=keep_meta, missing_depth=missing
-        )
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
+    shard, marker = work / f"{name}.jsonl", marker_path(work / name)
+    index_file = _index_path(scene_dir)
+    if not index_file.is_file():
+        load_index(scene_dir)  # raises its "no scene index; build it with ..." error
+    index_sha = file_sha256(index_file)
+    done = _finished_marker(marker, shard, settings, index_sha, out_root)
+    if done is not None:
+        return Resumed(done)
+    index = load_index(scene_dir)
+    samples, stats = generate_scene(index, tasks, per_task, seed)
+    missing: set[str] = set()
+    write_scene_images(
+        out_root, index, frames_used(samples, index.scene_id), rgbd=rgbd, missing_depth=missing
+    )
+    groups = write_scene_shard(
+        shard, samples, rgbd=rgbd, keep_meta=keep_meta, missing_depth=missing
+    )
     done = {
         "scene_dir": str(scene_dir),
         "source": index.source,
         "scene_id": index.scene_id,
-        "settings": settings,
         "index_sha256": index_sha,
         "shard": shard.name,
         "groups": groups,
         "stats": _stats_to_json(stats),
         "missing_depth": len(missing),
     }
-    write_json(marker, done)
-    return {**done, "resumed": False}
-
-
-EXECUTORS = ("process", "ray")
-
-
-def _call(job: Callable[[str | Path], Any], scene_dir: str | Path) -> Any:
-    return job(scene_dir)
-
-
-def _ray_results(
-    job: Callable[[str | Path], Any], scene_dirs: Sequence[str | Path], workers: int
-) -> Generator[Any, None, None]:
-    """``job`` on every scene as ray tasks (all submitted at once), results in input order.
-
-    Uses the running ray cluster when ``ray.init`` was called already, else starts a local one
-    with ``workers`` CPUs (all CPUs when ``workers <= 1``) and shuts it down at the end.
-    """
-    import ray
-
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=workers if workers > 1 else None, include_dashboard=False,
-                 log_to_driver=False)  # fmt: skip
-    try:
-        remote = ray.remote(_call)
-        job_ref = ray.put(job)
-        refs = [remote.remote(job_ref, d) for d in scene_dirs]
-        for ref in refs:
-            yield ray.get(ref)
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _run_scenes(
-    job: Callable[[str | Path], Any],
-    scene_dirs: Sequence[str | Path],
-    workers: int,
-    progress: bool,
-    executor: str = "process",
-) -> Iterator[tuple[str | Path, Any]]:
-    """``(scene_dir, job(scene_dir))`` in input order: in this process, a process pool or ray."""
-    from rich.progress import Progress
-
-    with Progress(disable=not progress, transient=True) as bar, contextlib.ExitStack() as stack:
-        task = bar.add_task("generating scenes", total=len(scene_dirs))
-        if executor == "ray":
-            results: Iterator[Any] = stack.enter_context(
-                contextlib.closing(_ray_results(job, scene_dirs, workers))
-            )
-        elif workers <= 1:
-            results = map(job, scene_dirs)
-        else:
-            from concurrent.futures import ProcessPoolExecutor
-
-            from spar3d.procs import die_with_parent
-
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent)
-            results = stack.enter_context(pool).map(job, scene_dirs)
-        for scene_dir, result in zip(scene_dirs, results, strict=True):
-            bar.advance(task)
-            yield scene_dir, result
+    write_marker(marker, settings, done)
+    return {"config": settings, **done}
 
 
 def generate_scene(
@@ -429,9 +353,10 @@ def generate(
         progress: Show a progress bar over scenes.
         keep_work: Keep the work folder after a run where every scene succeeded (it is always
             kept when a scene failed, so that the rerun resumes).
-        executor: ``process`` (this process, or a process pool when ``workers > 1``) or
-            ``ray`` (ray tasks on the running cluster, or a local one with ``workers`` CPUs;
-            ``out_root`` must be reachable from every node). The output is the same.
+        executor: ``process`` (this process, or a process pool when ``workers > 1``),
+            ``serial`` or ``ray`` (ray tasks on the running cluster, or a local one with
+            ``workers`` CPUs; ``out_root`` must be reachable from every node); see
+            :mod:`spar3d.pipeline`. The output is the same.
         task_params: Parameter overrides per task (``{"obj_count": {"min_instances": 3}}``,
             see :func:`parse_task_params`); recorded in each sample's ``meta.task_params`` and in
             the resume fingerprint.
@@ -442,10 +367,7 @@ def generate(
         raise ConfigError(f"split must be 'train' or 'val', got {split!r}")
     if per_task < 1:
         raise ConfigError(f"per_task must be >= 1, got {per_task}")
-    if executor not in EXECUTORS:
-        raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    if executor == "ray" and importlib.util.find_spec("ray") is None:
-        raise MissingDependencyError("executor 'ray' needs ray: pip install 'spar3d[ray]'")
+    runner = make_executor(executor, workers)
     t0 = time.perf_counter()
     names = task_names(tasks)
     unknown = set(task_params or {}) - set(names)
@@ -466,9 +388,10 @@ def generate(
     )  # fmt: skip
     by_source: dict[str, list[tuple[Path, ShardGroups]]] = defaultdict(list)
     image_dirs: set[Path] = set()
-    for scene_dir, done in _run_scenes(job, scene_dirs, workers, progress, executor):
-        if isinstance(done, str):  # one broken scene must not stop the others
-            summary.scenes_failed[str(scene_dir)] = done
+    for outcome in run_jobs(job, scene_dirs, runner, label="generating scenes", progress=progress):
+        done = outcome.value
+        if done is None:  # one broken scene must not stop the others
+            summary.scenes_failed[str(outcome.item)] = outcome.error
             continue
         for name, st in _stats_from_json(done["stats"]).items():
             summary.tasks[name].merge(st)
@@ -479,7 +402,7 @@ def generate(
         by_source[done["source"]].append((work / done["shard"], done["groups"]))
         image_dirs.add(scene_images_dir(out_root, done["source"], done["scene_id"]))
         summary.scenes_ok.append(done["scene_id"])
-        if done["resumed"]:
+        if outcome.status == "resumed":
             summary.scenes_resumed.append(done["scene_id"])
     for folder in image_dirs:  # every worker is done: drop temporaries a killed run left
         clean_stale_temps(folder)

@@ -7,7 +7,6 @@ the first time a registry is queried.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from importlib import metadata
 from typing import Generic, TypeVar
 
 from spar3d.errors import Spar3dError
@@ -56,6 +55,8 @@ class Registry(Generic[T]):
         if self._entry_points_loaded or self.entry_point_group is None:
             return
         self._entry_points_loaded = True
+        from importlib import metadata  # imported here: it costs ~10 ms at start-up
+
         for ep in metadata.entry_points(group=self.entry_point_group):
             obj = ep.load()
             # An entry point may point at the component itself or at a module that registers

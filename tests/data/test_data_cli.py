@@ -1,4 +1,4 @@
-"""The data commands end to end through the CLI (index-data -> mix -> export/show/stats)."""
+"""The data commands end to end through the CLI (data-json -> mix -> export/show/stats)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _run(*args: str) -> str:
 
 
 def test_index_mix_materialize(tree: Path) -> None:
-    _run("index-data", str(tree))
+    _run("data-json", str(tree))
     assert sorted(os.listdir("data_jsons")) == ["scannet_0k.json", "structured3d_0k.json"]
     Path("r.yaml").write_text("format_ratios: {select: 0.25}\n")
     out = _run(
@@ -42,13 +42,13 @@ def test_index_mix_materialize(tree: Path) -> None:
     assert len(lines) == 21
 
 
-def test_index_data_reports_stale_names(tree: Path) -> None:
+def test_data_json_reports_stale_names(tree: Path) -> None:
     d = tree / "structured3d/qa_jsonl/train/distance_prediction_oc/fill"
     os.replace(d / "fill_6.jsonl", d / "fill_60.jsonl")
-    out = _run("index-data", str(tree))
+    out = _run("data-json", str(tree))
     assert "fill_60.jsonl" in out and "--fix-names" in out
     assert (d / "fill_60.jsonl").exists()
-    _run("index-data", str(tree), "--fix-names")
+    _run("data-json", str(tree), "--fix-names")
     assert (d / "fill_6.jsonl").exists() and not (d / "fill_60.jsonl").exists()
 
 
@@ -64,7 +64,7 @@ def test_export_show_stats(tree: Path) -> None:
 
 
 def test_export_from_materialised_mix_resolves_data_root(tree: Path) -> None:
-    _run("index-data", str(tree), "--sources", "structured3d")
+    _run("data-json", str(tree), "--sources", "structured3d")
     _run("mix", "data_jsons/structured3d_0k.json", "--materialize", "4", "--jsonl", "m.jsonl")
     _run("export", "m.jsonl", "--format", "llava", "--out", "ll", "--draw-markers")
     rows = json.loads(Path("ll/spar3d.json").read_text())

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from spar3d.data.data_json import build_data_json, write_data_jsons
 from spar3d.data.dataset import SparDataset
-from spar3d.data.index_data import build_index, write_indexes
 from spar3d.data.mix import MixSpec, mix_indexes
 from spar3d.data.toy import GREY, make_toy_tree
 
 
 def test_dataset_repeat_semantics_and_markers(tmp_path: Path) -> None:
     make_toy_tree(tmp_path / "spar")
-    indexes = write_indexes(build_index(tmp_path / "spar"), tmp_path / "dj")
+    indexes = write_data_jsons(build_data_json(tmp_path / "spar"), tmp_path / "dj")
     # scannet dropped; structured3d fill: 6 lines * 1.5 = 9 items = lines 0..5 then 0..2.
     data = mix_indexes(indexes, MixSpec({"scannet": 0, "structured3d": 1.5}, {})).data
     ds = SparDataset(data)
@@ -39,7 +39,7 @@ def test_dataset_repeat_semantics_and_markers(tmp_path: Path) -> None:
 def test_dataset_reads_data_json_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_toy_tree(tmp_path / "spar")
     monkeypatch.chdir(tmp_path)
-    (path,) = [p for p in write_indexes(build_index("spar"), "dj") if "scannet" in p.name]
+    (path,) = [p for p in write_data_jsons(build_data_json("spar"), "dj") if "scannet" in p.name]
     ds = SparDataset(path)
     assert len(ds) == 17
     item = ds[16]  # last line of the multi-view sentence file

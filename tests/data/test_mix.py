@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spar3d.data.index_data import build_index, write_indexes
+from spar3d.data.data_json import build_data_json, write_data_jsons
 from spar3d.data.mix import MixSpec, materialize, mix_indexes, mix_name
 from spar3d.data.toy import make_toy_tree
 
@@ -16,7 +16,7 @@ from spar3d.data.toy import make_toy_tree
 @pytest.fixture
 def indexes(tmp_path: Path) -> list[Path]:
     make_toy_tree(tmp_path / "spar")
-    return write_indexes(build_index(tmp_path / "spar"), tmp_path / "data_jsons")
+    return write_data_jsons(build_data_json(tmp_path / "spar"), tmp_path / "data_jsons")
 
 
 SPEC = MixSpec({"scannet": 2.0, "structured3d": 1.0}, {"fill": 0.5, "select": 0.25})

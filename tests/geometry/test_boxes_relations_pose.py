@@ -1,11 +1,16 @@
 import numpy as np
 import pytest
 
-from spar3d.geometry.boxes import aabb_iou_3d, box2d_iou, boxes2d_overlap, boxes_overlap_3d
+from spar3d.geometry.boxes import (
+    OrientedBox,
+    aabb_iou_3d,
+    box2d_iou,
+    boxes2d_overlap,
+    boxes_overlap_3d,
+)
 from spar3d.geometry.pose import relative_pose
 from spar3d.geometry.relations import relation_in_frame, relation_to_observer
 from spar3d.geometry.transforms import look_at
-from spar3d.scenes.model import OrientedBox
 
 
 def test_box_corners_axis_aligned():

@@ -239,22 +239,22 @@ CASES: dict[str, Case] = {
     "demo: --out is a file": C(("demo", "--out", "{t}/f.txt"), r"f\.txt", _write("f.txt", "x")),
     # ---- tasks
     "tasks: unknown option": C(("tasks", "--bogus"), r"bogus"),
-    # ---- index-data
-    "index-data: missing root": Case(lambda t: ["index-data", str(t / "nope")], r"nope"),
-    "index-data: root is a file": C(
-        ("index-data", "{t}/f.txt", "--out", OUT), r"f\.txt", _write("f.txt", "x")
+    # ---- data-json
+    "data-json: missing root": Case(lambda t: ["data-json", str(t / "nope")], r"nope"),
+    "data-json: root is a file": C(
+        ("data-json", "{t}/f.txt", "--out", OUT), r"f\.txt", _write("f.txt", "x")
     ),
-    "index-data: unknown split": C(
-        ("index-data", "{t}/spar", "--out", OUT, "--split", "bogus"), r"bogus", _tree
+    "data-json: unknown split": C(
+        ("data-json", "{t}/spar", "--out", OUT, "--split", "bogus"), r"bogus", _tree
     ),
-    "index-data: unknown source (empty output)": C(
-        ("index-data", "{t}/spar", "--out", OUT, "--sources", "bogus"), r"bogus", _tree
+    "data-json: unknown source (empty output)": C(
+        ("data-json", "{t}/spar", "--out", OUT, "--sources", "bogus"), r"bogus", _tree
     ),
-    "index-data: empty root (empty output)": C(
-        ("index-data", "{t}/empty", "--out", OUT), r"empty", _write("empty/.keep", "")
+    "data-json: empty root (empty output)": C(
+        ("data-json", "{t}/empty", "--out", OUT), r"empty", _write("empty/.keep", "")
     ),
-    "index-data: malformed line": C(
-        ("index-data", "{t}/spar", "--out", OUT), r"fill_10\.jsonl:1", _malformed_line
+    "data-json: malformed line": C(
+        ("data-json", "{t}/spar", "--out", OUT), r"fill_10\.jsonl:1", _malformed_line
     ),
     # ---- mix
     "mix: missing data_json": Case(lambda t: ["mix", str(t / "nope.json")], r"nope\.json"),
@@ -587,8 +587,8 @@ OWNED: dict[str, str] = {
     "score: empty file (empty output)": "eval13",
     "export: negative limit": "train11",
     "export: zero rows per shard": "train11",
-    "index-data: empty root (empty output)": "train11",
-    "index-data: malformed line": "train11",
+    "data-json: empty root (empty output)": "train11",
+    "data-json: malformed line": "train11",
     "mix: data_json of wrong type": "train11",
     "mix: malformed data_json": "train11",
     "mix: malformed ratio": "train11",

@@ -31,6 +31,10 @@ def test_broken_scene_reported_others_indexed(two_scenes, workers):
     assert [o.status for o in out] == ["built", "failed", "built"]
     assert "scene9999_00" in out[1].error
     assert (dirs[0] / INDEX_FILENAME).is_file() and (dirs[2] / INDEX_FILENAME).is_file()
-    again = index_scene_dirs([dirs[0]], progress=False)
+    again = index_scene_dirs([dirs[0]], IndexParams(render_width=64), progress=False)
     assert again[0].status == "cached"
     assert again[0].index.to_dict() == out[0].index.to_dict()
+    # other parameters: the stored index does not match them, so it is rebuilt
+    other = index_scene_dirs([dirs[0]], IndexParams(render_width=48), progress=False)
+    assert other[0].status == "built"
+    assert other[0].index.params["render_width"] == 48

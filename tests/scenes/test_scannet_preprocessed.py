@@ -256,14 +256,15 @@ def test_index_of_a_shared_data_folder_scene_lives_in_its_own_folder(votenet: Pa
     from spar3d.index.builder import IndexParams
     from spar3d.index.run import index_scene_dir
 
-    out = index_scene_dir(votenet, IndexParams(all_frames=True, render_width=8))
+    params = IndexParams(all_frames=True, render_width=8)
+    out = index_scene_dir(votenet, params)
     assert out.scene_dir == votenet.parent / "scene0001_00"
     index = load_index(out.scene_dir)
     first = index.images[0]
     assert (index.scene_dir / first.color_path).resolve() == (
         votenet.parents[1] / "posed_images" / "scene0001_00" / "00000.jpg"
     ).resolve()
-    again = index_scene_dir(votenet.parent / "scene0001_00")
+    again = index_scene_dir(votenet.parent / "scene0001_00", params)
     assert again.status == "cached"
     rebuilt = index_scene_dir(votenet.parent / "scene0001_00", force=True)
     assert rebuilt.status == "built" and rebuilt.scene_dir == votenet.parent / "scene0001_00"

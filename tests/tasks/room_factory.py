@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject, save_index
-from spar3d.scenes.model import OrientedBox
 
 W, H = 640, 480
 K = np.array([[500.0, 0.0, 319.5], [0.0, 500.0, 239.5], [0.0, 0.0, 1.0]])

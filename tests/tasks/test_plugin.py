@@ -41,7 +41,7 @@ def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def fake(**kw):
         return [ep] if kw.get("group") == "spar3d.tasks" else real(**kw)
 
-    monkeypatch.setattr("spar3d.registry.metadata.entry_points", fake)
+    monkeypatch.setattr(metadata, "entry_points", fake)
     monkeypatch.setattr(TASKS, "_entry_points_loaded", False)
     yield
     TASKS._items.pop("my_plugin_depth", None)

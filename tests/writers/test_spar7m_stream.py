@@ -181,19 +181,18 @@ def test_cli_keep_work_and_resume(tmp_path, scenes):
     assert not (tmp_path / "o" / WORK_DIR).exists()
 
 
-def test_executor_ray_missing_or_unknown(tmp_path, scenes, monkeypatch):
-    from typer.testing import CliRunner
+def test_executor_ray_missing_or_unknown(tmp_path, scenes, monkeypatch, capsys):
+    from spar3d.cli.main import run
+    from spar3d.errors import ConfigError, MissingDependencyError
 
-    from spar3d.cli.main import app
-
-    with pytest.raises(ValueError, match="executor must be one of"):
+    with pytest.raises(ConfigError, match="executor must be one of"):
         generate(scenes, tmp_path / "o", tasks=TASKS, executor="dask")
     monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
-    with pytest.raises(ImportError, match=r"spar3d\[ray\]"):
+    with pytest.raises(MissingDependencyError, match=r"spar3d\[ray\]"):
         generate(scenes, tmp_path / "o", tasks=TASKS, executor="ray")
     args = ["generate", str(scenes[0]), "--out", str(tmp_path / "o"), "--executor", "ray"]
-    res = CliRunner().invoke(app, args)
-    assert res.exit_code == 2 and "ray" in res.output
+    assert run(args) == 2
+    assert "ray" in capsys.readouterr().err
 
 
 def test_executor_ray_writes_the_same_tree(tmp_path, scenes):

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spar3d.cli.main import app
-from spar3d.data.index_data import build_index, write_indexes
+from spar3d.data.data_json import build_data_json, write_data_jsons
 from spar3d.data.mix import MixSpec, mix_indexes
 from spar3d.data.sample import image_list, iter_samples
 
@@ -86,7 +86,7 @@ def test_internvl_placeholder_free_form_for_spar_loader(spar: Path, tmp_path: Pa
 
 def test_internvl_mix_repeat_times_are_ints(spar: Path, tmp_path: Path) -> None:
     """The mixed data_json is a meta file too: ratio 2 must give ``repeat_time: 2`` (an int)."""
-    indexes = write_indexes(build_index(spar), tmp_path / "data_jsons")
+    indexes = write_data_jsons(build_data_json(spar), tmp_path / "data_jsons")
     mixed = mix_indexes(indexes, MixSpec({"synthetic": 2.0}, {"select": 0.5}))
     for key, entry in mixed.data.items():
         assert {"root", "annotation", "data_augment", "repeat_time", "length"} <= set(entry)

@@ -12,7 +12,7 @@ balanced three ways:
 * scenes: inside a stratum, scenes are taken in turn (shuffled with the seed);
 * the draw is deterministic for a seed.
 
-Markers are drawn into the images (benchmark images carry them, FORMATS.md §4) with
+Markers are drawn into the images (benchmark images carry them, docs/formats.md §4) with
 :mod:`spar3d.markers.draw`, and the rows are written as Parquet with exactly SPAR-Bench's
 columns ``id, img_type, format_type, task, source, image, question, answer`` plus the Hugging Face
 feature metadata that makes ``datasets.load_dataset("parquet", ...)`` decode ``image`` as a list

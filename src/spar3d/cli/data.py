@@ -1,8 +1,8 @@
-"""``spar3d index-data | mix | export | show | stats``: the training-data side of SPAR-7M."""
+"""``spar3d data-json | mix | export | show | stats``: the training-data side of SPAR-7M."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,8 +11,6 @@ import typer
 if TYPE_CHECKING:
     from spar3d.data.export import Prepared
 
-EXPORT_FORMATS = ("llava", "sharegpt", "internvl", "hf")
-
 
 def _sources(values: list[str] | None) -> list[str] | None:
     # Accept both "--sources a --sources b" and "--sources a,b".
@@ -20,7 +18,7 @@ def _sources(values: list[str] | None) -> list[str] | None:
     return out or None
 
 
-def index_data_command(
+def data_json_command(
     root: Annotated[
         Path, typer.Argument(help="SPAR-7M root (the folder holding scannet/, rxr/, ...).")
     ],
@@ -33,20 +31,20 @@ def index_data_command(
         bool, typer.Option(help="Rename files whose <count> in the name is stale.")
     ] = False,
 ) -> None:
-    """Build InternVL-style training indexes (data_json), one per source."""
+    """Build InternVL-style training data_json files, one per source."""
     from rich.console import Console
 
-    from spar3d.data.index_data import build_index, write_indexes
+    from spar3d.data.data_json import build_data_json, write_data_jsons
 
     console = Console()
-    result = build_index(root, _sources(sources), split, fix_names=fix_names)
+    result = build_data_json(root, _sources(sources), split, fix_names=fix_names)
     for st in result.stale:
         action = f"renamed to {st.fixed_path.name}" if fix_names else "use --fix-names to rename"
         console.print(
             f"[yellow]stale count[/] {st.path}: name says {st.declared}, file has {st.actual} "
             f"lines ({action})"
         )
-    for path in write_indexes(result, out):
+    for path in write_data_jsons(result, out):
         console.print(f"wrote {path}")
 
 
@@ -115,7 +113,12 @@ def export_command(
         Path, typer.Argument(help="SPAR-7M root or a JSONL (QA file or materialised mix).")
     ],
     out: Annotated[Path, typer.Option(help="Output folder (image paths are relative to it).")],
-    to: Annotated[str, typer.Option("--format", help="llava, sharegpt, internvl or hf.")] = "llava",
+    to: Annotated[
+        str,
+        typer.Option(
+            "--format", help="llava, sharegpt, internvl, hf or a plugin's (spar3d.writers)."
+        ),
+    ] = "llava",
     draw_markers: Annotated[
         bool,
         typer.Option(
@@ -162,15 +165,19 @@ def export_command(
     from spar3d.data.sample import iter_samples
     from spar3d.errors import ConfigError
     from spar3d.writers.internvl import PLACEHOLDER_STYLES
+    from spar3d.writers.registry import WRITERS, ExportOptions
 
-    if to not in EXPORT_FORMATS:
-        raise ConfigError(f"--format must be one of {EXPORT_FORMATS}, got {to!r}")
+    writer = WRITERS.get(to)  # an unknown format: RegistryError listing the known ones
     if max_images is not None and max_images < 0:
         raise ConfigError(f"--max-images must be >= 0, got {max_images}")
     if placeholders not in PLACEHOLDER_STYLES:
         raise ConfigError(
             f"--placeholders must be one of {PLACEHOLDER_STYLES}, got {placeholders!r}"
         )
+    options = ExportOptions(
+        name, rows_per_shard, placeholders=placeholders, max_shard_mb=max_shard_mb,
+        source=src.as_posix(),
+    )  # fmt: skip
     console = Console(stderr=True)
     samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root)
     report = ExportReport()
@@ -187,9 +194,11 @@ def export_command(
                 bar.advance(job)
                 yield p
 
-        message = _write_export(to, counted(), out, name, placeholders, rows_per_shard,
-                                max_shard_mb, src)  # fmt: skip
-    typer.echo(f"{message}: {report.exported} samples")
+        paths = writer(counted(), out, options)
+    shown = ", ".join(str(p) for p in paths[:3]) + (
+        f" (+{len(paths) - 3} more)" if len(paths) > 3 else ""
+    )
+    typer.echo(f"wrote {shown}: {report.exported} samples")
     skipped = sum(report.skipped_task.values()) + sum(report.skipped_images.values())
     if skipped:
         by_images = ", ".join(
@@ -204,40 +213,6 @@ def export_command(
             f"[yellow]warning[/]: {report.undrawn_markers} samples refer to markers that were not "
             "drawn (--no-draw-markers); the trainer must draw them, as SPAR's own loader does"
         )
-
-
-def _write_export(
-    to: str,
-    records: Iterable[Prepared],
-    out: Path,
-    name: str,
-    placeholders: str,
-    rows_per_shard: int,
-    max_shard_mb: int,
-    src: Path,
-) -> str:
-    if to == "llava":
-        from spar3d.writers.llava import write_llava
-
-        write_llava(records, out / f"{name}.json")
-        return f"wrote {out / f'{name}.json'} (image root: {out})"
-    if to == "sharegpt":
-        from spar3d.writers.sharegpt import write_sharegpt
-
-        write_sharegpt(records, out, name)
-        return f"wrote {out / f'{name}.json'} and {out / 'dataset_info.json'}"
-    if to == "internvl":
-        from spar3d.writers.internvl import write_internvl
-
-        jsonl, meta, _ = write_internvl(records, out, name, placeholders)
-        return f"wrote {jsonl} and {meta}"
-    from spar3d.writers.hf_dataset import write_hf_dataset
-
-    shards = write_hf_dataset(
-        records, out, rows_per_shard=rows_per_shard, max_shard_bytes=max_shard_mb * 2**20,
-        card={"source": src.as_posix(), "command": f"spar3d export --format hf {src.as_posix()}"},
-    )  # fmt: skip
-    return f"wrote {len(shards)} Parquet shard(s) under {out / 'data'} and {out / 'README.md'}"
 
 
 def show_command(
@@ -303,7 +278,7 @@ def stats_command(
 
 def register(app: typer.Typer) -> None:
     """Add the data commands to the ``spar3d`` app."""
-    app.command("index-data")(index_data_command)
+    app.command("data-json")(data_json_command)
     app.command("mix")(mix_command)
     app.command("export")(export_command)
     app.command("show")(show_command)

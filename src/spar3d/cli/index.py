@@ -25,6 +25,7 @@ def index_command(
         "auto", help="Point clouds: splat, depth, or auto (the source's preset, else splat)."
     ),
     workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
+    executor: str = typer.Option("process", help="process (pool of --workers), serial or ray."),
     loader_opt: list[str] | None = typer.Option(
         None,
         "--loader-opt",
@@ -68,7 +69,8 @@ def index_command(
         )
     opts = parse_loader_opts(loader_opt or [], loader)
     outcomes = index_scene_dirs(
-        scene_dirs, params, loader=loader, force=force, workers=workers, loader_opts=opts
+        scene_dirs, params, loader=loader, force=force, workers=workers, loader_opts=opts,
+        executor=executor,
     )
     console = Console()
     table = Table(title="scene index")

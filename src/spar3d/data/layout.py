@@ -1,9 +1,18 @@
-"""Read a SPAR-7M directory tree.
+"""The SPAR-7M directory tree: the one place that spells its folder layout, and its readers.
 
-Layout (FORMATS.md §2)::
+Layout (the SPAR README's; ``docs/formats.md``)::
 
-    <root>/<source>/images/<scene>/image_color/<frame>.jpg
     <root>/<source>/qa_jsonl/<split>/<task>/<format>/<format>_<count>.jsonl
+    <root>/<source>/images/<scene>/image_color/<frame>.jpg
+    <root>/<source>/images/<scene>/image_depth/<frame>.png       (RGBD)
+    <root>/<source>/images/<scene>/pose/<frame>.txt              (RGBD; 4x4 camera-to-world)
+    <root>/<source>/images/<scene>/intrinsic/intrinsic_color.txt (RGBD; 4x4, or one
+                                          intrinsic/<frame>.txt per frame when frames differ)
+    <root>/<source>/images/<scene>/video_color/<frame>.jpg       (frames of video samples)
+    <root>/<source>/images/<scene>/video_idx.txt                 (video frame ids, capture order)
+
+Writers (:mod:`spar3d.writers.spar7m`), readers, the toy tree and ``bench build`` build paths
+with :func:`qa_dir`, :func:`qa_file`, :func:`images_root` and :func:`scene_images_dir`.
 """
 
 from __future__ import annotations
@@ -14,6 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from spar3d.paths import check_component
+
+QA_DIR = "qa_jsonl"
+IMAGES_DIR = "images"
 
 _CHUNK = 1 << 20
 _NAME_RE = re.compile(r"^(?P<format>[A-Za-z0-9]+)_(?P<count>\d+)\.jsonl$")
@@ -47,7 +61,35 @@ class QAFile:
 
 def images_root(root: str | Path, source: str) -> Path:
     """``<root>/<source>/images``: what sample ``image`` paths are relative to."""
-    return Path(root) / source / "images"
+    return Path(root) / source / IMAGES_DIR
+
+
+def scene_images_dir(root: str | Path, source: str, scene_id: str) -> Path:
+    """``<root>/<source>/images/<scene_id>``; both names must be plain folder names (they come
+    from an index file, which could be crafted to hold ``../``)."""
+    where = f"scene index of {scene_id!r}"
+    return images_root(root, check_component(source, "source", where)) / check_component(
+        scene_id, "scene_id", where
+    )
+
+
+def qa_dir(root: str | Path, source: str, split: str, task: str, fmt: str) -> Path:
+    """``<root>/<source>/qa_jsonl/<split>/<task>/<format>``."""
+    return Path(root) / source / QA_DIR / split / task / fmt
+
+
+def qa_file(root: str | Path, source: str, split: str, task: str, fmt: str, count: int) -> Path:
+    """``qa_dir(...)/<format>_<count>.jsonl``: the file name states its line count."""
+    return qa_dir(root, source, split, task, fmt) / f"{fmt}_{count}.jsonl"
+
+
+def images_root_of_qa_file(path: Path) -> Path | None:
+    """``<root>/<source>/images`` for a file at ``qa_jsonl/<split>/<task>/<format>/<file>``,
+    or None when ``path`` is not placed like one."""
+    parents = path.parents
+    if len(parents) > 4 and parents[3].name == QA_DIR:
+        return parents[4] / IMAGES_DIR
+    return None
 
 
 def discover_sources(root: str | Path) -> list[str]:
@@ -55,7 +97,7 @@ def discover_sources(root: str | Path) -> list[str]:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"SPAR-7M root not found: {root}")
-    return sorted(p.name for p in root.iterdir() if (p / "qa_jsonl").is_dir())
+    return sorted(p.name for p in root.iterdir() if (p / QA_DIR).is_dir())
 
 
 def parse_name(path: Path) -> tuple[str, int | None]:
@@ -78,7 +120,7 @@ def scan_tree(
     names = list(sources) if sources else discover_sources(root)
     files: list[QAFile] = []
     for source in names:
-        split_dir = root / source / "qa_jsonl" / split
+        split_dir = root / source / QA_DIR / split
         if not split_dir.is_dir():
             qa = root / source / "qa_jsonl"
             present = sorted(p.name for p in qa.iterdir() if p.is_dir()) if qa.is_dir() else []

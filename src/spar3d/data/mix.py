@@ -1,4 +1,4 @@
-"""Mix per-source training indexes with per-source and per-format ratios (FORMATS.md §3).
+"""Mix per-source training data_json files with per-source and per-format ratios (docs/formats.md §3).
 
 A mix multiplies each entry's ``repeat_time`` by its source's ratio and its format's ratio
 and adds ``length_with_repeat = int(length * repeat_time)``. Repeat times are written the way
@@ -277,7 +277,7 @@ def materialize(
         if len(off) - 1 != int(data[key]["length"]):
             raise ValueError(
                 f"{path}: index entry {key!r} says {data[key]['length']} lines, file has "
-                f"{len(off) - 1}; re-run `spar3d index-data`"
+                f"{len(off) - 1}; re-run `spar3d data-json`"
             )
         offsets.append(off)
     lengths = np.array([len(o) - 1 for o in offsets], dtype=np.int64)

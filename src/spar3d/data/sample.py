@@ -1,4 +1,4 @@
-"""Accessors for one SPAR-7M sample (FORMATS.md §1) and readers that yield samples."""
+"""Accessors for one SPAR-7M sample (docs/formats.md §1) and readers that yield samples."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spar3d.data.layout import images_root, scan_tree
+from spar3d.data.layout import images_root, images_root_of_qa_file, scan_tree
 from spar3d.data.mix import data_key_format
 from spar3d.errors import InputError
 from spar3d.io import read_jsonl
@@ -103,9 +103,7 @@ def iter_jsonl_samples(
 
 
 def _tree_images_root(path: Path) -> Path:
-    # <root>/<source>/qa_jsonl/<split>/<task>/<format>/<file>.jsonl
-    parents = path.parents
-    return parents[4] / "images" if len(parents) > 4 else path.parent
+    return images_root_of_qa_file(path) or path.parent
 
 
 def iter_samples(

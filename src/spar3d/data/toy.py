@@ -19,6 +19,8 @@ from typing import Any
 
 from PIL import Image
 
+from spar3d.data.layout import qa_file, scene_images_dir
+
 TOY_COUNTS: dict[tuple[str, str, str], int] = {
     ("scannet", "depth_prediction_oc", "fill"): 10,
     ("scannet", "depth_prediction_oc", "select"): 4,
@@ -73,12 +75,12 @@ def make_toy_tree(
     counts = TOY_COUNTS if counts is None else counts
     for source in {s for s, _, _ in counts}:
         scene, size, n_images = SCENES[source]
-        img_dir = root / source / "images" / scene / "image_color"
+        img_dir = scene_images_dir(root, source, scene) / "image_color"
         img_dir.mkdir(parents=True, exist_ok=True)
         for k in range(n_images):
             Image.new("RGB", size, GREY).save(img_dir / f"{k}.jpg", quality=95)
     for (source, task, fmt), n in counts.items():
-        path = root / source / "qa_jsonl" / "train" / task / fmt / f"{fmt}_{n}.jsonl"
+        path = qa_file(root, source, "train", task, fmt, n)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             for i in range(n):

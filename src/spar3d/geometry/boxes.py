@@ -1,13 +1,80 @@
-"""3D and 2D box geometry: corners, overlap tests and intersection-over-union."""
+"""3D and 2D box geometry: the oriented box, its corners, overlap tests and intersection-over-union."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from spar3d.scenes.model import OrientedBox
-
 F64 = NDArray[np.float64]
+ArrayLike3 = Union[F64, Sequence[float]]
+
+
+@dataclass(frozen=True)
+class OrientedBox:
+    """An oriented 3D box in world coordinates.
+
+    Attributes:
+        center: ``(3,) float64`` box centre, metres.
+        size: ``(3,) float64`` full extents along the box's own x, y, z axes, metres.
+        R_world_box: ``(3, 3) float64`` rotation whose columns are the box axes in world.
+    """
+
+    center: F64
+    size: F64
+    R_world_box: F64 = field(default_factory=lambda: np.eye(3))
+
+    @staticmethod
+    def axis_aligned(center: ArrayLike3, size: ArrayLike3) -> OrientedBox:
+        return OrientedBox(np.asarray(center, float), np.asarray(size, float), np.eye(3))
+
+    @staticmethod
+    def from_yaw(center: ArrayLike3, size: ArrayLike3, yaw_rad: float) -> OrientedBox:
+        """Box rotated by ``yaw_rad`` about world +z (counter-clockwise seen from above)."""
+        c, s = np.cos(yaw_rad), np.sin(yaw_rad)
+        R = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+        return OrientedBox(np.asarray(center, float), np.asarray(size, float), R)
+
+    @staticmethod
+    def from_points(points_world: F64) -> OrientedBox:
+        """The axis-aligned bounding box of ``(N, 3)`` points."""
+        lo, hi = points_world.min(axis=0), points_world.max(axis=0)
+        return OrientedBox((lo + hi) / 2.0, hi - lo, np.eye(3))
+
+    def corners(self) -> F64:
+        """``(8, 3)`` world corners; bit i of the corner index selects +/- along box axis i."""
+        signs = np.array([[(i >> a) & 1 for a in range(3)] for i in range(8)], float) * 2.0 - 1.0
+        local = signs * (self.size / 2.0)
+        return np.asarray(self.center + local @ self.R_world_box.T, dtype=np.float64)
+
+    @property
+    def yaw_rad(self) -> float:
+        """Rotation of the box's x axis about world +z."""
+        return float(np.arctan2(self.R_world_box[1, 0], self.R_world_box[0, 0]))
+
+    @property
+    def volume_m3(self) -> float:
+        return float(np.prod(self.size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "center": [float(v) for v in self.center],
+            "size": [float(v) for v in self.size],
+            "R_world_box": [[float(v) for v in row] for row in self.R_world_box],
+        }
+
+    @staticmethod
+    def from_dict(d: dict[str, list[float] | list[list[float]]]) -> OrientedBox:
+        return OrientedBox(
+            np.asarray(d["center"], float),
+            np.asarray(d["size"], float),
+            np.asarray(d.get("R_world_box", np.eye(3).tolist()), float),
+        )
+
+
 
 
 def boxes_overlap_3d(a: OrientedBox, b: OrientedBox, margin_m: float = 0.0) -> bool:

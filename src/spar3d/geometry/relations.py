@@ -1,7 +1,7 @@
 """Relation words between points expressed in one camera (or observer) frame.
 
 OpenCV frame: left/right from x, above/below from -y, front/behind from depth (z) or distance.
-A difference under ``threshold_m`` (0.1 m, TASKS.md) is indistinguishable: the word is "".
+A difference under ``threshold_m`` (0.1 m, see docs/tasks.md) is indistinguishable: the word is "".
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -257,12 +258,7 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))
     else:
         floor_z = float(np.percentile(verts[:, 2], 1.0))
-    stored = asdict(params)
-    stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(scene.source)) else None
-    stored["exclude_labels"] = list(params.exclude_labels)
-    if scene.mesh.faces is None:
-        stored["pointcloud_visibility"] = params.pointcloud_mode(scene.source)
-    stored["catch_all_labels"] = list(params.catch_all_labels)
+    stored = stored_params(params, scene.source)
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),
         "visibility": round(t_vis - t_kf, 3),
@@ -280,6 +276,18 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         num_frames_total=len(scene.frames),
         label_set=scene.label_set,
     )
+
+
+def stored_params(params: IndexParams, source: str) -> dict[str, Any]:
+    """The parameters as an index file stores them (keyframe preset of ``source`` resolved);
+    an existing index is reused only when these equal the requested ones."""
+    stored = asdict(params)
+    stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(source)) else None
+    stored["exclude_labels"] = list(params.exclude_labels)
+    stored["catch_all_labels"] = list(params.catch_all_labels)
+    # ``auto`` resolved for the source (what a scene without faces is indexed with)
+    stored["pointcloud_visibility"] = params.pointcloud_mode(source)
+    return stored
 
 
 def _rel(path: Path | None, root: Path) -> str:
@@ -379,7 +387,9 @@ class _MarkerPixels:
         idx = np.flatnonzero(flat >= 0)
         order = np.argsort(flat[idx], kind="stable")
         idx = idx[order]
-        keys, starts = np.unique(flat[idx], return_index=True)
+        labels = flat[idx]  # sorted: groups start where the label changes (no second sort)
+        starts = np.flatnonzero(np.diff(labels, prepend=labels[:1] - 1))
+        keys = labels[starts]
         bounds = np.append(starts, len(idx))
         self._pixels = {
             int(k): idx[a:b] for k, a, b in zip(keys, bounds[:-1], bounds[1:], strict=True)

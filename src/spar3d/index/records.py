@@ -19,9 +19,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.errors import InputError
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.io import write_json
 from spar3d.paths import check_component
-from spar3d.scenes.model import OrientedBox
 
 log = logging.getLogger(__name__)
 

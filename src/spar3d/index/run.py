@@ -1,17 +1,19 @@
-"""Index many scene folders: resume (skip folders whose index exists), report broken scenes."""
+"""Index many scene folders through :mod:`spar3d.pipeline`: resume (reuse an index made with the
+same parameters), report broken scenes, any executor."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
-import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
-from spar3d.index.builder import IndexParams, build_index
+from spar3d.index.builder import IndexParams, build_index, stored_params
 from spar3d.index.records import (
     INDEX_FILENAME,
     SceneIndex,
@@ -19,6 +21,7 @@ from spar3d.index.records import (
     load_index,
     save_index,
 )
+from spar3d.pipeline import Resumed, make_executor, run_jobs
 
 
 @dataclass
@@ -49,24 +52,47 @@ def index_scene_dir(
     loader_opts: dict[str, Any] | None = None,
 ) -> IndexOutcome:
     """Load one scene, build its index and save it next to the scene (see
-    :func:`index_dir_for`); image paths in it are relative to the index file's folder."""
+    :func:`index_dir_for`); image paths in it are relative to the index file's folder.
+
+    An index already there is reused (``cached``) when it was made with the same parameters
+    (its stored ``params``, timings aside); otherwise, or with ``force``, it is rebuilt.
+    """
+    t0 = time.perf_counter()
+    result = _index_job(scene_dir, params=params or IndexParams(), loader=loader, force=force,
+                        loader_opts=loader_opts)  # fmt: skip
+    status, (target, index) = (
+        ("cached", result.value) if isinstance(result, Resumed) else ("built", result)
+    )
+    return IndexOutcome(target, status, index, time.perf_counter() - t0)
+
+
+def _index_job(
+    scene_dir: str | Path,
+    *,
+    params: IndexParams,
+    loader: str | None,
+    force: bool,
+    loader_opts: dict[str, Any] | None = None,
+) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
     from spar3d.scenes.loaders import load_scene
 
     scene_dir = Path(scene_dir)
-    t0 = time.perf_counter()
     try:
         cached = index_file_for(scene_dir)
     except InputError:  # a file inside a scene folder: the loader decides
         cached = scene_dir.parent / INDEX_FILENAME
     if not force and cached.is_file():
-        return IndexOutcome(cached.parent, "cached", load_index(cached), time.perf_counter() - t0)
+        existing = load_index(cached)
+        stored = {k: v for k, v in existing.params.items() if k != "timings_s"}
+        if stored == json.loads(json.dumps(stored_params(params, existing.source))):
+            return Resumed((cached.parent, existing))
     scene = load_scene(scene_dir, loader=loader, **(loader_opts or {}))
     index = build_index(scene, params)
     target = index_dir_for(scene_dir, scene.scene_id)
     if target.resolve() != Path(scene.root).resolve():
         _rebase_paths(index, Path(scene.root), target)
     save_index(index, target / INDEX_FILENAME)
-    return IndexOutcome(target, "built", index, time.perf_counter() - t0)
+    return target, index
 
 
 def index_dir_for(scene_path: Path, scene_id: str) -> Path:
@@ -89,25 +115,6 @@ def _rebase_paths(index: SceneIndex, old_root: Path, new_root: Path) -> None:
                 setattr(im, attr, Path(os.path.relpath(old / rel, new)).as_posix())
 
 
-def _index_one(
-    scene_dir: str | Path,
-    params: IndexParams | None,
-    loader: str | None,
-    force: bool,
-    loader_opts: dict[str, Any] | None = None,
-) -> IndexOutcome:
-    t0 = time.perf_counter()
-    try:
-        return index_scene_dir(
-            scene_dir, params, loader=loader, force=force, loader_opts=loader_opts
-        )
-    except Exception as exc:  # one broken scene must not stop the others
-        msg = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, (ValueError, FileNotFoundError, KeyError)):
-            msg += "\n" + traceback.format_exc(limit=3)
-        return IndexOutcome(Path(scene_dir), "failed", None, time.perf_counter() - t0, msg)
-
-
 def index_scene_dirs(
     scene_dirs: Sequence[str | Path],
     params: IndexParams | None = None,
@@ -117,35 +124,28 @@ def index_scene_dirs(
     progress: bool = True,
     workers: int = 1,
     loader_opts: dict[str, Any] | None = None,
+    executor: str = "process",
 ) -> list[IndexOutcome]:
     """Index every folder; a failing scene is reported in its outcome and the others go on.
 
     Args:
-        workers: Processes to index scenes in parallel (1 = in this process). Outcomes keep the
-            order of ``scene_dirs`` either way.
+        workers: Scenes indexed in parallel (1 = in this process). Outcomes keep the order of
+            ``scene_dirs`` either way.
         loader_opts: Options passed to the loader (``infos=``, ``image_root=``, ...; see
             ``docs/loaders.md``).
+        executor: ``process``, ``serial`` or ``ray`` (see :mod:`spar3d.pipeline`).
     """
-    from rich.progress import Progress
-
-    outcomes: list[IndexOutcome | None] = [None] * len(scene_dirs)
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task("indexing scenes", total=len(scene_dirs))
-        if workers <= 1:
-            for i, d in enumerate(scene_dirs):
-                outcomes[i] = _index_one(d, params, loader, force, loader_opts)
-                bar.advance(task)
+    job = partial(_index_job, params=params or IndexParams(), loader=loader, force=force,
+                  loader_opts=loader_opts)  # fmt: skip
+    runner = make_executor(executor, workers)
+    out = []
+    for o in run_jobs(job, list(scene_dirs), runner, label="indexing scenes", progress=progress):
+        if o.value is None:
+            out.append(IndexOutcome(Path(o.item), "failed", None, o.seconds, o.error))
         else:
-            from concurrent.futures import ProcessPoolExecutor, as_completed
+            target, index = o.value
+            out.append(IndexOutcome(target, _STATUS[o.status], index, o.seconds))
+    return out
 
-            from spar3d.procs import die_with_parent
 
-            with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent) as pool:
-                futures = {
-                    pool.submit(_index_one, d, params, loader, force, loader_opts): i
-                    for i, d in enumerate(scene_dirs)
-                }
-                for fut in as_completed(futures):
-                    outcomes[futures[fut]] = fut.result()
-                    bar.advance(task)
-    return [o for o in outcomes if o is not None]
+_STATUS = {"ok": "built", "resumed": "cached"}

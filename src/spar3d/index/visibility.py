@@ -52,9 +52,10 @@ def mesh_visibility(
     ``face_label`` (``(F,)``, -1 = unlabelled) gives each pixel its owner.
     """
     view = render_view(caster, K_render, width, height, T_world_cam)
-    hit = np.unique(view.face_ids[view.face_ids >= 0])
+    face_seen = np.zeros(len(faces), dtype=bool)  # a mask, not np.unique: no sort per view
+    face_seen[view.face_ids[view.face_ids >= 0]] = True
     visible = np.zeros(n_vertices, dtype=bool)
-    visible[faces[hit].ravel()] = True
+    visible[faces[face_seen].ravel()] = True
     owner = np.full(view.face_ids.shape, -1, dtype=np.int64)
     if face_label is not None:
         on = view.face_ids >= 0

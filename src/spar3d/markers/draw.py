@@ -1,7 +1,7 @@
 """Draw a SPAR-7M sample's marker fields onto its images, with SPAR's look.
 
 SPAR-7M images are clean; the training loader draws markers when it loads a sample
-(FORMATS.md §1). SPAR's public ``draw_marker.py`` fixes the look this module follows:
+(docs/formats.md §1). SPAR's public ``draw_marker.py`` fixes the look this module follows:
 
 - points: filled dots of a fixed 20 px radius (not scaled with the image size);
 - boxes: 20 px thick rectangles outset by 7/8 of the stroke so the box interior stays visible;

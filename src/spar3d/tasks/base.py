@@ -45,7 +45,7 @@ marker fields and the ``meta`` provenance block -- is done here, identically for
 * ``quantities`` -- the raw numbers behind the answer (depths, distances, camera-frame
   coordinates, relation words), copied into ``meta.quantities`` for provenance.
 
-The sample dict (FORMATS.md section 1, plus ``meta``)::
+The sample dict (docs/formats.md §1, plus ``meta``)::
 
     {"id": "<scene>_<n>",
      "conversations": [{"from": "human", "value": question}, {"from": "gpt", "value": answer}],
@@ -63,8 +63,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -418,6 +419,11 @@ class Task:
         self.templates: TemplateBank = load_templates(
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package
         )
+
+    def input_files(self) -> Sequence[str | Path]:
+        """Files outside the scene index this task reads (e.g. given by an environment
+        variable); their content is part of the resume fingerprint of ``spar3d generate``."""
+        return ()
 
     # -- to implement -------------------------------------------------------------------------
     def propose(self, scene: SceneView, rng: np.random.Generator) -> Hashable | None:

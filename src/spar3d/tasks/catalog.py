@@ -12,8 +12,8 @@ HEADER = """# Task catalog
 Generated from the task registry by `spar3d tasks --markdown > docs/tasks.md`; do not edit by hand.
 Views: S = one image, MV = 2-5 images, V = frame sequence. Rel: OC = object-camera,
 OO = object-object. Bench: SPAR-Bench level and metric. Markers: the sample fields that say which
-object a colour refers to (FORMATS.md section 1). Templates: question paraphrases per format
-(`spar3d/tasks/templates/<task>.yaml`). Design notes: `shared/design/TASKS.md`.
+object a colour refers to ([formats.md §1](formats.md)). Templates: question paraphrases per
+format (`spar3d/tasks/templates/<task>.yaml`). How a task is written: [writing_a_task.md](writing_a_task.md).
 """
 
 

@@ -1,4 +1,4 @@
-"""Marker fields of a sample (FORMATS.md section 1): which object a colour refers to.
+"""Marker fields of a sample (docs/formats.md §1): which object a colour refers to.
 
 Markers are fields, not pixels: points ``[[x, y]]`` and boxes ``[[x1, y1, x2, y2]]`` normalised to
 0-1000 integers. Multi-image samples also say which image each marker belongs to, in the order the

@@ -1,4 +1,4 @@
-"""Validator of the SPAR-7M sample schema (FORMATS.md section 1) plus spar3d's ``meta`` block."""
+"""Validator of the SPAR-7M sample schema (docs/formats.md §1) plus spar3d's ``meta`` block."""
 
 from __future__ import annotations
 

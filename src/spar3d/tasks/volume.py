@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import shapely
 
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, draw_image_objects, labels, object_quantities
@@ -20,6 +19,8 @@ from spar3d.tasks.registry import register_task
 
 def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
     """``(length, width, height)`` in metres of ``(8, 3)`` box corners (length >= width)."""
+    import shapely  # here, not at import: listing the tasks (``spar3d tasks``) stays fast
+
     rect = shapely.minimum_rotated_rectangle(shapely.MultiPoint(corners_world[:, :2]))
     xy = np.asarray(rect.exterior.coords)[:4]
     sides = np.linalg.norm(np.diff(np.vstack([xy, xy[:1]]), axis=0), axis=1)

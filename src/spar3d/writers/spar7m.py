@@ -1,16 +1,4 @@
-"""The SPAR-7M directory layout (FORMATS.md section 2).
-
-::
-
-    <root>/<source>/qa_jsonl/<split>/<task>/<format>/<format>_<count>.jsonl
-    <root>/<source>/images/<scene>/image_color/<frame>.jpg
-    <root>/<source>/images/<scene>/image_depth/<frame>.png      (rgbd)
-    <root>/<source>/images/<scene>/pose/<frame>.txt             (rgbd; 4x4 camera-to-world)
-    <root>/<source>/images/<scene>/intrinsic/intrinsic_color.txt (rgbd; 4x4, or one
-                                                                  intrinsic/<frame>.txt per frame
-                                                                  when frames differ)
-    <root>/<source>/images/<scene>/video_color/<frame>.jpg      (frames of video samples)
-    <root>/<source>/images/<scene>/video_idx.txt                (video frame ids, capture order)
+"""Write the SPAR-7M directory tree (layout owned by :mod:`spar3d.data.layout`).
 
 Every file is written atomically, and the same samples and scenes give byte-identical files.
 Writing a task/format again replaces its ``<format>_<count>.jsonl`` (older counts are removed).
@@ -28,28 +16,13 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
+from spar3d.data.layout import qa_file, scene_images_dir
 from spar3d.errors import InputError
 from spar3d.index.records import ImageRecord, SceneIndex
 from spar3d.io import atomic_open, clean_stale_temps, write_jsonl
 from spar3d.paths import check_component
 
 JPEG_QUALITY = 95
-
-
-def qa_dir(root: str | Path, source: str, split: str, task: str, fmt: str) -> Path:
-    return Path(root) / source / "qa_jsonl" / split / task / fmt
-
-
-def scene_images_dir(root: str | Path, source: str, scene_id: str) -> Path:
-    """``<root>/<source>/images/<scene_id>``; both names must be plain folder names (they come
-    from an index file, which could be crafted to hold ``../``)."""
-    where = f"scene index of {scene_id!r}"
-    return (
-        Path(root)
-        / check_component(source, "source", where)
-        / "images"
-        / check_component(scene_id, "scene_id", where)
-    )
 
 
 def with_depth_paths(
@@ -125,7 +98,7 @@ def write_qa_files(
         groups[key].append(row)
     paths = []
     for (task, fmt), rows in sorted(groups.items()):
-        path = qa_dir(root, source, split, task, fmt) / f"{fmt}_{len(rows)}.jsonl"
+        path = qa_file(root, source, split, task, fmt, len(rows))
         write_jsonl(path, rows)
         _replace_older_counts(path, fmt)
         paths.append(path)
@@ -192,7 +165,7 @@ def assemble_qa_files(
     for key in keys:
         task, fmt = key.split("/", 1)
         count = sum(toc[key][2] for _, toc in shards if key in toc)
-        path = qa_dir(root, source, split, task, fmt) / f"{fmt}_{count}.jsonl"
+        path = qa_file(root, source, split, task, fmt, count)
         with atomic_open(path, "wb") as out:
             for shard, toc in shards:
                 if key in toc:

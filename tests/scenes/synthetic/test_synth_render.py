@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import trimesh
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
-from spar3d.scenes.model import OrientedBox
 from spar3d.scenes.synthetic import build_world, camera_trajectory, render_frame
 from spar3d.scenes.synthetic.layout import Room
 from spar3d.scenes.synthetic.render import default_intrinsics, make_world_caster

@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 from room_factory import ROOM_CAMERAS, ROOM_OBJECTS, H, K, W, make_index
 
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.geometry.transforms import look_at
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
-from spar3d.scenes.model import OrientedBox
 
 # the engine room plus a third chair (label "chair": ids 2, 8, 9)
 VIDEO_OBJECTS = [*ROOM_OBJECTS, (9, "chair", (4.0, 3.0, 0.45), (0.5, 0.5, 0.9), 0.0)]

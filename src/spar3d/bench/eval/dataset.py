@@ -1,6 +1,6 @@
 """Reading a SPAR-Bench copy (Parquet, the Hugging Face ``datasets`` layout) into samples.
 
-The benchmark is one Parquet file or a folder of shards with the columns listed in FORMATS.md §4.
+The benchmark is one Parquet file or a folder of shards with the columns listed in docs/formats.md §4.
 ``image`` is a list of Image features, which ``datasets`` stores as structs ``{bytes, path}``.
 """
 

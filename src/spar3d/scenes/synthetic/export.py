@@ -1,6 +1,6 @@
 """Writing a synthetic world as a ScanNet scan folder (SensReader export plus annotations).
 
-The layout is the one of ``docs/synthetic.md`` (FORMATS.md section 5): the mesh and the poses are
+The layout is the one of ``docs/synthetic.md`` (docs/formats.md §5): the mesh and the poses are
 stored in a "raw" scan frame that differs from the world frame by a random yaw and shift, and
 ``<scene>.txt`` holds the ``axisAlignment`` that maps raw to aligned, as in real ScanNet. Every file
 is written atomically, and the same inputs give byte-identical files.

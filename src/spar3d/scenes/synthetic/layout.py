@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from spar3d.scenes.model import OrientedBox
+from spar3d.geometry.boxes import OrientedBox
 from spar3d.scenes.synthetic.catalog import (
     CATEGORIES,
     FILLERS,

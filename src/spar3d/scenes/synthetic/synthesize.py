@@ -1,4 +1,7 @@
-"""Making a folder of synthetic ScanNet-layout scenes, resumable, with a progress bar."""
+"""Making a folder of synthetic ScanNet-layout scenes, resumable, with a progress bar.
+
+Each scene is a :mod:`spar3d.pipeline` job (``resumed`` when its done-marker matches the
+settings, ``failed`` with the error, the other scenes still made)."""
 
 from __future__ import annotations
 
@@ -8,7 +11,9 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from spar3d.errors import ConfigError, Spar3dError
 from spar3d.io import write_json
+from spar3d.pipeline import Resumed, SerialExecutor, run_jobs
 from spar3d.scenes.synthetic import export_sources
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
 from spar3d.scenes.synthetic.world import build_world
@@ -114,10 +119,10 @@ def synthesize(
         The scene paths, in order: what ``spar3d index`` and ``load_scene`` take.
     """
     if layout not in _WRITERS:
-        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        raise ConfigError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     writer = _WRITERS[layout]
     if n_scenes < 0 or n_frames < 1 or width < 1 or height < 1:
-        raise ValueError(
+        raise ConfigError(
             f"need n_scenes >= 0 and positive frames/size, got {n_scenes=}, {n_frames=}, {width=}, {height=}"
         )
     out = Path(out)
@@ -128,32 +133,40 @@ def synthesize(
         MofNCompleteColumn(),
         TimeRemainingColumn(),
     )
+    failed: dict[str, str] = {}
     with Progress(*columns, disable=not progress) as bar:
         scenes_task = bar.add_task("scenes", total=n_scenes)
         frames_task = bar.add_task("frames", total=n_frames)
-        for k in range(n_scenes):
+
+        def make(k: int) -> Path | Resumed[Path]:
             sid = scene_id(k, layout)
             params = _params(seed, k, n_frames, width, height, layout, detail)
-            if not is_complete(_marker_folder(out, sid, layout), params):
-                bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
-                s = scene_seed(seed, k)
-                world = build_world(s, subdivide_to_faces=detail or None)
-                writer(
-                    world,
-                    out,
-                    sid,
-                    n_frames,
-                    width,
-                    height,
-                    seed=s,
-                    on_frame=lambda: bar.advance(frames_task),
-                )
-                if detail:  # the writers record the world seed; the detail is ours to record
-                    marker = _marker_folder(out, sid, layout) / DONE_MARKER
-                    done = json.loads(marker.read_text(encoding="utf-8"))
-                    write_json(marker, {**done, "detail_faces": detail}, indent=1)
-            folders.append(_scene_path(out, sid, layout))
+            marker_folder = _marker_folder(out, sid, layout)
+            if is_complete(marker_folder, params):
+                return Resumed(_scene_path(out, sid, layout))
+            bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
+            s = scene_seed(seed, k)
+            world = build_world(s, subdivide_to_faces=detail or None)
+            writer(
+                world, out, sid, n_frames, width, height, seed=s,
+                on_frame=lambda: bar.advance(frames_task),
+            )  # fmt: skip
+            if detail:  # the writers record the world seed; the detail is ours to record
+                marker = marker_folder / DONE_MARKER
+                done = json.loads(marker.read_text(encoding="utf-8"))
+                write_json(marker, {**done, "detail_faces": detail}, indent=1)
+            return _scene_path(out, sid, layout)
+
+        # Serial: the frame bar follows one scene at a time (scenes are independent, so a
+        # failing one is reported after the others are made).
+        for outcome in run_jobs(make, range(n_scenes), SerialExecutor()):
+            if outcome.value is None:
+                failed[scene_id(outcome.item, layout)] = outcome.error
+            else:
+                folders.append(outcome.value)
             bar.advance(scenes_task)
     if layout == "scannet_preprocessed" and n_scenes:
         export_sources.write_infos(out, [scene_id(k, layout) for k in range(n_scenes)])
+    if failed:
+        raise Spar3dError(f"{len(failed)} synthetic scene(s) failed: {failed}")
     return folders

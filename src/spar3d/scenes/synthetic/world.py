@@ -10,7 +10,8 @@ import numpy as np
 import trimesh
 from numpy.typing import NDArray
 
-from spar3d.scenes.model import OrientedBox, Scene, SceneMesh, SceneObject
+from spar3d.geometry.boxes import OrientedBox
+from spar3d.scenes.model import Scene, SceneMesh, SceneObject
 from spar3d.scenes.synthetic.catalog import (
     CEILING,
     FLOOR,

@@ -1,4 +1,4 @@
-"""Build the InternVL-style training index ("data_json") from a SPAR-7M tree (FORMATS.md §3).
+"""Build the InternVL-style training ``data_json`` files from a SPAR-7M tree (docs/formats.md §3).
 
 One JSON object per source, keyed ``<source>_<task>_<format>``, saved as
 ``<out>/<source>_<total // 1000>k.json`` (the README's ``scannet_7799k.json``).
@@ -32,7 +32,7 @@ class StaleCount:
 
 
 @dataclass
-class IndexResult:
+class DataJsonResult:
     """Per-source indexes and the stale names found while counting."""
 
     indexes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
@@ -40,7 +40,7 @@ class IndexResult:
     written: list[Path] = field(default_factory=list)
 
 
-def index_file_name(source: str, total: int) -> str:
+def data_json_name(source: str, total: int) -> str:
     """``<source>_<total // 1000>k.json`` as the SPAR README names it (``rxr_11k.json``)."""
     return f"{source}_{total // 1000}k.json"
 
@@ -57,13 +57,13 @@ def _entry(qa: QAFile, root: str | Path, path: Path, length: int) -> dict[str, A
     }
 
 
-def build_index(
+def build_data_json(
     root: str | Path,
     sources: Iterable[str] | None = None,
     split: str = "train",
     *,
     fix_names: bool = False,
-) -> IndexResult:
+) -> DataJsonResult:
     """Count every QA file's lines and build one index per source.
 
     Args:
@@ -71,12 +71,12 @@ def build_index(
         sources: Sources to index; default every folder with a ``qa_jsonl``.
         split: ``train`` or ``val``.
         fix_names: Rename files whose name states a stale count to ``<format>_<actual>.jsonl``.
-            Without it stale names are only reported in ``IndexResult.stale``.
+            Without it stale names are only reported in ``DataJsonResult.stale``.
 
     Raises:
         FileExistsError: ``fix_names`` would overwrite an existing file.
     """
-    result = IndexResult()
+    result = DataJsonResult()
     for qa in scan_tree(root, sources, split):
         n = count_lines(qa.path)
         path = qa.path
@@ -97,13 +97,13 @@ def build_index(
     return result
 
 
-def write_indexes(result: IndexResult, out_dir: str | Path = "data_jsons") -> list[Path]:
+def write_data_jsons(result: DataJsonResult, out_dir: str | Path = "data_jsons") -> list[Path]:
     """Write each source's index to ``out_dir``; returns the paths written."""
     out_dir = Path(out_dir)
     result.written = []
     for source, index in result.indexes.items():
         total = sum(e["length"] for e in index.values())
-        path = out_dir / index_file_name(source, total)
+        path = out_dir / data_json_name(source, total)
         write_json(path, index)
         result.written.append(path)
     return result.written

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from spar3d.data.index_data import build_index, index_file_name, write_indexes
+from spar3d.data.data_json import build_data_json, data_json_name, write_data_jsons
 from spar3d.data.toy import make_toy_tree
 
 
 def test_index_entries_match_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_toy_tree(tmp_path / "spar")
     monkeypatch.chdir(tmp_path)
-    result = build_index("spar")
+    result = build_data_json("spar")
     assert result.stale == []
     assert sorted(result.indexes) == ["scannet", "structured3d"]
     entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
@@ -32,7 +32,7 @@ def test_index_entries_match_the_tree(tmp_path: Path, monkeypatch: pytest.Monkey
         "scannet_depth_prediction_oc_select": 4,
         "scannet_spatial_imagination_oo_mv_sentence": 3,
     }
-    paths = write_indexes(result, "data_jsons")
+    paths = write_data_jsons(result, "data_jsons")
     # 10 + 4 + 3 = 17 samples -> 17 // 1000 = 0
     assert [p.as_posix() for p in paths] == [
         "data_jsons/scannet_0k.json",
@@ -44,8 +44,8 @@ def test_index_entries_match_the_tree(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_index_file_name_follows_readme() -> None:
-    assert index_file_name("scannet", 7_799_412) == "scannet_7799k.json"
-    assert index_file_name("rxr", 11_999) == "rxr_11k.json"
+    assert data_json_name("scannet", 7_799_412) == "scannet_7799k.json"
+    assert data_json_name("rxr", 11_999) == "rxr_11k.json"
 
 
 def _make_stale(root: Path) -> Path:
@@ -58,7 +58,7 @@ def _make_stale(root: Path) -> Path:
 def test_stale_count_reported_not_renamed(tmp_path: Path) -> None:
     make_toy_tree(tmp_path)
     stale = _make_stale(tmp_path)
-    result = build_index(tmp_path, ["scannet"])
+    result = build_data_json(tmp_path, ["scannet"])
     assert [(s.path, s.declared, s.actual) for s in result.stale] == [(stale, 12, 10)]
     assert stale.exists()
     entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
@@ -68,7 +68,7 @@ def test_stale_count_reported_not_renamed(tmp_path: Path) -> None:
 def test_stale_count_fixed_with_fix_names(tmp_path: Path) -> None:
     make_toy_tree(tmp_path)
     stale = _make_stale(tmp_path)
-    result = build_index(tmp_path, ["scannet"], fix_names=True)
+    result = build_data_json(tmp_path, ["scannet"], fix_names=True)
     assert len(result.stale) == 1
     assert not stale.exists() and (stale.parent / "fill_10.jsonl").exists()
     entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]

@@ -160,7 +160,7 @@ def test_review_binds_this_machine_by_default() -> None:
     assert getattr(host, "default", host) == "127.0.0.1"
 
 
-def test_review_export_ignores_nothing_and_reads_nothing_from_decision_keys(
+def test_review_export_refuses_decision_keys_that_name_no_item(
     world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = _sentinel(tmp_path)

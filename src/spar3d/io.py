@@ -257,6 +257,15 @@ def recover_commit(folder: str | os.PathLike[str]) -> bool:
     except (OSError, ValueError, KeyError, TypeError):
         journal.unlink()  # a torn journal means the commit never started
         return False
+    if not isinstance(moves, list) or not all(
+        isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m) for m in moves
+    ):
+        from spar3d.errors import InputError
+
+        raise InputError(
+            f"{journal}: field 'moves' must be a list of [temporary, target] name pairs; "
+            "remove the file if no spar3d command is writing this folder"
+        )
     for tmp_rel, final_rel in moves:
         tmp = resolve_inside(root, tmp_rel)
         final = resolve_inside(root, final_rel)

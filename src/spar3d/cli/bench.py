@@ -15,7 +15,9 @@ def build_command(
     root: Path = typer.Argument(..., help="SPAR-7M root written by `spar3d generate`."),
     out: Path = typer.Option(..., help="Output folder (Parquet under OUT/data/)."),
     split: str = typer.Option("val", help="Split to sample from."),
-    per_task: int | None = typer.Option(None, help="Samples per task (default 400; tiny 50)."),
+    per_task: int | None = typer.Option(
+        None, min=1, help="Samples per task (default 400; tiny 50)."
+    ),
     tiny: bool = typer.Option(False, help="The Tiny variant: 50 per task."),
     tasks: str | None = typer.Option(None, help="Comma-separated subset of the 20 bench tasks."),
     source: list[str] | None = typer.Option(None, help="Sources to use (default: all)."),

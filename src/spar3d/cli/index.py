@@ -24,7 +24,7 @@ def index_command(
     pointcloud_visibility: str = typer.Option(
         "auto", help="Point clouds: splat, depth, or auto (the source's preset, else splat)."
     ),
-    workers: int = typer.Option(1, help="Scenes indexed in parallel (processes)."),
+    workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
     executor: str = typer.Option("process", help="process (pool of --workers), serial or ray."),
     loader_opt: list[str] | None = typer.Option(
         None,

@@ -16,11 +16,11 @@ probe_app = typer.Typer(
 def build_command(
     scene_dirs: list[Path] = typer.Argument(..., help="Scene folders with spar3d_index.json."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (Parquet under OUT/data/)."),
-    n: int = typer.Option(1000, "--n", help="Samples to build."),
+    n: int = typer.Option(1000, "--n", min=1, help="Samples to build."),
     seed: int = typer.Option(0, help="Seed (the build is deterministic for it)."),
-    views: int = typer.Option(3, help="Images per sample; the first anchors the frame."),
-    min_objects: int = typer.Option(3, help="Fewest objects per sample."),
-    max_objects: int = typer.Option(7, help="Most objects per sample."),
+    views: int = typer.Option(3, min=1, help="Images per sample; the first anchors the frame."),
+    min_objects: int = typer.Option(3, min=1, help="Fewest objects per sample."),
+    max_objects: int = typer.Option(7, min=1, help="Most objects per sample."),
     image_format: str = typer.Option("JPEG", help="Image encoding in the Parquet: JPEG or PNG."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
@@ -71,7 +71,7 @@ def score_command(
         help="A probe benchmark (or run) whose median object distance the median-ahead "
         "reference uses, e.g. a training probe (default: the scored rows themselves).",
     ),
-    n_boot: int = typer.Option(1000, help="Bootstrap replicates."),
+    n_boot: int = typer.Option(1000, min=10, help="Bootstrap replicates."),
     seed: int = typer.Option(0, help="Bootstrap seed."),
 ) -> None:
     """Score probe answers: APE mean / P50 / P90 overall and by distance, with CIs.

@@ -10,8 +10,10 @@ import typer
 
 
 def _reviewer(name: str | None) -> str:
+    from spar3d.paths import check_component
+
     if name:
-        return name
+        return check_component(name, "--reviewer", "the command line")
     try:
         return getpass.getuser() or "reviewer"
     except (KeyError, OSError):
@@ -20,6 +22,18 @@ def _reviewer(name: str | None) -> str:
 
 def _decisions_path(root: Path, decisions: Path | None, reviewer: str) -> Path:
     return decisions or root / "review" / f"decisions-{reviewer}.jsonl"
+
+
+def _check_keys(state: dict, known: dict, path: Path) -> None:
+    """Refuse decisions about items the reviewed folder does not hold (a log of another one)."""
+    from spar3d.errors import InputError
+
+    unknown = sorted(set(state) - set(known))
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        raise InputError(
+            f"{path}: {len(unknown)} decision key(s) name no item of the reviewed folder: {shown}"
+        )
 
 
 def review_command(
@@ -40,7 +54,7 @@ def review_command(
     ),
     split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (default: this machine only)."),
-    port: int = typer.Option(8765, help="Port."),
+    port: int = typer.Option(8765, min=1, max=65535, help="Port."),
 ) -> None:
     """Serve the review app: filters, images with markers, keyboard decisions written as made."""
     import uvicorn
@@ -54,6 +68,7 @@ def review_command(
     data = ReviewData(path, run=run, flags=flags, split=split)
     who = _reviewer(reviewer)
     log = DecisionLog(_decisions_path(data.root, decisions, who), who)
+    _check_keys(log.state(), data.index, log.path)  # a malformed log is named before serving
     app = create_app(data, log, export or data.root / "review" / "accepted")
     if host not in ("127.0.0.1", "localhost", "::1"):
         console.print(f"[yellow]binding {host}: anyone who can reach this address can review")
@@ -97,12 +112,17 @@ def export_command(
     split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
 ) -> None:
     """Write the accepted items as a new benchmark (Parquet + provenance)."""
+    from spar3d.errors import InputError
     from spar3d.review.data import ReviewData
     from spar3d.review.decisions import DecisionLog
     from spar3d.review.export import export_accepted
 
+    if not decisions.is_file():
+        raise InputError(f"{decisions}: no such decisions file")
     data = ReviewData(path, split=split)
-    info = export_accepted(data, DecisionLog(decisions).state(), out)
+    state = DecisionLog(decisions).state()
+    _check_keys(state, data.index, decisions)
+    info = export_accepted(data, state, out)
     typer.echo(f"exported {info['rows']} accepted items to {out}")
 
 

@@ -41,7 +41,9 @@ def generate_cmd(
         bool, typer.Option("--rgbd", help="Also write depth, pose, intrinsics.")
     ] = False,
     no_meta: Annotated[bool, typer.Option("--no-meta", help="Drop the meta field.")] = False,
-    workers: Annotated[int, typer.Option("--workers", help="Scenes in parallel (processes).")] = 1,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, help="Scenes in parallel (processes).")
+    ] = 1,
     keep_work: Annotated[
         bool, typer.Option("--keep-work", help="Keep <out>/.spar3d_work (per-scene shards).")
     ] = False,

@@ -20,7 +20,7 @@ def verify_command(
     ),
     split: str = typer.Option("val", help="Split of a tree to check."),
     source: list[str] | None = typer.Option(None, help="Sources of a tree (default: all)."),
-    limit: int | None = typer.Option(None, help="Check at most this many samples."),
+    limit: int | None = typer.Option(None, min=1, help="Check at most this many samples."),
     noise_m: float = typer.Option(0.02, help="Centre noise per object for the fragility test (m)."),
     threshold_shift_m: float = typer.Option(
         0.01, help="How far the 0.1 m relation threshold is moved for the fragility test (m)."
@@ -32,11 +32,11 @@ def verify_command(
     from rich.progress import Progress
     from rich.table import Table
 
-    from spar3d.errors import ConfigError
+    from spar3d.errors import check_number
     from spar3d.verify import VerifyParams, verify, write_result
 
-    if noise_m < 0 or threshold_shift_m < 0:
-        raise ConfigError("--noise-m and --threshold-shift-m must be >= 0")
+    check_number("--noise-m", noise_m, minimum=0)
+    check_number("--threshold-shift-m", threshold_shift_m, minimum=0)
     params = VerifyParams(noise_m=noise_m, threshold_shift_m=threshold_shift_m)
     console = Console()
     with Progress(console=console, transient=True) as bar:

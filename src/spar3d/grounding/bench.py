@@ -14,6 +14,7 @@ is deterministic for a seed. A scene that cannot be read is reported and skipped
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -113,6 +114,22 @@ def scene_proposals(index: SceneIndex) -> list[Proposal]:
     return [Proposal(o.box, o.label, 1.0, o.object_id) for o in index.objects]
 
 
+def _decodable_bytes(path: Path, decoded: set[Path]) -> bytes:
+    """The file's bytes, once it is known to decode in full (a truncated JPEG is an OSError that
+    names the file, not an image the benchmark carries unread)."""
+    data = path.read_bytes()
+    if path not in decoded:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as im:
+                im.load()
+        except (OSError, UnidentifiedImageError, SyntaxError) as exc:
+            raise OSError(f"{path}: cannot decode image ({exc})") from None
+        decoded.add(path)
+    return data
+
+
 @locks_output("out_dir", "spar3d ground build")
 def build_grounding_bench(
     scenes: Sequence[str | Path],
@@ -135,7 +152,8 @@ def build_grounding_bench(
         except (OSError, ValueError) as exc:
             summary.skipped[str(s)] = str(exc)
     if not indexes:
-        raise InputError("no readable scene index among: " + ", ".join(map(str, scenes)))
+        reasons = "; ".join(list(summary.skipped.values())[:3])
+        raise InputError(f"no readable scene index among {len(scenes)} scene(s): {reasons}")
     with _scanrefer_env(scanrefer):
         picked, summary.rejected = generate_grounding(
             indexes, n, seed=seed, task=task, params=params, progress=progress
@@ -145,13 +163,14 @@ def build_grounding_bench(
     )}  # fmt: skip
     provenance: list[dict[str, Any]] = []
     broken: set[str] = set()
+    decoded: set[Path] = set()
     for idx, sample in picked:
         if idx.scene_id in broken:
             continue
         meta = sample["meta"]
         try:
             images = [
-                {"bytes": (Path(idx.scene_dir) / idx.images[i].color_path).read_bytes(),
+                {"bytes": _decodable_bytes(Path(idx.scene_dir) / idx.images[i].color_path, decoded),
                  "path": f"{len(rows['id'])}_{k}{Path(idx.images[i].color_path).suffix}"}
                 for k, i in enumerate(meta["image_indices"])
             ]  # fmt: skip
@@ -172,6 +191,9 @@ def build_grounding_bench(
         provenance.append({"id": ident, "sample_id": sample["id"], "task": sample["type"],
                            "source": idx.source, "image": sample["image"], "meta": meta})  # fmt: skip
         summary.counts[idx.scene_id] = summary.counts.get(idx.scene_id, 0) + 1
+    if not rows["id"]:  # nothing to write: an empty benchmark is not a result
+        reasons = "; ".join(f"{k}: {v}" for k, v in list(summary.skipped.items())[:3])
+        raise InputError(f"no grounding sample could be built ({reasons or 'no candidates'})")
     info = {
         "benchmark": GROUNDING_BENCH,
         "scenes": [str(s) for s in scenes],

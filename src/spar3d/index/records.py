@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from spar3d.errors import InputError
 from spar3d.geometry.boxes import OrientedBox
 from spar3d.io import write_json
+from spar3d.paths import check_component
 
 log = logging.getLogger(__name__)
 
@@ -333,4 +334,17 @@ def load_index(path: str | Path) -> SceneIndex:
         raise InputError(f"{p}: not a scene index (not UTF-8 JSON text)") from None
     if not isinstance(d, dict) or "images" not in d or "objects" not in d:
         raise InputError(f"{p}: not a spar3d index (missing 'images' or 'objects')")
-    return SceneIndex.from_dict(d, p.parent.resolve())
+    for key in ("images", "objects"):
+        if not isinstance(d[key], list) or not all(isinstance(x, dict) for x in d[key]):
+            raise InputError(f"{p}: field {key!r} must be a list of JSON objects")
+    try:
+        index = SceneIndex.from_dict(d, p.parent.resolve())
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{exc}"
+        raise InputError(f"{p}: malformed index: {what}") from None
+    # names that become output folders and files: plain components, whatever the file says
+    check_component(index.scene_id, "scene_id", str(p))
+    check_component(index.source, "source", str(p))
+    for im in index.images:
+        check_component(im.frame_id, "frame_id", str(p))
+    return index

@@ -226,7 +226,10 @@ def build_probe(
         indexes.append(index)
         views.append(SceneView(index))
     if not indexes:
-        raise InputError(f"no readable scene index among {len(scene_dirs)} scene folder(s)")
+        reasons = "; ".join(list(summary.scenes_failed.values())[:3])
+        raise InputError(
+            f"no readable scene index among {len(scene_dirs)} scene folder(s): {reasons}"
+        )
     per_scene, rejected = _allocate(views, task, params.n, params.seed)
     summary.rejected = dict(rejected.most_common())
     ordered = _round_robin(per_scene)

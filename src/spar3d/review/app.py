@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from spar3d.errors import Spar3dError
+from spar3d.errors import InputError, Spar3dError, UnsafeInputError
 from spar3d.review.data import ReviewData
 from spar3d.review.decisions import ACTIONS, DecisionLog
 
@@ -96,7 +96,12 @@ def create_app(data: ReviewData, log: DecisionLog, export_dir: Path) -> Any:
 
     @app.get("/api/image/{idx}/{k}")
     def image(idx: int, k: int) -> Response:
-        got = data.image(idx, k)
+        try:
+            got = data.image(idx, k)
+        except UnsafeInputError as exc:  # a sample path leaving the dataset: never served
+            raise HTTPException(403, str(exc)) from None
+        except InputError as exc:  # a missing or undecodable image, named
+            raise HTTPException(422, str(exc)) from None
         if got is None:
             raise HTTPException(404, "no such image")
         return Response(

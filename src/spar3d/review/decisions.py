@@ -35,23 +35,47 @@ def _lock(fd: int) -> None:
         pass
 
 
+def _drop_torn_tail(fd: int) -> None:
+    """Cut a torn last line (a write killed before its newline: never acknowledged) so the next
+    row starts on a line of its own."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    start = max(0, size - 65536)
+    tail = os.pread(fd, size - start, start)
+    cut = tail.rfind(b"\n")
+    os.ftruncate(fd, start + cut + 1 if cut >= 0 else 0 if start == 0 else size)
+
+
 def read_log(path: str | Path) -> Iterator[dict[str, Any]]:
-    """The log's rows; unparsable lines (a torn write) are skipped."""
+    """The log's rows. A torn last line (a write killed before its newline) is skipped; any
+    other line that is not a decision row is an :class:`InputError` naming the file, the line and
+    the field."""
     p = Path(path)
     if not p.is_file():
         return
     with open(p, encoding="utf-8") as fh:
-        for line in fh:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+        lines = fh.readlines()
+    for n, line in enumerate(lines, 1):
+        torn = n == len(lines) and not line.endswith("\n")
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if torn:
                 continue
-            if (
-                isinstance(row, dict)
-                and isinstance(row.get("key"), str)
-                and row.get("action") in ACTIONS
-            ):
-                yield row
+            raise InputError(f"{p}:{n}: not a JSON object ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{p}:{n}: expected a JSON object, got {type(row).__name__}")
+        if not isinstance(row.get("key"), str):
+            raise InputError(f"{p}:{n}: field 'key' must be a string, got {row.get('key')!r}")
+        if row.get("action") not in ACTIONS:
+            raise InputError(
+                f"{p}:{n}: field 'action' = {row.get('action')!r} is not one of "
+                f"{', '.join(ACTIONS)}"
+            )
+        yield row
 
 
 def replay(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -94,9 +118,10 @@ class DecisionLog:
         data = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 _lock(fd)
+                _drop_torn_tail(fd)
                 os.write(fd, data)
                 os.fsync(fd)
             finally:

@@ -19,6 +19,8 @@ import numpy as np
 from rich.console import Console
 from rich.markup import escape
 
+from spar3d.errors import ConfigError
+
 
 @dataclass
 class DemoConfig:
@@ -73,7 +75,11 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     out = Path(cfg.out)
     res = DemoResult()
     if cfg.val_scenes >= cfg.scenes:
-        raise ValueError("demo needs at least one training scene: val_scenes < scenes")
+        raise ConfigError(
+            f"--val-scenes {cfg.val_scenes} leaves no training scene of --scenes {cfg.scenes}"
+        )
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
 
     scene_dirs = _stage(
         console, res, "synth",

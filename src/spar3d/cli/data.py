@@ -64,7 +64,7 @@ def mix_command(
         str | None, typer.Option(help="File name (default: SPAR-style from ratios).")
     ] = None,
     materialize: Annotated[
-        int | None, typer.Option(help="Also write N sampled, shuffled lines as JSONL.")
+        int | None, typer.Option(min=1, help="Also write N sampled, shuffled lines as JSONL.")
     ] = None,
     materialize_all: Annotated[bool, typer.Option(help="Also write every line, shuffled.")] = False,
     jsonl: Annotated[
@@ -130,7 +130,7 @@ def export_command(
         list[str] | None, typer.Option(help="Sources of a tree (default: all).")
     ] = None,
     split: Annotated[str, typer.Option(help="Split of a tree.")] = "train",
-    limit: Annotated[int | None, typer.Option(help="Read at most N samples.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Read at most N samples.")] = None,
     tasks: Annotated[
         list[str] | None, typer.Option(help="Keep only these task types (repeatable or a,b).")
     ] = None,
@@ -221,9 +221,9 @@ def show_command(
     ],
     out: Annotated[Path, typer.Option(help="Folder for index.html and thumbnails.")],
     per_file: Annotated[
-        int, typer.Option(help="Samples per QA file (per JSONL: the first N).")
+        int, typer.Option(min=1, help="Samples per QA file (per JSONL: the first N).")
     ] = 5,
-    limit: Annotated[int | None, typer.Option(help="At most N samples in all.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most N samples in all.")] = None,
     sources: Annotated[
         list[str] | None, typer.Option(help="Sources of a tree (default: all).")
     ] = None,
@@ -258,7 +258,9 @@ def stats_command(
     root: Annotated[Path, typer.Argument(help="SPAR-7M root.")],
     sources: Annotated[list[str] | None, typer.Option(help="Sources (default: all).")] = None,
     split: Annotated[str, typer.Option(help="train or val.")] = "train",
-    max_per_file: Annotated[int, typer.Option(help="Answers parsed per file (0: all).")] = 1000,
+    max_per_file: Annotated[
+        int, typer.Option(min=0, help="Answers parsed per file (0: all).")
+    ] = 1000,
     out: Annotated[Path | None, typer.Option(help="Folder for stats.json and PNG plots.")] = None,
 ) -> None:
     """Counts per source/task/format and answer distributions."""

@@ -9,11 +9,11 @@ import typer
 
 def demo_command(
     out: Path = typer.Option(Path("spar3d_demo"), help="Output folder (re-running resumes)."),
-    scenes: int = typer.Option(4, help="Synthetic scenes to make."),
-    val_scenes: int = typer.Option(2, help="How many of them form the val split."),
-    frames: int = typer.Option(120, help="Frames per scene."),
-    width: int = typer.Option(320, help="Image width."),
-    height: int = typer.Option(240, help="Image height."),
+    scenes: int = typer.Option(4, min=1, help="Synthetic scenes to make."),
+    val_scenes: int = typer.Option(2, min=1, help="How many of them form the val split."),
+    frames: int = typer.Option(120, min=1, help="Frames per scene."),
+    width: int = typer.Option(320, min=8, help="Image width."),
+    height: int = typer.Option(240, min=8, help="Image height."),
     seed: int = typer.Option(0, help="Seed of scenes, questions and sampling."),
     layout: str = typer.Option(
         "scannet", help="Dataset layout the scenes are written in and read back from: scannet, "

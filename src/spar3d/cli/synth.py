@@ -11,7 +11,7 @@ from spar3d.scenes.synthetic.synthesize import DEFAULT_FRAMES, DEFAULT_HEIGHT, D
 
 def synth(
     out: Path = typer.Option(..., "--out", help="Folder to write the scenes into."),
-    scenes: int = typer.Option(1, "--scenes", min=0, help="Number of scenes (synth0000_00, ...)."),
+    scenes: int = typer.Option(1, "--scenes", min=1, help="Number of scenes (synth0000_00, ...)."),
     seed: int = typer.Option(0, "--seed", help="Seed; scene k depends only on (seed, k)."),
     frames: int = typer.Option(DEFAULT_FRAMES, "--frames", min=1, help="Frames per scene."),
     width: int = typer.Option(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.data.layout import QAFile, count_lines, images_root, scan_tree
+from spar3d.errors import InputError
 from spar3d.io import write_json
 
 
@@ -90,10 +91,16 @@ def build_data_json(
                 path = stale.fixed_path
         index = result.indexes.setdefault(qa.source, {})
         if qa.key in index:
-            raise ValueError(
+            raise InputError(
                 f"two QA files for key {qa.key!r}: {index[qa.key]['annotation']} and {path}"
             )
         index[qa.key] = _entry(qa, root, path, n)
+    if not result.indexes:
+        raise InputError(
+            f"{root}: no QA files for split {split!r}"
+            + (f" and sources {sorted(sources)}" if sources else "")
+            + " (expected <root>/<source>/qa_jsonl/<split>/<task>/<format>/*.jsonl)"
+        )
     return result
 
 

@@ -16,6 +16,7 @@ or ``<total // 1000>k`` below a million. Format ratios do not appear in the name
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -28,6 +29,7 @@ import numpy as np
 import yaml
 
 from spar3d.data.layout import line_offsets
+from spar3d.errors import ConfigError, InputError
 from spar3d.io import atomic_open
 
 _INDEX_STEM_RE = re.compile(r"^(?P<source>.+)_\d+k$")
@@ -48,13 +50,16 @@ class MixSpec:
     @classmethod
     def from_yaml(cls, path: str | Path) -> MixSpec:
         """Read ``source_ratios``/``format_ratios`` (or SPAR's ``mix_ratios``/``qa_type_ratios``)."""
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(f"{path}: malformed YAML ({' '.join(str(exc).split())})") from None
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping with source_ratios/format_ratios")
+            raise InputError(f"{path}: expected a mapping with source_ratios/format_ratios")
         known = {"source_ratios", "format_ratios", "mix_ratios", "qa_type_ratios"}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"{path}: unknown keys {sorted(unknown)}; expected {sorted(known)}")
+            raise InputError(f"{path}: unknown keys {sorted(unknown)}; expected {sorted(known)}")
         src = data.get("source_ratios", data.get("mix_ratios")) or {}
         fmt = data.get("format_ratios", data.get("qa_type_ratios")) or {}
         return cls(_ratios(src, f"{path}: source_ratios"), _ratios(fmt, f"{path}: format_ratios"))
@@ -73,9 +78,9 @@ def _ratios(raw: Mapping[str, Any], where: str) -> dict[str, float]:
         try:
             r = float(v)
         except (TypeError, ValueError):
-            raise ValueError(f"{where}: ratio for {k!r} is not a number: {v!r}") from None
-        if r < 0:
-            raise ValueError(f"{where}: ratio for {k!r} is negative: {r}")
+            raise ConfigError(f"{where}: ratio for {k!r} is not a number: {v!r}") from None
+        if not math.isfinite(r) or r < 0:
+            raise ConfigError(f"{where}: ratio for {k!r} must be a finite number >= 0, got {v!r}")
         out[str(k)] = r
     return out
 
@@ -86,7 +91,7 @@ def parse_ratio_flags(flags: Iterable[str], what: str) -> dict[str, float]:
     for flag in flags:
         name, sep, value = flag.partition("=")
         if not sep or not name:
-            raise ValueError(f"--{what}-ratio expects NAME=RATIO, got {flag!r}")
+            raise ConfigError(f"--{what}-ratio expects NAME=RATIO, got {flag!r}")
         raw[name] = value
     return _ratios(raw, f"--{what}-ratio")
 
@@ -101,13 +106,16 @@ def source_of_index(path: str | Path) -> str:
 def load_index(path: str | Path) -> dict[str, dict[str, Any]]:
     """Read a data_json and check every entry has root, annotation and length."""
     with open(path, encoding="utf-8") as fh:
-        data = json.load(fh)
+        try:
+            data = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: malformed data_json ({exc})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: a data_json is a JSON object keyed by dataset name")
+        raise InputError(f"{path}: a data_json is a JSON object keyed by dataset name")
     for key, entry in data.items():
         missing = [f for f in _REQUIRED if not isinstance(entry, dict) or f not in entry]
         if missing:
-            raise ValueError(f"{path}: entry {key!r} lacks {missing}")
+            raise InputError(f"{path}: entry {key!r} lacks {missing}")
     return data
 
 
@@ -135,7 +143,7 @@ def mix_indexes(index_paths: Iterable[str | Path], spec: MixSpec) -> MixResult:
     """Combine per-source data_jsons, scaling ``repeat_time`` by source and format ratios.
 
     Raises:
-        ValueError: a ratio names a source or format none of the indexes has, or two
+        ConfigError, InputError: a ratio names a source or format none of the indexes has, or two
             indexes share a key.
     """
     data: dict[str, dict[str, Any]] = {}
@@ -157,7 +165,7 @@ def mix_indexes(index_paths: Iterable[str | Path], spec: MixSpec) -> MixResult:
             if repeat == 0:
                 continue
             if key in data:
-                raise ValueError(f"{path}: key {key!r} already comes from another index")
+                raise InputError(f"{path}: key {key!r} already comes from another index")
             for part_key, part_repeat in internvl_repeats(key, repeat):
                 out = dict(entry)
                 out.setdefault("data_augment", False)
@@ -196,7 +204,7 @@ def _check_named(ratios: Mapping[str, float], seen: set[str], what: str) -> None
     # A typo ("scanet=2") would otherwise silently leave the mix unchanged.
     unknown = sorted(set(ratios) - seen)
     if unknown:
-        raise ValueError(f"{what} ratio for {unknown} matches no index; known: {sorted(seen)}")
+        raise ConfigError(f"{what} ratio for {unknown} matches no index; known: {sorted(seen)}")
 
 
 def _resolve(path: str, base_dir: Path) -> Path:
@@ -259,7 +267,7 @@ def materialize(
         Lines written per key.
 
     Raises:
-        ValueError: ``n`` exceeds the mix, or a file's line count differs from its ``length``.
+        ConfigError, InputError: ``n`` exceeds the mix, or a file's line count differs from its ``length``.
     """
     base_dir = Path(base_dir)
     keys = list(data)
@@ -269,13 +277,13 @@ def materialize(
     if n is None:
         n = total
     if n > total:
-        raise ValueError(f"cannot draw {n} lines from a mix of {total}")
+        raise ConfigError(f"cannot draw {n} lines from a mix of {total}")
     offsets: list[np.ndarray] = []
     for key in keys:
         path = _resolve(data[key]["annotation"], base_dir)
         off = line_offsets(path)
         if len(off) - 1 != int(data[key]["length"]):
-            raise ValueError(
+            raise InputError(
                 f"{path}: index entry {key!r} says {data[key]['length']} lines, file has "
                 f"{len(off) - 1}; re-run `spar3d data-json`"
             )
@@ -321,6 +329,6 @@ def _open_fd(stack: ExitStack, path: Path) -> int:
 def _tagged(raw: bytes, prefix: bytes, key: str) -> bytes:
     body = raw.lstrip()
     if not body.startswith(b"{"):
-        raise ValueError(f"entry {key!r}: line is not a JSON object: {raw[:60]!r}")
+        raise InputError(f"entry {key!r}: line is not a JSON object: {raw[:60]!r}")
     body = body[1:].lstrip()
     return prefix[:-2] + b"}" if body == b"}" else prefix + body

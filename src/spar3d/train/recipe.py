@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from spar3d.errors import ConfigError
+from spar3d.errors import ConfigError, check_number
 
 METHODS = ("lora", "full")
 OPTIONAL_INTS = frozenset({"max_length", "eval_limit_per_task"})  # None or a positive int
@@ -101,6 +101,11 @@ class Recipe:
         for name in ("lora_r", "per_device_batch_size", "gradient_accumulation_steps"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{where}: {name} must be > 0, got {getattr(self, name)}")
+        check_number(f"{where}: learning_rate", self.learning_rate, minimum=0, exclusive_minimum=True)
+        check_number(f"{where}: weight_decay", self.weight_decay, minimum=0)
+        check_number(f"{where}: warmup_ratio", self.warmup_ratio, minimum=0, maximum=1)
+        check_number(f"{where}: lora_dropout", self.lora_dropout, minimum=0, maximum=1)
+        check_number(f"{where}: epochs", self.epochs, minimum=0, exclusive_minimum=True)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

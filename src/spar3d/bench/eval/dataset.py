@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
+from spar3d.io import open_parquet
 from spar3d.paths import resolve_under
 
 REQUIRED_COLUMNS = ("id", "task", "image", "question", "answer")
@@ -136,14 +137,13 @@ def load_bench(path: str | Path, allow_outside_root: bool = False) -> list[Bench
             repeats.
         UnsafeInputError: An image path leads outside the benchmark.
     """
-    import pyarrow.parquet as pq
-
     root = Path(path) if Path(path).is_dir() else Path(path).parent
     samples: list[BenchSample] = []
     seen: dict[int, str] = {}
     for file in bench_files(path):
         # Batches keep the peak memory near the decoded samples rather than twice the file.
-        rows = (r for b in pq.ParquetFile(file).iter_batches(batch_size=256) for r in b.to_pylist())
+        pf = open_parquet(file)
+        rows = (r for b in pf.iter_batches(batch_size=256) for r in b.to_pylist())
         for i, row in enumerate(rows):
             where = f"{file} row {i}"
             sample = _row_to_sample(row, where, file.parent, root, allow_outside_root)

@@ -290,6 +290,8 @@ def read_predictions(
                 )
             seen.add(record.id)
             yield record
+    if not seen:
+        raise InputError(f"{path}: no predictions in the file")
 
 
 def _first_line_with_id(

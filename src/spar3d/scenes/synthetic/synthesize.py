@@ -126,6 +126,8 @@ def synthesize(
             f"need n_scenes >= 0 and positive frames/size, got {n_scenes=}, {n_frames=}, {width=}, {height=}"
         )
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder")
     folders: list[Path] = []
     columns = (
         TextColumn("{task.description}"),

@@ -304,3 +304,16 @@ def open_parquet(path: str | os.PathLike[str]) -> Any:
         return pq.ParquetFile(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from None
+
+
+def save_png(fig: Any, path: str | os.PathLike[str], dpi: int = 110) -> Path:
+    """Write a matplotlib figure as PNG atomically (folders made) and close it."""
+    import matplotlib.pyplot as plt
+
+    out = Path(path)
+    try:
+        with atomic_open(out, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
+    return out

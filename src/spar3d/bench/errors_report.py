@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.io import atomic_open
+from spar3d.io import atomic_open, save_png
 
 from .scoring import ScoreResult, task_kind
 from .scoring.choice import extract_letter
@@ -163,12 +163,7 @@ def plot_errors(result: ScoreResult, analysis: ErrorAnalysis, path: str | Path) 
     ax.set_xlabel("log2(prediction / answer)")
     ax.set_title("numeric errors")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=100)
 
 
 def write_error_analysis(

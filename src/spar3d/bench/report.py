@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.io import atomic_open, write_json
+from spar3d.io import atomic_open, save_png, write_json
 from spar3d.task_table import SPAR_BENCH, display_order
 
 from .scoring import LEVEL_NAMES, LEVELS, ScoreResult, level_of
@@ -312,12 +312,7 @@ def plot_report(
     ax.set_title(f"SPAR-Bench ({result.mode} mode)")
     ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)
 
 
 def _interval_of(intervals: Intervals, key: str) -> tuple[float, float] | None:

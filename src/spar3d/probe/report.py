@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from spar3d.bench.report import percentile_interval, resample_indices
-from spar3d.io import atomic_open, write_json
+from spar3d.io import atomic_open, save_png, write_json
 from spar3d.probe.build import BIN_LABELS
 from spar3d.probe.score import ApeStats, ProbeResult
 
@@ -261,12 +261,7 @@ def plot_report(
     ax.set_title(f"{title}: mean APE by distance")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)
 
 
 def write_probe_report(

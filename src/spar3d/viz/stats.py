@@ -16,7 +16,7 @@ from typing import Any
 
 from spar3d.data.layout import count_lines, scan_tree
 from spar3d.data.sample import question_answer
-from spar3d.io import read_jsonl, write_json
+from spar3d.io import read_jsonl, save_png, write_json
 
 _LETTER_RE = re.compile(r"^\s*\(?([A-D])\b")
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
@@ -191,9 +191,5 @@ def write_stats(stats: Stats, out_dir: str | Path) -> list[Path]:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=100)

@@ -97,3 +97,18 @@ def test_help_imports_nothing_heavy() -> None:
 def test_tasks_does_not_import_geometry_or_the_synthetic_world() -> None:
     loaded = _imported_after(["tasks", "--markdown"])
     assert not any(loaded[m] for m in ("scipy", "trimesh", "spar3d.scenes.synthetic", "embreex"))
+
+
+def test_deprecated_index_data_still_runs_data_json(tmp_path) -> None:
+    from spar3d.data.toy import make_toy_tree
+
+    make_toy_tree(tmp_path / "spar")
+    res = CliRunner().invoke(
+        app, ["index-data", str(tmp_path / "spar"), "--out", str(tmp_path / "dj")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "is now `spar3d data-json`" in res.output
+    assert sorted(p.name for p in (tmp_path / "dj").iterdir()) == [
+        "scannet_0k.json",
+        "structured3d_0k.json",
+    ]

@@ -62,6 +62,10 @@ def load_group(module_name: str) -> dict[str, Any]:
     return dict(typer.main.get_group(sub).commands)
 
 
+#: Old command names that still work, with a deprecation note: old name -> new name.
+DEPRECATED_ALIASES: dict[str, str] = {"index-data": "data-json"}
+
+
 class LazyGroup(TyperGroup):
     """The root group: lists :data:`LAZY_COMMANDS` as placeholders, imports a module on use."""
 
@@ -77,6 +81,11 @@ class LazyGroup(TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else None
+        if name in DEPRECATED_ALIASES:
+            new = DEPRECATED_ALIASES[name]
+            typer.echo(f"note: `spar3d {name}` is now `spar3d {new}`; the old name will go", err=True)
+            args = [new, *args[1:]]
+            name = new
         if name in LAZY_COMMANDS and name not in self.commands:
             self.commands.update(load_group(LAZY_COMMANDS[name][0]))
         try:

@@ -26,7 +26,14 @@ from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import invert_pose
 from spar3d.scenes.labels import common_label
-from spar3d.scenes.loaders import LOADERS, SceneLoadError, image_size, read_json, require_file
+from spar3d.scenes.loaders import (
+    LOADERS,
+    SceneLoadError,
+    image_size,
+    read_json,
+    require_file,
+    scene_folder,
+)
 from spar3d.scenes.model import Frame, Intrinsics, Scene, SceneObject
 from spar3d.scenes.scannet import read_mesh
 from spar3d.scenes.scannetpp import obb_to_box
@@ -157,10 +164,7 @@ class ARKitScenesLoader:
     name = "arkitscenes"
     layout = "<video_id>/<video_id>_3dod_annotation.json and <video_id>/<video_id>_3dod_mesh.ply"
 
-    @staticmethod
-    def _folder(path: Path) -> Path:
-        path = Path(path)
-        return path.parent if path.is_file() else path
+    _folder = staticmethod(scene_folder)
 
     def detect(self, path: Path) -> bool:
         folder = self._folder(path)

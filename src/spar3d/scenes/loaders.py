@@ -177,6 +177,12 @@ def check_scene(scene: Scene, path: str | Path) -> Scene:
 # --- small readers shared by the loaders: every failure names the file ---------------------
 
 
+def scene_folder(path: str | Path) -> Path:
+    """The scene folder a loader was given: ``path`` itself, or the folder of a file in it."""
+    path = Path(path)
+    return path.parent if path.is_file() else path
+
+
 def require_file(path: Path, what: str = "file") -> Path:
     """Return ``path`` if it is a file, else raise a SceneLoadError naming it."""
     if not path.is_file():

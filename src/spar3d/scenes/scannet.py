@@ -38,6 +38,7 @@ from spar3d.scenes.loaders import (
     read_json,
     read_matrix_txt,
     require_file,
+    scene_folder,
 )
 from spar3d.scenes.model import (
     Frame,
@@ -280,9 +281,7 @@ class ScanNetLoader:
     name = "scannet"
     layout = "<scene>/<scene>_vh_clean_2.ply and <scene>/<scene>.aggregation.json"
 
-    @staticmethod
-    def _folder(path: Path) -> Path:
-        return path.parent if path.is_file() else path
+    _folder = staticmethod(scene_folder)
 
     def detect(self, path: Path) -> bool:
         files = scene_files(self._folder(Path(path)))

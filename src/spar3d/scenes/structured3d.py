@@ -35,6 +35,7 @@ from spar3d.scenes.loaders import (
     image_size,
     read_json,
     require_file,
+    scene_folder,
 )
 from spar3d.scenes.model import Frame, Intrinsics, OrientedBox, Scene, SceneMesh, SceneObject
 
@@ -140,10 +141,7 @@ class Structured3DLoader:
     name = "structured3d"
     layout = "scene_<id>/bbox_3d.json and scene_<id>/2D_rendering/<room>/perspective/full/<pos>/"
 
-    @staticmethod
-    def _folder(path: Path) -> Path:
-        path = Path(path)
-        return path.parent if path.is_file() else path
+    _folder = staticmethod(scene_folder)
 
     def detect(self, path: Path) -> bool:
         folder = self._folder(path)

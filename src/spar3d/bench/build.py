@@ -6,7 +6,8 @@ scores (the ``format`` column of :mod:`spar3d.task_table`: ``fill`` for numeric 
 view_change_infer, ``select`` for multiple-choice tasks),
 balanced three ways:
 
-* answers: multiple-choice samples are stratified by correct letter, numeric samples by answer
+* answers: multiple-choice samples are stratified by correct letter (and number of options, so
+  that a fixed letter scores exactly the uniform chance ``mean(1 / options)``), numeric samples by answer
   quantile bin (``NUMERIC_BINS``), and strata are taken in turn, so no letter or numeric range
   dominates and a "frequency" baseline gains little;
 * scenes: inside a stratum, scenes are taken in turn (shuffled with the seed);
@@ -91,10 +92,13 @@ class BuildSummary:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def _stratum_keys(task: str, answers: list[str]) -> list[str]:
+def _stratum_keys(task: str, answers: list[str], questions: list[str] | None = None) -> list[str]:
     kind = bench_row(task).kind
     if kind == "choice":
-        return [a.strip()[:1].upper() for a in answers]
+        from spar3d.bench.scoring.choice import parse_options
+
+        counts = [len(parse_options(q)) for q in questions] if questions else [0] * len(answers)
+        return [f"{k}{a.strip()[:1].upper()}" for k, a in zip(counts, answers, strict=True)]
     if kind == "numeric":
         values = np.array([_first_float(a) for a in answers])
         finite = np.isfinite(values)
@@ -324,7 +328,7 @@ def build_bench(
                 qa.append(question_answer(s))
             except ValueError as exc:
                 raise InputError(f"{where}: {exc}") from None
-        strata = _stratum_keys(task, [a for _, a in qa])
+        strata = _stratum_keys(task, [a for _, a in qa], [q for q, _ in qa])
         picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
         for i in sorted(picked):
             source, sample, _ = cands[i]

@@ -34,7 +34,7 @@ class DemoConfig:
     height: int = 240
     per_task_train: int = 40
     per_task_val: int = 80
-    bench_per_task: int = 24
+    bench_per_task: int = 16
     seed: int = 0
     baselines: tuple[str, ...] = ("random", "frequency", "oracle")
     layout: str = "scannet"

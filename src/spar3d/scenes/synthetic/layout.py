@@ -172,7 +172,7 @@ def make_rooms(
     x = 0.0
     for k in range(n_rooms):
         W, D = (max(MIN_SIDE, v) for v in params.draw_room_sides(rng))
-        if k > 0 and W * D < params.small_room_m2:
+        if k > 0 and params.small_room_m2 > W * D:
             theme = "bathroom"
         else:
             theme = str(rng.choice(["bedroom", "office", "living room", "kitchen"]))
@@ -360,15 +360,15 @@ class Placer:
         return out
 
     def on_top(
-        self, cat: Category, room: int, tries: int = 20, host: int | None = None
+        self, cat: Category, room: int, tries: int = 20, only: int | None = None
     ) -> int | None:
         """On the surface of a supporting object of the room (lamp on a nightstand, ...), or of
-        ``host`` when given."""
+        the placed object ``only`` when given."""
         hosts = [
             i
             for i, p in enumerate(self.placed)
             if p.room == room and p.support is not None and p.label in cat.rests_on
-            and (host is None or i == host)
+            and (only is None or i == only)
         ]
         if not hosts:
             return None
@@ -518,7 +518,7 @@ def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] | Non
         for _ in range(int(rng.poisson(params.clutter_per_surface))):
             cat = CATEGORIES[SURFACE_CLUTTER[int(rng.integers(len(SURFACE_CLUTTER)))]]
             if placer.placed[host].label in cat.rests_on:
-                placer.on_top(cat, room, tries=8, host=host)
+                placer.on_top(cat, room, tries=8, only=host)
     lo, hi = n_clutter or params.catch_all_range
     for _ in range(int(rng.integers(lo, hi + 1))):
         placer.place(CLUTTER, room, 1)

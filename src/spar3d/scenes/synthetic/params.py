@@ -117,7 +117,8 @@ class WorldParams:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown world parameter(s) {unknown}; known: {sorted(known)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
 
 
 DEFAULT_WORLD = WorldParams()

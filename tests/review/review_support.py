@@ -105,14 +105,11 @@ def small_bench_with_run(tmp: Path) -> tuple[Path, Path]:
     from spar3d.bench.build import build_bench
     from spar3d.generate import generate
     from spar3d.index.run import index_scene_dirs
+    from spar3d.scenes.synthetic.params import ONE_ROOM
     from spar3d.scenes.synthetic.synthesize import synthesize
 
-    from spar3d.scenes.synthetic.params import WorldParams
-
-    # one room of 20-30 m2 (as every synthetic room used to be): enough pairs for 5 rows a task
-    one_room = WorldParams(rooms_weights=(1.0,), room_area_range_m2=(20.0, 30.0))
     dirs = synthesize(tmp / "scenes", 1, seed=2, n_frames=20, width=96, height=72,
-                      progress=False, world=one_room)
+                      progress=False, world=ONE_ROOM)
     index_scene_dirs(dirs)
     generate(
         dirs,

@@ -265,7 +265,7 @@ def build_world(
     for r, room in enumerate(rooms):
         if n_objects is not None:
             populate(placer, r, int(rng.integers(n_objects[0], n_objects[1] + 1)), n_objects[0])
-        else:  # a crowded small room may hold fewer than drawn: keep what fits (at least 3)
+        else:  # a crowded small room may hold fewer than drawn: keep what fits (>= the minimum)
             populate(placer, r, params.draw_n_objects(room.area_m2, rng), params.objects_range[0])
     if real_clutter:
         placer.rng = np.random.default_rng(

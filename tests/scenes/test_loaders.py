@@ -10,6 +10,7 @@ import pytest
 from spar3d.registry import RegistryError
 from spar3d.scenes.loaders import (
     LOADERS,
+    NoOptions,
     SceneLoader,
     SceneLoadError,
     detect_loader,
@@ -74,7 +75,10 @@ def test_a_registered_third_party_loader_is_used_by_name(tmp_path: Path) -> None
         def detect(self, path: Path) -> bool:
             return (Path(path) / "fake.txt").is_file()
 
-        def load(self, path: Path, *, load_mesh: bool = True, **opts) -> Scene:
+        options_type = NoOptions
+
+        def load(self, path: Path, options: NoOptions | None = None, *,
+                 load_mesh: bool = True) -> Scene:
             return Scene(scene_id=Path(path).name, source="fake", root=Path(path))
 
     LOADERS.add(Fake.name, Fake)  # a class is instantiated on use

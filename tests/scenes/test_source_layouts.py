@@ -211,6 +211,72 @@ def test_arkitscenes_round_trip_and_pose_direction(world, tmp_path: Path) -> Non
     _depth_matches_mesh(scene, scene.frames[N // 2])
 
 
+@pytest.mark.parametrize("sky", ["Left", "Right", "Down"])
+def test_arkitscenes_sky_direction_turns_frames_upright(world, tmp_path: Path, sky: str) -> None:  # type: ignore[no-untyped-def]
+    """The device was held sideways (or upside down): the stored 64x48 images show the sky on
+    the ``sky`` side, metadata.csv says so, and the loader turns images, intrinsics and poses
+    so that the sky is up, as the toolkit's ``rotate_image`` turns its images."""
+    vid = "47333462"
+    folder = write_arkitscenes_scene(world, tmp_path, vid, N, W, H, seed=5, sky_direction=sky)
+    meta = (tmp_path / "metadata.csv").read_text().splitlines()
+    assert meta[0].split(",")[-1] == "sky_direction" and meta[1].endswith(f",{sky}")
+    raw = load_scene(folder, sky_direction="none")  # as stored: the sky is sideways
+    scene = load_scene(folder)  # auto: metadata.csv one folder up
+    quarter = sky != "Down"
+    up_w, up_h = (H, W) if quarter else (W, H)
+    poses = _walk_of(world, w=up_w, h=up_h)  # the upright walk the writer filmed
+    # the index of decide_pose (rectify_im.py): world +z against image up, left, down, right
+    axes = np.array([[0, -1, 0], [-1, 0, 0], [0, 1, 0], [1, 0, 0]], dtype=float)
+    side = {"Left": 1, "Down": 2, "Right": 3}[sky]
+    for fr, fr_raw, T in zip(scene.frames, raw.frames, poses, strict=True):
+        np.testing.assert_allclose(fr.T_world_cam, T, atol=1e-6)
+        assert int(np.argmax(axes @ fr.T_world_cam[2, :3])) == 0  # upright now
+        assert int(np.argmax(axes @ fr_raw.T_world_cam[2, :3])) == side  # as stored
+        assert (fr.color.width, fr.color.height) == (up_w, up_h)
+        img = np.asarray(Image.open(fr.color_path))
+        stored = np.asarray(Image.open(fr_raw.color_path))
+        # the stored image turned clockwise by numpy (1, 2 or 3 quarter turns)
+        turns = {"Left": 1, "Down": 2, "Right": 3}[sky]
+        np.testing.assert_array_equal(img, np.rot90(stored, k=-turns))
+    # intrinsics turned with the image: the world projected with the loaded (K, pose) lands
+    # where the turned depth image shows it (the mesh ray-cast reproduces the depth)
+    _depth_matches_mesh(scene, scene.frames[N // 2])
+    np.testing.assert_allclose(scene.frames[0].color.K, default_intrinsics_turned(sky), atol=1e-9)
+    # without metadata.csv, the poses decide (rectify_im.py's rule): the same frames
+    (tmp_path / "metadata.csv").unlink()
+    again = load_scene(folder, upright_dir=tmp_path / "up2")
+    for a, b in zip(again.frames, scene.frames, strict=True):
+        np.testing.assert_allclose(a.T_world_cam, b.T_world_cam, atol=1e-12)
+        np.testing.assert_array_equal(np.asarray(Image.open(a.depth_path)),
+                                      np.asarray(Image.open(b.depth_path)))
+
+
+def default_intrinsics_turned(sky: str) -> np.ndarray:
+    """The stored camera's K turned by hand: for a clockwise quarter turn a pixel (x, y) of a
+    W x H image goes to (H - 1 - y, x), so fx' = fy, cx' = H - 1 - cy, fy' = fx, cy' = cx."""
+    K = default_intrinsics(W, H)
+    fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    if sky == "Left":  # one clockwise turn
+        return np.array([[fy, 0, H - 1 - cy], [0, fx, cx], [0, 0, 1]])
+    if sky == "Right":  # one counter-clockwise turn: (x, y) -> (y, W - 1 - x)
+        return np.array([[fy, 0, cy], [0, fx, W - 1 - cx], [0, 0, 1]])
+    return np.array([[fx, 0, W - 1 - cx], [0, fy, H - 1 - cy], [0, 0, 1]])  # half turn
+
+
+def test_arkitscenes_bad_metadata_names_file_line_and_field(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_arkitscenes_scene(world, tmp_path, "41254927", 3, 32, 24, seed=5,
+                                     sky_direction="Left")
+    meta = tmp_path / "metadata.csv"
+    meta.write_text(meta.read_text().replace(",Left", ",Sideways"))
+    with pytest.raises(SceneLoadError, match=r"metadata.csv, line 2 \(sky_direction\): "
+                                             r"'Sideways' is not one of"):
+        load_scene(folder)
+    meta.write_text("video_id,fold\n41254927,Training\n")
+    with pytest.raises(SceneLoadError, match=r"metadata.csv: header lacks column\(s\) "
+                                             r"sky_direction"):
+        load_scene(folder)
+
+
 def test_arkitscenes_bad_traj_line_names_file_and_line(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     folder = write_arkitscenes_scene(world, tmp_path, "41254926", 3, 32, 24, seed=5)
     traj = folder / "41254926_frames" / "lowres_wide.traj"

@@ -29,8 +29,9 @@ def index_command(
     loader_opt: list[str] | None = typer.Option(
         None,
         "--loader-opt",
-        help="key=value passed to the loader (repeatable): infos=, points_aligned=, "
-        "image_root=, label_map=, sem_labels=... (docs/loaders.md).",
+        help="key=value, an option of the scene's loader (repeatable), parsed by its typed "
+        "options and recorded in the index: infos=, image_root=, label_map=, camera=, stride=, "
+        "sky_direction=... (docs/loaders.md lists each loader's).",
     ),
     catch_all: str | None = typer.Option(
         None,

@@ -26,7 +26,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,7 +43,11 @@ from spar3d.index.keyframes import (
 )
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
 from spar3d.index.visibility import ViewVisibility, mesh_visibility, splat_visibility
+from spar3d.pipeline import RunConfig
 from spar3d.scenes.model import Frame, Scene, SceneObject
+
+if TYPE_CHECKING:
+    from spar3d.scenes.loaders import LoaderOptions
 
 F64 = NDArray[np.float64]
 
@@ -258,7 +262,10 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))
     else:
         floor_z = float(np.percentile(verts[:, 2], 1.0))
-    stored = stored_params(params, scene.source)
+    stored = stored_params(params, scene.source, scene.loader, scene.loader_options)
+    stored["fingerprint"] = index_run_config(
+        params, scene.source, scene.loader, scene.loader_options
+    ).digest()
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),
         "visibility": round(t_vis - t_kf, 3),
@@ -278,16 +285,41 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
     )
 
 
-def stored_params(params: IndexParams, source: str) -> dict[str, Any]:
-    """The parameters as an index file stores them (keyframe preset of ``source`` resolved);
-    an existing index is reused only when these equal the requested ones."""
+#: Bumped when what an index holds changes for the same inputs (old indexes are then rebuilt).
+INDEX_VERSION = 1
+
+
+def stored_params(
+    params: IndexParams,
+    source: str,
+    loader: str = "",
+    options: LoaderOptions | None = None,
+) -> dict[str, Any]:
+    """The parameters as an index file stores them (keyframe preset of ``source`` resolved),
+    with the loader that read the scene and its options (``{"name", "options"}``)."""
     stored = asdict(params)
     stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(source)) else None
     stored["exclude_labels"] = list(params.exclude_labels)
     stored["catch_all_labels"] = list(params.catch_all_labels)
     # ``auto`` resolved for the source (what a scene without faces is indexed with)
     stored["pointcloud_visibility"] = params.pointcloud_mode(source)
+    stored["loader"] = {"name": loader, "options": options.to_dict() if options else {}}
     return stored
+
+
+def index_run_config(
+    params: IndexParams, source: str, loader: str = "", options: LoaderOptions | None = None
+) -> RunConfig:
+    """Everything an index depends on besides the scene's files: its parameters, the loader and
+    its options, and the content of the files those options name (a label map, an infos
+    pickle, ...). Its digest is stored as ``params["fingerprint"]``; an existing index is reused
+    only when it equals the requested one's."""
+    return RunConfig(
+        "index",
+        INDEX_VERSION,
+        stored_params(params, source, loader, options),
+        files=options.files() if options else (),
+    )
 
 
 def _rel(path: Path | None, root: Path) -> str:

@@ -19,20 +19,24 @@ preset), which is exact up to the depth tolerance because every point comes from
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import check_number
 from spar3d.geometry.camera import unproject
 from spar3d.geometry.transforms import cam_to_world
 from spar3d.scenes.labels import common_label, nyu40_name
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     frame_sort_key,
     image_size,
+    option,
     read_json,
     require_file,
     scene_folder,
@@ -135,11 +139,25 @@ def view_dirs(folder: Path) -> list[tuple[str, Path]]:
     return out
 
 
+@dataclass(frozen=True)
+class Structured3DOptions(LoaderOptions):
+    """Options of the ``structured3d`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "structured3d"
+
+    stride: int = option(8, "back-project one depth pixel in stride along each image axis")
+    source: str = option("structured3d", "dataset name recorded in the scene")
+
+    def validate(self) -> None:
+        check_number(self.option_name("stride"), self.stride, minimum=1, maximum=1024)
+
+
 class Structured3DLoader:
     """Structured3D scene folders (``scene_<id>/bbox_3d.json`` + ``2D_rendering``)."""
 
     name = "structured3d"
     layout = "scene_<id>/bbox_3d.json and scene_<id>/2D_rendering/<room>/perspective/full/<pos>/"
+    options_type = Structured3DOptions
 
     _folder = staticmethod(scene_folder)
 
@@ -148,27 +166,18 @@ class Structured3DLoader:
         return (folder / "bbox_3d.json").is_file() and (folder / "2D_rendering").is_dir()
 
     def load(
-        self,
-        path: Path,
-        *,
-        load_mesh: bool = True,
-        stride: int = 8,
-        source: str = "structured3d",
-        **opts: Any,
+        self, path: Path, options: Structured3DOptions | None = None, *, load_mesh: bool = True
     ) -> Scene:
         """Load one scene.
 
         Args:
             path: The ``scene_<id>`` folder.
+            options: :class:`Structured3DOptions` (None: the defaults).
             load_mesh: Keep the point cloud as ``Scene.mesh`` (it is built either way: objects'
                 ``vertex_ids`` index it).
-            stride: Back-project one pixel in ``stride`` along each image axis.
-            source: Dataset name recorded in the scene.
         """
-        if opts:
-            raise TypeError(f"structured3d loader: unknown option(s) {', '.join(sorted(opts))}")
-        if stride < 1:
-            raise ValueError(f"stride must be >= 1, got {stride}")
+        o = options or Structured3DOptions()
+        stride, source = o.stride, o.source
         folder = self._folder(Path(path))
         boxes = read_boxes(require_file(folder / "bbox_3d.json", "box file"))
         views = view_dirs(folder)

@@ -260,10 +260,15 @@ def write_structured3d_scene(
 def write_arkitscenes_scene(
     world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
     width: int = 256, height: int = 192, seed: int = 0, on_frame: OnFrame = None,
+    sky_direction: str | None = None,
 ) -> Path:
     """Write ``world`` as an ARKitScenes 3DOD folder ``<video_id>/`` (``scene_id`` is the video
     id): annotation with ``obbAligned`` boxes, mesh, ``lowres_wide`` colour, ``lowres_depth``,
-    ``.pincam`` intrinsics and the ``lowres_wide.traj`` world-to-camera trajectory."""
+    ``.pincam`` intrinsics and the ``lowres_wide.traj`` world-to-camera trajectory.
+
+    ``sky_direction`` (``Up``, ``Left``, ``Down``, ``Right``) films the walk with the device
+    held so that the sky appears there in the stored ``width x height`` images, and records it
+    in ``<out_dir>/metadata.csv`` (one row per video, merged)."""
     vid = scene_id
     folder = Path(out_dir) / vid
     (folder / DONE_MARKER).unlink(missing_ok=True)
@@ -287,7 +292,10 @@ def write_arkitscenes_scene(
     traj = []
     from scipy.spatial.transform import Rotation
 
-    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+    turns = SKY_CLOCKWISE_TURNS[sky_direction or "Up"]
+    up_w, up_h = (height, width) if turns % 2 else (width, height)  # the upright image's size
+    for i, T_up in enumerate(_walk(world, n_frames, seed, up_w, up_h)):
+        T = _device_pose(T_up, turns)
         ts = f"{6845.7 + i * 0.1:.3f}"
         rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T)
         _write_bytes(frames / "lowres_wide" / f"{vid}_{ts}.png", _png(rgb))
@@ -301,9 +309,49 @@ def write_arkitscenes_scene(
         if on_frame is not None:
             on_frame()
     _write_bytes(frames / "lowres_wide.traj", ("\n".join(traj) + "\n").encode())
+    if sky_direction is not None:
+        _merge_metadata_row(Path(out_dir) / "metadata.csv", vid, sky_direction)
     _done(folder, {"layout": "arkitscenes", "scene_id": scene_id, "world_seed": world.seed,
                    "seed": seed, "n_frames": n_frames, "width": width, "height": height})
     return folder
+
+
+#: ARKitScenes ``sky_direction`` -> clockwise quarter turns that make a stored image upright
+#: (the toolkit's ``depth_upsampling/dataset.py``: Left -> 90 degrees clockwise, Right -> 90
+#: counter-clockwise, Down -> 180).
+SKY_CLOCKWISE_TURNS = {"Up": 0, "Left": 1, "Down": 2, "Right": 3}
+
+
+def _device_pose(T_world_up: F64, turns: int) -> F64:
+    """Pose of the device camera whose image, turned ``turns`` quarter turns clockwise, is the
+    upright camera's: it is rolled about the optical axis so that its +x axis is the upright
+    camera's -y axis once per turn (turning the image clockwise takes the sky from the left
+    edge to the top)."""
+    R = T_world_up[:3, :3].copy()
+    for _ in range(turns):
+        R = np.column_stack([R[:, 1], -R[:, 0], R[:, 2]])  # x_dev = y_up, y_dev = -x_up
+    T = T_world_up.copy()
+    T[:3, :3] = R
+    return T
+
+
+def _merge_metadata_row(path: Path, video_id: str, sky_direction: str) -> None:
+    """Add (or replace) ``video_id``'s row of an ARKitScenes-style ``metadata.csv``."""
+    import csv
+
+    cols = ["video_id", "visit_id", "fold", "sky_direction"]
+    rows: dict[str, dict[str, str]] = {}
+    if path.is_file():
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = {r["video_id"]: r for r in csv.DictReader(fh)}
+    rows[video_id] = {"video_id": video_id, "visit_id": "", "fold": "Training",
+                      "sky_direction": sky_direction}
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    writer.writeheader()
+    for vid in sorted(rows):
+        writer.writerow({c: rows[vid].get(c, "") for c in cols})
+    _write_bytes(path, buf.getvalue().encode())
 
 
 # --- preprocessed ScanNet (mmdetection3d) ---------------------------------------------------

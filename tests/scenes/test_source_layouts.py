@@ -24,6 +24,7 @@ from scipy.spatial.transform import Rotation
 from spar3d.geometry.camera import unproject
 from spar3d.geometry.raycast import make_raycaster, render_view
 from spar3d.geometry.transforms import cam_to_world
+from spar3d.index.builder import IndexParams, build_index
 from spar3d.scenes.labels import NYU40_NAMES
 from spar3d.scenes.loaders import SceneLoadError, detect_loader, load_scene
 from spar3d.scenes.synthetic import build_world
@@ -174,6 +175,52 @@ def test_structured3d_depth_back_projects_onto_the_world(world, tmp_path: Path) 
     view = render_view(caster, fr.depth.K, W, H, fr.T_world_cam)
     np.testing.assert_allclose(depth[v, u], view.depth_m[v, u], atol=0.0006)
     assert np.all(np.isfinite(p))
+
+
+def test_structured3d_visibility_from_instance_images(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Visibility comes from each view's instance and depth images: with every pixel lifted
+    (stride=1) and no thresholds, the objects visible in a view are exactly those whose id the
+    view shows, with the exact pixel boxes, both recomputed here by ray casting the world."""
+    w, h = 96, 72
+    folder = write_structured3d_scene(world, tmp_path, "scene_00003", N, w, h, seed=5)
+    boxes = {b["ID"] for b in json.loads((folder / "bbox_3d.json").read_text())}
+    pngs = sorted(folder.rglob("instance.png"))
+    assert pngs
+    for png in pngs:  # the writer's instance.png: 16-bit ids, 65535 background, ids of boxes
+        with Image.open(png) as im:
+            assert im.mode in ("I;16", "I")
+            ids = set(np.unique(np.asarray(im)).tolist())
+        assert 65535 in ids and ids - {65535} <= boxes
+    scene = load_scene(folder, stride=1)
+    assert all(fr.instance_path is not None for fr in scene.frames)
+    index = build_index(scene, IndexParams(render_width=w, min_visible_fraction=0.0,
+                                           min_box_area_fraction=0.0, min_depth_m=0.0))
+    assert index.params["pointcloud_visibility"] == "instance"  # the source's preset
+    caster = make_world_caster(world)
+    face_instance = world.face_instance_ids
+    furniture = {o.instance_id for o in world.objects if o.kind != "structure"}
+    checked = 0
+    for im, fr in zip(index.images, scene.frames, strict=True):
+        view = render_view(caster, fr.color.K, w, h, fr.T_world_cam)
+        inst = np.where(view.face_ids >= 0, face_instance[np.maximum(view.face_ids, 0)], -1)
+        shown = {int(i) for i in np.unique(inst) if int(i) in furniture}
+        indexed = {o.object_id: o for o in scene.objects}
+        shown = {i for i in shown if indexed[i].label not in ("wall", "floor", "ceiling")}
+        assert {v.object_id for v in im.visible} == shown
+        for v in im.visible:
+            rows, cols = np.nonzero(inst == v.object_id)
+            assert v.bbox_xyxy == (cols.min(), rows.min(), cols.max() + 1.0, rows.max() + 1.0)
+            assert 0.0 < v.visible_fraction <= 1.0
+            checked += 1
+    assert checked >= 3
+
+
+def test_structured3d_instance_png_must_be_16_bit(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder = write_structured3d_scene(world, tmp_path, "scene_00004", 4, 32, 24, seed=5)
+    png = next(folder.rglob("instance.png"))
+    Image.new("RGB", (32, 24)).save(png)
+    with pytest.raises(SceneLoadError, match=r"instance.png: expected a single-channel 16-bit"):
+        load_scene(folder)
 
 
 def test_structured3d_bad_camera_pose_names_the_file(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

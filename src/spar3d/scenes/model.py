@@ -85,6 +85,9 @@ class Frame:
         depth: Intrinsics of the depth image, when there is one.
         color_path: Path to the colour image, or None.
         depth_path: Path to the uint16-millimetre depth PNG, or None.
+        instance_path: Path to an instance image of the colour view whose pixel values are the
+            scene's ``object_id`` s (any other value: no object), or None. Structured3D ships
+            one per view; the index then decides visibility from it (exact).
     """
 
     frame_id: str
@@ -93,6 +96,7 @@ class Frame:
     depth: Intrinsics | None = None
     color_path: Path | None = None
     depth_path: Path | None = None
+    instance_path: Path | None = None
 
     @property
     def camera_center(self) -> F64:

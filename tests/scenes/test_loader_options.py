@@ -187,3 +187,13 @@ def test_bad_option_fails_the_scene_with_a_named_error(scan: Path, tmp_path: Pat
                            loader_opts={"stride": "4"})  # a structured3d option, not scannet's
     assert out[0].status == "failed"
     assert "--loader-opt 'stride=4': unknown option 'stride' for the scannet loader" in out[0].error
+
+
+def test_docs_list_every_option_of_every_loader() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "loaders.md").read_text()
+    for name in LOADERS.names():
+        kind = LOADERS.get(name).options_type
+        assert f"(`{kind.__name__}`)" in docs, kind.__name__
+        section = docs.split(f"(`{kind.__name__}`)", 1)[1].split("\n\n", 2)[1]
+        for f in dataclasses.fields(kind):
+            assert f"| `{f.name}` |" in section, (name, f.name)

@@ -57,6 +57,10 @@ GOOD: dict[str, dict[str, tuple[str, Any]]] = {
         "metadata": ("3dod/metadata.csv", Path("3dod/metadata.csv")),
         "upright_dir": ("up", Path("up")),
     },
+    "3rscan": {
+        "embodiedscan": ("none", None),
+        "source": ("3rscan_v2", "3rscan_v2"),
+    },
 }
 
 #: Per loader: ``key=value`` items that must be refused, and a phrase of the message.

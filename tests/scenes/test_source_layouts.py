@@ -424,3 +424,71 @@ def test_synthesize_layout_with_detail_resumes(layout: str, tmp_path: Path) -> N
     changed = {p.name for p in before if after[p] != before[p]}
     # a finished scene is not written again (the shared infos pickle is rebuilt, same bytes)
     assert changed <= {"scannet_infos_train.pkl"}
+
+
+# --- 3RScan with EmbodiedScan boxes -----------------------------------------------------------
+
+
+def test_3rscan_round_trip_with_embodiedscan_boxes(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """World -> 3RScan files (raw frame) -> loader: the scan's own frame without EmbodiedScan;
+    with its infos pickle, the aligned world, its poses and its 9-DoF boxes (angles written by
+    scipy's ``as_euler("ZXY")``, independent of the loader)."""
+    from spar3d.scenes.synthetic.export_sources import write_3rscan_scene
+
+    sid = "531cff08-0021-28f6-8e08-ba2eeb945e09"
+    folder, A = write_3rscan_scene(world, tmp_path, sid, N, W, H, seed=5)
+    assert detect_loader(folder).name == "3rscan"
+    raw = load_scene(folder)
+    assert raw.source == "3rscan" and raw.scene_id == sid
+    A_inv = np.linalg.inv(A)
+    np.testing.assert_allclose(raw.mesh.vertices, world.vertices @ A_inv[:3, :3].T + A_inv[:3, 3],
+                               atol=2e-6)
+    poses = _walk_of(world)
+    kept = [i for i in range(N) if i % 3 != 2]  # -inf poses (lost tracking) skipped
+    assert [int(f.frame_id) for f in raw.frames] == kept
+    for f in raw.frames:
+        np.testing.assert_allclose(f.T_world_cam, A_inv @ poses[int(f.frame_id)], atol=1e-6)
+    _depth_matches_mesh(raw, raw.frames[1])
+    by_id = {o.instance_id: o for o in world.objects}
+    for obj in raw.objects:  # objectId = instance id + 1, boxes from the vertices
+        ref = by_id[obj.object_id - 1]
+        assert obj.raw_label == ref.label
+        np.testing.assert_array_equal(obj.vertex_ids, np.flatnonzero(world.instance_ids
+                                                                     == ref.instance_id))
+    # EmbodiedScan: the scan aligned by its axis_align_matrix, boxes replaced by its 9-DoF ones
+    furniture = [o for o in world.objects if o.kind != "structure"]
+    instances = []
+    for o in furniture:
+        a, b, c = Rotation.from_matrix(o.box.R_world_box).as_euler("ZXY")
+        instances.append({"bbox_3d": [*o.box.center, *o.box.size, a, b, c],
+                          "bbox_label_3d": 1, "bbox_id": o.instance_id})
+    info = {"metainfo": {"categories": {"chair": 1}},
+            "data_list": [{"sample_idx": f"3rscan/{sid}", "axis_align_matrix": A,
+                           "instances": instances}]}
+    pkl = tmp_path / "embodiedscan_infos_train.pkl"
+    pkl.write_bytes(pickle.dumps(info, protocol=2))
+    scene = load_scene(folder, embodiedscan=pkl)
+    np.testing.assert_allclose(scene.mesh.vertices, world.vertices, atol=2e-5)
+    for f in scene.frames:
+        np.testing.assert_allclose(f.T_world_cam, poses[int(f.frame_id)], atol=1e-5)
+    _depth_matches_mesh(scene, scene.frames[2])
+    for o in furniture:
+        got = scene.object_by_id(o.instance_id + 1).box
+        np.testing.assert_allclose(got.center, o.box.center, atol=1e-9)
+        np.testing.assert_allclose(got.R_world_box, o.box.R_world_box, atol=1e-9)
+        np.testing.assert_allclose(got.size, o.box.size, atol=1e-9)
+
+
+def test_3rscan_bad_info_names_file_line_and_field(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from spar3d.scenes.synthetic.export_sources import write_3rscan_scene
+
+    folder, _ = write_3rscan_scene(world, tmp_path, "scan1", 3, 32, 24, seed=5)
+    info = folder / "sequence" / "_info.txt"
+    info.write_text(info.read_text().replace("m_calibrationColorIntrinsic = ",
+                                             "m_calibrationColorIntrinsic = 1 2 "))
+    with pytest.raises(SceneLoadError, match=r"_info.txt, line 8 \(m_calibrationColorIntrinsic\): "
+                                             r"expected 16 numbers, found 18"):
+        load_scene(folder)
+    info.write_text("m_colorWidth = 32\n")
+    with pytest.raises(SceneLoadError, match=r"_info.txt: missing m_colorHeight"):
+        load_scene(folder)

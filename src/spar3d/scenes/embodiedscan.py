@@ -60,11 +60,18 @@ def read_embodiedscan_boxes(pkl: str | Path, scene_id: str) -> list[NineDofBox]:
     Raises:
         SceneLoadError: The pickle is unreadable or lacks the scene.
     """
+    entry, where = infos_entry(pkl, scene_id)
+    return boxes_of_entry(entry, where)
+
+
+def infos_entry(pkl: str | Path, scene_id: str) -> tuple[dict[str, Any], str]:
+    """The ``data_list`` entry of ``scene_id`` (last part of ``sample_idx``) and where it is
+    (``"<pkl>: scene <id>"``, for messages)."""
     path = require_file(Path(pkl), "EmbodiedScan infos pickle")
     entry = _infos_by_scene(str(path), path.stat().st_mtime_ns).get(scene_id)
     if entry is None:
         raise SceneLoadError(f"{path}: no scene {scene_id} in data_list")
-    return boxes_of_entry(entry, f"{path}: scene {scene_id}")
+    return entry, f"{path}: scene {scene_id}"
 
 
 def boxes_of_entry(entry: dict[str, Any], where: str) -> list[NineDofBox]:

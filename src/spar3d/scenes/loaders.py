@@ -265,6 +265,7 @@ _BUILTIN_MODULES = (
     "spar3d.scenes.scannetpp",
     "spar3d.scenes.structured3d",
     "spar3d.scenes.arkitscenes",
+    "spar3d.scenes.trscan",
 )
 
 

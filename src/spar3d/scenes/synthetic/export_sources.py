@@ -438,3 +438,99 @@ def write_infos(out_dir: str | Path, scene_ids: list[str]) -> Path:
     path = out / INFOS_NAME
     _write_bytes(path, pickle.dumps(entries, protocol=INFOS_PROTOCOL))
     return path
+
+
+# --- 3RScan ---------------------------------------------------------------------------------
+
+
+def _annotated_ply_bytes(world: SyntheticWorld, vertices: F64, object_ids: NDArray[np.int64]) -> bytes:
+    """3RScan's ``labels.instances.annotated.v2.ply`` (ASCII in v2, the toolkit's FAQ): per
+    vertex ``x y z red green blue objectId globalId NYU40 Eigen13 RIO27``, then the faces."""
+    header = (
+        "ply\nformat ascii 1.0\n"
+        f"element vertex {len(vertices)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+        "property ushort objectId\nproperty ushort globalId\nproperty uchar NYU40\n"
+        "property uchar Eigen13\nproperty uchar RIO27\n"
+        f"element face {len(world.faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    nyu = np.array([nyu40_id(o.label) for o in world.objects] + [0])[world.instance_ids]
+    rows = [
+        f"{x:.6f} {y:.6f} {z:.6f} {r} {g} {b} {oid} {oid} {n} 0 0"
+        for (x, y, z), (r, g, b), oid, n in zip(vertices, world.colors[:, :3], object_ids, nyu,
+                                               strict=True)
+    ]
+    faces = [f"3 {a} {b} {c}" for a, b, c in world.faces]
+    return (header + "\n".join(rows + faces) + "\n").encode("ascii")
+
+
+def write_3rscan_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 240, seed: int = 0, on_frame: OnFrame = None,
+) -> tuple[Path, F64]:
+    """Write ``world`` as a 3RScan scan ``<scene_id>/`` in the scan's own (raw) frame:
+    ``mesh.refined.v2.obj``, ``labels.instances.annotated.v2.ply`` (``objectId`` = instance id
+    + 1; 0 = unannotated), ``semseg.v2.json``, and ``sequence/`` with ``_info.txt``,
+    ``frame-XXXXXX.color.jpg``, half-size ``.depth.pgm`` (uint16 mm) and ``.pose.txt``
+    (camera-to-world, raw frame; every third frame ``-inf``, lost tracking).
+
+    Returns the folder and ``T_aligned_raw`` (the world is the aligned frame: EmbodiedScan's
+    ``axis_align_matrix`` for this scan).
+    """
+    folder = Path(out_dir) / scene_id
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    A = random_alignment(rng)
+    raw = invert_pose(A)
+    v_raw = transform_points(raw, world.vertices)
+    object_ids = np.where(world.instance_ids >= 0, world.instance_ids + 1, 0)
+    obj = ["# spar3d synthetic world", "mtllib mesh.refined.mtl"]
+    obj += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in v_raw]
+    obj += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in world.faces]
+    _write_bytes(folder / "mesh.refined.v2.obj", ("\n".join(obj) + "\n").encode())
+    _write_bytes(folder / "labels.instances.annotated.v2.ply",
+                 _annotated_ply_bytes(world, v_raw, object_ids))
+    groups = [{"id": o.instance_id + 1, "objectId": o.instance_id + 1, "label": o.label,
+               "segments": []} for o in world.objects]
+    _write_bytes(folder / "semseg.v2.json",
+                 _json_bytes({"scan_id": scene_id, "segGroups": groups}, indent=1))
+    K = default_intrinsics(width, height)
+    dw, dh = max(1, width // 2), max(1, height // 2)
+    K_depth = Intrinsics(K, width, height).scaled_to(dw, dh).K
+    seq = folder / "sequence"
+
+    def k16(M: F64) -> str:
+        K4 = np.eye(4)
+        K4[:3, :3] = M
+        return " ".join(f"{v:.9g}" for v in K4.ravel())
+
+    info = [
+        "m_versionNumber = 4", "m_sensorName = spar3d synthetic",
+        f"m_colorWidth = {width}", f"m_colorHeight = {height}",
+        f"m_depthWidth = {dw}", f"m_depthHeight = {dh}", "m_depthShift = 1000",
+        f"m_calibrationColorIntrinsic = {k16(K)}",
+        f"m_calibrationColorExtrinsic = {k16(np.eye(3))}",
+        f"m_calibrationDepthIntrinsic = {k16(K_depth)}",
+        f"m_calibrationDepthExtrinsic = {k16(np.eye(3))}",
+        f"m_frames.size = {n_frames}",
+    ]
+    _write_bytes(seq / "_info.txt", ("\n".join(info) + "\n").encode())
+    caster = make_world_caster(world)
+    rays, rays_depth = _rays(K, width, height), _rays(K_depth, dw, dh)
+    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+        stem = f"frame-{i:06d}"
+        rgb, _, _ = render_rays(world, caster, rays, width, height, T)
+        _, depth_mm, _ = render_rays(world, caster, rays_depth, dw, dh, T)
+        _write_bytes(seq / f"{stem}.color.jpg", _jpeg(rgb))
+        buf = io.BytesIO()
+        Image.fromarray(depth_mm.astype(np.uint16)).save(buf, format="PPM")  # 16-bit P5 PGM
+        _write_bytes(seq / f"{stem}.depth.pgm", buf.getvalue())
+        pose = np.full((4, 4), -np.inf) if i % 3 == 2 else raw @ T
+        _write_bytes(seq / f"{stem}.pose.txt",
+                     ("\n".join(" ".join(f"{v:.9g}" for v in row) for row in pose) + "\n").encode())
+        if on_frame is not None:
+            on_frame()
+    _done(folder, {"layout": "3rscan", "scene_id": scene_id, "world_seed": world.seed,
+                   "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return folder, A

@@ -82,6 +82,21 @@ def _min_filter3(z: F64, owner: NDArray[np.int64]) -> tuple[F64, NDArray[np.int6
     return best_z, best_o
 
 
+def _pixels_of(
+    points_world: F64, K: F64, width: int, height: int, T_world_cam: F64
+) -> tuple[NDArray[np.int64], NDArray[np.int64], F64]:
+    """The points in front of the camera that fall inside the image: their indices, the flat
+    index of the pixel each falls on, and every point's camera-frame z."""
+    uv, z = project(K, world_to_cam(T_world_cam, points_world))
+    with np.errstate(invalid="ignore"):
+        col = np.floor(uv[:, 0] + 0.5)
+        row = np.floor(uv[:, 1] + 0.5)
+        inside = (z > 1e-6) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
+    idx = np.flatnonzero(inside)
+    pix = row[idx].astype(np.int64) * width + col[idx].astype(np.int64)
+    return idx, pix, z
+
+
 def splat_visibility(
     points_world: F64,
     K_render: F64,
@@ -103,14 +118,7 @@ def splat_visibility(
     A pixel's owner is the ``vertex_label`` of the nearest visible point splatted on it (after the
     3x3 hole filling, the owner of the point that filled it).
     """
-    p_cam = world_to_cam(T_world_cam, points_world)
-    uv, z = project(K_render, p_cam)
-    with np.errstate(invalid="ignore"):
-        col = np.floor(uv[:, 0] + 0.5)
-        row = np.floor(uv[:, 1] + 0.5)
-        inside = (z > 1e-6) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    idx = np.flatnonzero(inside)
-    pix = row[idx].astype(np.int64) * width + col[idx].astype(np.int64)
+    idx, pix, z = _pixels_of(points_world, K_render, width, height, T_world_cam)
     labels = (
         np.full(len(points_world), -1, dtype=np.int64)
         if vertex_label is None
@@ -197,14 +205,7 @@ def instance_visibility(
     rows = np.minimum(((np.arange(height) + 0.5) * H / height).astype(np.int64), H - 1)
     cols = np.minimum(((np.arange(width) + 0.5) * W / width).astype(np.int64), W - 1)
     owner = np.ascontiguousarray(instance_full[np.ix_(rows, cols)])
-    p_cam = world_to_cam(T_world_cam, points_world)
-    uv, z = project(K_render, p_cam)
-    with np.errstate(invalid="ignore"):
-        col = np.floor(uv[:, 0] + 0.5)
-        row = np.floor(uv[:, 1] + 0.5)
-        inside = (z > 1e-6) & (col >= 0) & (col < width) & (row >= 0) & (row < height)
-    idx = np.flatnonzero(inside)
-    pix = row[idx].astype(np.int64) * width + col[idx].astype(np.int64)
+    idx, pix, z = _pixels_of(points_world, K_render, width, height, T_world_cam)
     depth = np.asarray(depth_frame_m, dtype=np.float64).reshape(-1)
     d, zi = depth[pix], z[idx]
     labels = np.asarray(vertex_label, dtype=np.int64)

@@ -61,6 +61,11 @@ GOOD: dict[str, dict[str, tuple[str, Any]]] = {
         "embodiedscan": ("none", None),
         "source": ("3rscan_v2", "3rscan_v2"),
     },
+    "matterport3d": {
+        "embodiedscan": ("es.pkl", Path("es.pkl")),
+        "cameras": ("all", "all"),
+        "source": ("mp3d", "mp3d"),
+    },
 }
 
 #: Per loader: ``key=value`` items that must be refused, and a phrase of the message.
@@ -73,6 +78,7 @@ BAD: dict[str, list[tuple[str, str]]] = {
     "scannetpp": [("camera=front", "one of auto, dslr, iphone")],
     "structured3d": [("stride=eight", "expected integer"), ("stride=0", "must be >= 1")],
     "arkitscenes": [("sky_direction=North", "one of auto, none, Up, Down, Left, Right")],
+    "matterport3d": [("cameras=some", "one of inside, all")],
 }
 
 

@@ -492,3 +492,77 @@ def test_3rscan_bad_info_names_file_line_and_field(world, tmp_path: Path) -> Non
     info.write_text("m_colorWidth = 32\n")
     with pytest.raises(SceneLoadError, match=r"_info.txt: missing m_colorHeight"):
         load_scene(folder)
+
+
+# --- Matterport3D regions with EmbodiedScan boxes ---------------------------------------------
+
+
+def test_matterport3d_region_round_trip(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """World -> one Matterport3D region (house frame, OpenGL .conf poses, 0.25 mm depth) ->
+    loader: the OpenCV poses of the walk, the cameras of other regions left out, the depth
+    images (divided by 4000) equal to the mesh ray-cast from the loaded pose and K; with the
+    EmbodiedScan infos (``matterport3d/<house>/region0``), the aligned world and its boxes."""
+    from spar3d.index.records import index_file_for
+    from spar3d.scenes.synthetic.export_sources import write_matterport3d_scene
+
+    ply, A = write_matterport3d_scene(world, tmp_path, "17DRP5sb8fy", N, W, H, seed=5)
+    assert detect_loader(ply).name == "matterport3d"
+    raw = load_scene(ply)
+    assert raw.scene_id == "17DRP5sb8fy_region0" and raw.source == "matterport3d"
+    A_inv = np.linalg.inv(A)
+    poses = _walk_of(world)
+    assert len(raw.frames) == N  # the camera 50 m away belongs to another region
+    assert len(load_scene(ply, cameras="all").frames) == N + 1
+    house = ply.parent.parent
+    for f, T in zip(raw.frames, poses, strict=True):
+        np.testing.assert_allclose(f.T_world_cam, A_inv @ T, atol=1e-6)
+        np.testing.assert_allclose(f.color.K, default_intrinsics(W, H), atol=1e-9)
+    caster = make_raycaster(raw.mesh.vertices, raw.mesh.faces)
+    for f in raw.frames[::4]:
+        depth = np.asarray(Image.open(house / "undistorted_depth_images"
+                                      / f"{f.frame_id.replace('_i', '_d')}.png"), float) / 4000.0
+        view = render_view(caster, f.color.K, W, H, f.T_world_cam)
+        both = (depth > 0) & (view.depth_m > 0)
+        assert both.mean() > 0.9
+        assert np.abs(depth[both] - view.depth_m[both]).max() < 0.002
+    by_id = {o.instance_id: o for o in world.objects}
+    for obj in raw.objects:
+        ref = by_id[obj.object_id]
+        assert obj.raw_label == ref.label
+        np.testing.assert_array_equal(
+            obj.vertex_ids, np.unique(world.faces[world.face_instance_ids == ref.instance_id]))
+    furniture = [o for o in world.objects if o.kind != "structure"]
+    instances = []
+    for o in furniture:
+        a, b, c = Rotation.from_matrix(o.box.R_world_box).as_euler("ZXY")
+        instances.append({"bbox_3d": [*o.box.center, *o.box.size, a, b, c],
+                          "bbox_label_3d": 1, "bbox_id": o.instance_id})
+    other = {"sample_idx": "matterport3d/otherHouse0/region0", "axis_align_matrix": np.eye(4),
+             "instances": []}  # same last part, another house: must not be taken
+    info = {"metainfo": {"categories": {"chair": 1}},
+            "data_list": [other, {"sample_idx": "matterport3d/17DRP5sb8fy/region0",
+                                  "axis_align_matrix": A, "instances": instances}]}
+    pkl = tmp_path / "embodiedscan_infos_val.pkl"
+    pkl.write_bytes(pickle.dumps(info, protocol=2))
+    scene = load_scene(ply, embodiedscan=pkl)
+    np.testing.assert_allclose(scene.mesh.vertices, world.vertices, atol=2e-5)
+    for f, T in zip(scene.frames, poses, strict=True):
+        np.testing.assert_allclose(f.T_world_cam, T, atol=1e-5)
+    for o in furniture:
+        got = scene.object_by_id(o.instance_id).box
+        np.testing.assert_allclose(got.R_world_box, o.box.R_world_box, atol=1e-9)
+        np.testing.assert_allclose(got.center, o.box.center, atol=1e-9)
+    assert index_file_for(ply) == ply.parent / "17DRP5sb8fy_region0" / "spar3d_index.json"
+
+
+def test_matterport3d_bad_conf_names_file_line_and_field(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from spar3d.scenes.synthetic.export_sources import write_matterport3d_scene
+
+    ply, _ = write_matterport3d_scene(world, tmp_path, "houseA", 3, 32, 24, seed=5)
+    conf = ply.parent.parent / "undistorted_camera_parameters" / "houseA.conf"
+    lines = conf.read_text().splitlines()
+    lines[5] = lines[5].rsplit(" ", 1)[0]  # a scan line one number short
+    conf.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SceneLoadError, match=r"houseA.conf, line 6 \(scan\): expected 'scan "
+                                             r"<depth> <color>' and 16 numbers, found 17"):
+        load_scene(ply)

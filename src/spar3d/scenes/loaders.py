@@ -266,6 +266,7 @@ _BUILTIN_MODULES = (
     "spar3d.scenes.structured3d",
     "spar3d.scenes.arkitscenes",
     "spar3d.scenes.trscan",
+    "spar3d.scenes.matterport3d",
 )
 
 

@@ -91,6 +91,10 @@ def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
         sid = entry_scene_id(entry)
         if sid is not None:
             out.setdefault(sid, entry)
+        if isinstance(entry, dict) and isinstance(entry.get("sample_idx"), str):
+            # the full name too: Matterport3D regions ("matterport3d/<house>/region3") share
+            # their last part across houses
+            out.setdefault(str(entry["sample_idx"]).rstrip("/"), entry)
     return out
 
 

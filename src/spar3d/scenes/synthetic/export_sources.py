@@ -534,3 +534,92 @@ def write_3rscan_scene(
     _done(folder, {"layout": "3rscan", "scene_id": scene_id, "world_seed": world.seed,
                    "seed": seed, "n_frames": n_frames, "width": width, "height": height})
     return folder, A
+
+
+# --- Matterport3D ---------------------------------------------------------------------------
+
+
+def _region_ply_bytes(
+    vertices: F64, colors: NDArray[np.uint8], faces: NDArray[np.int64],
+    face_props: NDArray[np.int64],
+) -> bytes:
+    """A region PLY as ``data_organization.md`` describes it: vertices with normals, texture
+    coordinates and colours, faces with ``face_material face_segment face_category``."""
+    header = (
+        "ply\nformat ascii 1.0\n"
+        f"element vertex {len(vertices)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "property float nx\nproperty float ny\nproperty float nz\n"
+        "property float tu\nproperty float tv\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\n"
+        "property int face_material\nproperty int face_segment\nproperty int face_category\n"
+        "end_header\n"
+    )
+    rows = [f"{x:.6f} {y:.6f} {z:.6f} 0 0 1 0 0 {r} {g} {b}"
+            for (x, y, z), (r, g, b) in zip(vertices, colors[:, :3], strict=True)]
+    rows += [f"3 {a} {b} {c} {m} {s} {k}"
+             for (a, b, c), (m, s, k) in zip(faces, face_props, strict=True)]
+    return (header + "\n".join(rows) + "\n").encode("ascii")
+
+
+def write_matterport3d_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 256, seed: int = 0, on_frame: OnFrame = None,
+) -> tuple[Path, F64]:
+    """Write ``world`` as one region (``region0``) of a Matterport3D house ``<scene_id>/`` in
+    the house's own (raw) frame: ``region_segmentations/region0.{ply,fsegs.json,semseg.json}``,
+    ``undistorted_camera_parameters/<house>.conf`` (OpenGL camera-to-world poses: the canonical
+    camera looks along -z with +y up), ``undistorted_color_images/<pano>_i<cam>_0.jpg`` and
+    ``undistorted_depth_images/<pano>_d<cam>_0.png`` (uint16, 0.25 mm per unit), three
+    cameras per panorama, plus one camera of another region far outside this one.
+
+    Returns the region PLY and ``T_aligned_raw`` (EmbodiedScan's ``axis_align_matrix``).
+    """
+    house = Path(out_dir) / scene_id
+    (house / DONE_MARKER).unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    A = random_alignment(rng)
+    raw = invert_pose(A)
+    v_raw = transform_points(raw, world.vertices)
+    seg = over_segment(world.vertices, world.instance_ids)[world.faces[:, 0]]  # per face
+    inst = world.face_instance_ids
+    cat = np.array([nyu40_id(o.label) for o in world.objects] + [0])[inst]
+    props = np.column_stack([seg, np.where(inst >= 0, inst, -1), cat])
+    regions = house / "region_segmentations"
+    _write_bytes(regions / "region0.ply", _region_ply_bytes(v_raw, world.colors, world.faces,
+                                                            props))
+    _write_bytes(regions / "region0.fsegs.json",
+                 _json_bytes({"sceneId": f"{scene_id}_region0", "segIndices": seg.tolist()}))
+    groups = [{"id": o.instance_id, "objectId": o.instance_id, "label": o.label,
+               "segments": np.unique(seg[inst == o.instance_id]).tolist()}
+              for o in world.objects]
+    _write_bytes(regions / "region0.semseg.json",
+                 _json_bytes({"sceneId": f"{scene_id}_region0", "segGroups": groups}, indent=1))
+    K = default_intrinsics(width, height)
+    caster = make_world_caster(world)
+    rays = _rays(K, width, height)
+    poses = _walk(world, n_frames, seed, width, height)
+    far = poses[0].copy()
+    far[:3, 3] += [50.0, 0.0, 0.0]  # a camera of another region
+    conf = ["dataset matterport", f"n_images {n_frames + 1}",
+            "depth_directory undistorted_depth_images", "color_directory undistorted_color_images",
+            "intrinsics_matrix " + " ".join(f"{v:.9g}" for v in K.ravel())]
+    gl = np.diag([1.0, -1.0, -1.0, 1.0])  # OpenCV camera axes -> the canonical OpenGL camera
+    for i, T in enumerate([*poses, far]):
+        pano, cam = f"{i // 3:032x}", i % 3
+        color, depth = f"{pano}_i{cam}_0.jpg", f"{pano}_d{cam}_0.png"
+        if i < n_frames:
+            rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T)
+            _write_bytes(house / "undistorted_color_images" / color, _jpeg(rgb))
+            quarter_mm = np.minimum(depth_mm.astype(np.int64) * 4, 65535).astype(np.uint16)
+            _write_bytes(house / "undistorted_depth_images" / depth, _png(quarter_mm))
+            if on_frame is not None:
+                on_frame()
+        T_conf = raw @ T @ gl
+        conf.append(f"scan {depth} {color} " + " ".join(f"{v:.9g}" for v in T_conf.ravel()))
+    _write_bytes(house / "undistorted_camera_parameters" / f"{scene_id}.conf",
+                 ("\n".join(conf) + "\n").encode())
+    _done(house, {"layout": "matterport3d", "scene_id": scene_id, "world_seed": world.seed,
+                  "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return regions / "region0.ply", A

@@ -429,6 +429,17 @@ def test_synthesize_layout_with_detail_resumes(layout: str, tmp_path: Path) -> N
 # --- 3RScan with EmbodiedScan boxes -----------------------------------------------------------
 
 
+def _embodiedscan_instances(objects):  # type: ignore[no-untyped-def]
+    """EmbodiedScan ``instances`` of the world's objects: centre, size and the angles scipy's
+    ``as_euler("ZXY")`` gives (independent of the loader's formula)."""
+    out = []
+    for o in objects:
+        a, b, c = Rotation.from_matrix(o.box.R_world_box).as_euler("ZXY")
+        out.append({"bbox_3d": [*o.box.center, *o.box.size, a, b, c], "bbox_label_3d": 1,
+                    "bbox_id": o.instance_id})
+    return out
+
+
 def test_3rscan_round_trip_with_embodiedscan_boxes(world, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """World -> 3RScan files (raw frame) -> loader: the scan's own frame without EmbodiedScan;
     with its infos pickle, the aligned world, its poses and its 9-DoF boxes (angles written by
@@ -457,11 +468,7 @@ def test_3rscan_round_trip_with_embodiedscan_boxes(world, tmp_path: Path) -> Non
                                                                      == ref.instance_id))
     # EmbodiedScan: the scan aligned by its axis_align_matrix, boxes replaced by its 9-DoF ones
     furniture = [o for o in world.objects if o.kind != "structure"]
-    instances = []
-    for o in furniture:
-        a, b, c = Rotation.from_matrix(o.box.R_world_box).as_euler("ZXY")
-        instances.append({"bbox_3d": [*o.box.center, *o.box.size, a, b, c],
-                          "bbox_label_3d": 1, "bbox_id": o.instance_id})
+    instances = _embodiedscan_instances(furniture)
     info = {"metainfo": {"categories": {"chair": 1}},
             "data_list": [{"sample_idx": f"3rscan/{sid}", "axis_align_matrix": A,
                            "instances": instances}]}
@@ -532,11 +539,7 @@ def test_matterport3d_region_round_trip(world, tmp_path: Path) -> None:  # type:
         np.testing.assert_array_equal(
             obj.vertex_ids, np.unique(world.faces[world.face_instance_ids == ref.instance_id]))
     furniture = [o for o in world.objects if o.kind != "structure"]
-    instances = []
-    for o in furniture:
-        a, b, c = Rotation.from_matrix(o.box.R_world_box).as_euler("ZXY")
-        instances.append({"bbox_3d": [*o.box.center, *o.box.size, a, b, c],
-                          "bbox_label_3d": 1, "bbox_id": o.instance_id})
+    instances = _embodiedscan_instances(furniture)
     other = {"sample_idx": "matterport3d/otherHouse0/region0", "axis_align_matrix": np.eye(4),
              "instances": []}  # same last part, another house: must not be taken
     info = {"metainfo": {"categories": {"chair": 1}},

@@ -74,6 +74,16 @@ def infos_entry(pkl: str | Path, scene_id: str) -> tuple[dict[str, Any], str]:
     return entry, f"{path}: scene {scene_id}"
 
 
+def aligned_entry(pkl: str | Path, key: str) -> tuple[F64, dict[str, Any], str]:
+    """``(axis_align_matrix, entry, where)`` for ``key`` (a scene id or a full ``sample_idx``
+    such as ``matterport3d/<house>/region3``); identity when the entry has no alignment."""
+    from spar3d.scenes.scannet_preprocessed import entry_axis_alignment
+
+    entry, where = infos_entry(pkl, key)
+    A = entry_axis_alignment(entry, where)
+    return (np.eye(4) if A is None else A), entry, where
+
+
 def boxes_of_entry(entry: dict[str, Any], where: str) -> list[NineDofBox]:
     """The ``instances`` of one EmbodiedScan infos entry as :class:`NineDofBox` es."""
     out = []

@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import transform_points
+from spar3d.scenes.embodiedscan import aligned_entry, boxes_of_entry, replace_boxes
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
     LOADERS,
@@ -101,22 +102,6 @@ def _numbers(tokens: list[str], where: str) -> list[float]:
         raise SceneLoadError(f"{where}: not numbers ({exc})") from exc
 
 
-def read_face_property(path: Path, name: str, n_faces: int) -> NDArray[np.int64]:
-    """One per-face integer property of a region PLY."""
-    import trimesh
-
-    try:
-        geom = trimesh.load(str(path), file_type="ply", process=False)
-        values = np.asarray(geom.metadata["_ply_raw"]["face"]["data"][name]).reshape(-1)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SceneLoadError(f"{path}: no per-face {name} property ({exc})") from exc
-    except Exception as exc:  # trimesh raises many types for a bad file
-        raise SceneLoadError(f"{path}: cannot read PLY ({exc})") from exc
-    if len(values) != n_faces:
-        raise SceneLoadError(f"{path}: {len(values)} {name} values for {n_faces} faces")
-    return values.astype(np.int64)
-
-
 def read_groups(path: Path) -> list[tuple[int, str, list[int]]]:
     """``(object id, label, segment ids)`` per ``segGroups`` entry of ``regionX.semseg.json``
     (the id: ``objectId``, else ``id``, else the entry's position)."""
@@ -186,15 +171,9 @@ class Matterport3DLoader:
         assert mesh.faces is not None
         faces = mesh.faces
         face_seg = read_face_segments(ply.with_suffix(".fsegs.json"), len(faces))
-        A = np.eye(4)
-        entry = None
+        A, entry, where = np.eye(4), None, ""
         if o.embodiedscan is not None:
-            from spar3d.scenes.embodiedscan import infos_entry
-            from spar3d.scenes.scannet_preprocessed import entry_axis_alignment
-
-            entry, where = infos_entry(o.embodiedscan, f"matterport3d/{house.name}/{region}")
-            A_entry = entry_axis_alignment(entry, where)
-            A = A_entry if A_entry is not None else A
+            A, entry, where = aligned_entry(o.embodiedscan, f"matterport3d/{house.name}/{region}")
         mesh.vertices = transform_points(A, mesh.vertices)
         objects = []
         for oid, raw, segments in read_groups(ply.with_suffix(".semseg.json")):
@@ -205,9 +184,7 @@ class Matterport3DLoader:
             objects.append(SceneObject(oid, common_label("matterport3d", raw),
                                        OrientedBox.from_points(mesh.vertices[vids]), vids, raw))
         if entry is not None:
-            from spar3d.scenes.embodiedscan import boxes_of_entry, replace_boxes
-
-            replace_boxes(objects, boxes_of_entry(entry, f"{o.embodiedscan}: scene {sid}"))
+            replace_boxes(objects, boxes_of_entry(entry, where))
         frames = self._frames(house, A, mesh.vertices, o.cameras)
         if not load_mesh:
             mesh.faces = None

@@ -110,6 +110,24 @@ def read_mesh(path: Path, *, with_faces: bool) -> SceneMesh:
     return SceneMesh(vertices=vertices, faces=faces, colors=colors)
 
 
+def read_ply_property(path: Path, element: str, name: str, count: int) -> I64:
+    """One integer property of a PLY element (``vertex`` / ``face``), ``count`` values: the
+    extra columns datasets add (3RScan's ``objectId``, Matterport3D's ``face_segment``)."""
+    import trimesh
+
+    require_file(path, "PLY")
+    try:
+        geom = trimesh.load(str(path), file_type="ply", process=False)
+        values = np.asarray(geom.metadata["_ply_raw"][element]["data"][name]).reshape(-1)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SceneLoadError(f"{path}: no per-{element} {name} property ({exc})") from exc
+    except Exception as exc:  # trimesh raises many types for a bad file
+        raise SceneLoadError(f"{path}: cannot read PLY ({exc})") from exc
+    if len(values) != count:
+        raise SceneLoadError(f"{path}: {len(values)} {name} values for {count} {element}s")
+    return values.astype(np.int64)
+
+
 def read_axis_alignment(path: Path) -> F64:
     """The ``axisAlignment`` 4x4 (raw -> aligned) from ``<scene>.txt``; identity if absent."""
     if not path.is_file():

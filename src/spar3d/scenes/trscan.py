@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.transforms import transform_points
+from spar3d.scenes.embodiedscan import aligned_entry, boxes_of_entry, replace_boxes
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
     LOADERS,
@@ -42,7 +43,7 @@ from spar3d.scenes.loaders import (
     scene_folder,
 )
 from spar3d.scenes.model import Frame, Intrinsics, OrientedBox, Scene, SceneObject
-from spar3d.scenes.scannet import read_mesh
+from spar3d.scenes.scannet import read_mesh, read_ply_property
 
 log = logging.getLogger(__name__)
 
@@ -104,23 +105,6 @@ def read_info(path: Path) -> dict[str, Intrinsics]:
         K = np.array([[m[0], 0.0, m[2]], [0.0, m[5], m[6]], [0.0, 0.0, 1.0]])
         out[cam] = Intrinsics(K, size[0], size[1])
     return out
-
-
-def read_object_ids(path: Path, n_vertices: int) -> NDArray[np.int64]:
-    """The per-vertex ``objectId`` property of the annotated PLY."""
-    import trimesh
-
-    try:
-        geom = trimesh.load(str(path), file_type="ply", process=False)
-        data = geom.metadata["_ply_raw"]["vertex"]["data"]
-        ids = np.asarray(data["objectId"]).reshape(-1)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SceneLoadError(f"{path}: no per-vertex objectId property ({exc})") from exc
-    except Exception as exc:  # trimesh raises many types for a bad file
-        raise SceneLoadError(f"{path}: cannot read PLY ({exc})") from exc
-    if len(ids) != n_vertices:
-        raise SceneLoadError(f"{path}: {len(ids)} objectId values for {n_vertices} vertices")
-    return ids.astype(np.int64)
 
 
 def read_labels(path: Path) -> dict[int, str]:
@@ -191,17 +175,11 @@ class TRScanLoader:
         sid = folder.name
         ply = require_file(folder / ANNOTATED, "annotated mesh (PLY)")
         mesh = read_mesh(ply, with_faces=load_mesh)
-        ids = read_object_ids(ply, len(mesh.vertices))
+        ids = read_ply_property(ply, "vertex", "objectId", len(mesh.vertices))
         labels = read_labels(folder / SEMSEG)
-        A = np.eye(4)
-        entry = None
+        A, entry, where = np.eye(4), None, ""
         if o.embodiedscan is not None:
-            from spar3d.scenes.embodiedscan import infos_entry
-            from spar3d.scenes.scannet_preprocessed import entry_axis_alignment
-
-            entry, where = infos_entry(o.embodiedscan, sid)
-            A_entry = entry_axis_alignment(entry, where)
-            A = A_entry if A_entry is not None else A
+            A, entry, where = aligned_entry(o.embodiedscan, sid)
         mesh.vertices = transform_points(A, mesh.vertices)
         objects = []
         for oid in sorted(set(np.unique(ids).tolist()) - {0}):
@@ -214,9 +192,7 @@ class TRScanLoader:
             objects.append(SceneObject(oid, common_label("3rscan", raw),
                                        OrientedBox.from_points(mesh.vertices[vids]), vids, raw))
         if entry is not None:
-            from spar3d.scenes.embodiedscan import boxes_of_entry, replace_boxes
-
-            replace_boxes(objects, boxes_of_entry(entry, f"{o.embodiedscan}: scene {sid}"))
+            replace_boxes(objects, boxes_of_entry(entry, where))
         frames = read_frames(folder / SEQUENCE, A)
         return Scene(sid, o.source, folder, objects, frames, mesh if load_mesh else None, A,
                      label_set="3rscan")

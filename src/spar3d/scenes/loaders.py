@@ -337,6 +337,11 @@ def resolve_loader(
                 f"the {chosen.name} loader takes {kind.__name__}, got {type(options).__name__}"
             )
         return chosen, options
+    if kind is NoOptions and options:
+        raise ConfigError(
+            f"{origin + ': ' if origin else ''}the {chosen.name} loader takes no options, got "
+            f"{', '.join(sorted(options))}"
+        )
     return chosen, kind.from_mapping(options or {}, origin)
 
 
@@ -366,7 +371,10 @@ def load_scene(
     if options is not None and opts:
         raise ConfigError("load_scene: give options= or keyword options, not both")
     chosen, typed = resolve_loader(path, loader, options if options is not None else opts)
-    scene = chosen.load(Path(path), typed, load_mesh=load_mesh)
+    if hasattr(chosen, "options_type"):
+        scene = chosen.load(Path(path), typed, load_mesh=load_mesh)
+    else:  # a loader written before typed options (``load(path, *, load_mesh)``): none to pass
+        scene = chosen.load(Path(path), load_mesh=load_mesh)
     scene.loader, scene.loader_options = chosen.name, typed
     return check_scene(scene, path)
 

@@ -61,3 +61,21 @@ def test_tap_counts_in_steps_and_closes_when_abandoned():
     except RuntimeError:
         pass
     assert buf2.getvalue().splitlines()[-1].startswith("lines: 3/10")  # closed at the error
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_scene_passes_keep_their_progress_in_a_log(capsys):
+    """index and generate run their scenes through run_jobs: its display is the shared one, so
+    a log keeps plain lines (the old bar was transient and left nothing)."""
+    from spar3d.pipeline import run_jobs
+
+    outcomes = list(run_jobs(_square, [1, 2, 3], label="indexing scenes", progress=True))
+    assert [o.value for o in outcomes] == [1, 4, 9]
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("indexing scenes: 3/3 (")
+    assert "\x1b" not in err
+    list(run_jobs(_square, [1, 2], label="indexing scenes", progress=False))
+    assert capsys.readouterr().err == ""

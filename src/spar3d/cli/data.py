@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from spar3d.cli._options import ProgressFlag, QuietFlag, Split, folded, names_option
+from spar3d.cli._options import (
+    ProgressFlag,
+    QuietFlag,
+    Split,
+    folded,
+    names_option,
+    open_choice,
+)
 
 if TYPE_CHECKING:
     from spar3d.data.export import Prepared
@@ -129,11 +136,7 @@ def export_command(
     out: Annotated[Path, typer.Option(help="Output folder (image paths are relative to it).")],
     to: Annotated[
         str,
-        typer.Option(
-            "--format",
-            metavar="<" + "|".join(BUILTIN_FORMATS) + "|plugin>",
-            help=f"{', '.join(BUILTIN_FORMATS)} or a plugin's (spar3d.writers entry points).",
-        ),
+        open_choice("--format", builtin=BUILTIN_FORMATS, group="spar3d.writers", help="Format."),
     ] = "llava",
     draw_markers: Annotated[
         bool,

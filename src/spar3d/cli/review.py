@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from spar3d.cli._options import Split, folded
+from spar3d.cli._options import ProgressFlag, QuietFlag, Split, folded
 
 
 def _reviewer(name: str | None) -> str:
@@ -112,6 +112,8 @@ def export_command(
     decisions: Path = typer.Option(..., help="Decisions JSONL."),
     out: Path = typer.Option(..., help="Output benchmark folder."),
     split: Split = typer.Option(Split.val, help="Split of a SPAR-7M tree."),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Write the accepted items as a new benchmark (Parquet + provenance)."""
     from spar3d.errors import InputError
@@ -124,7 +126,7 @@ def export_command(
     data = ReviewData(path, split=split.value)
     state = DecisionLog(decisions).state()
     _check_keys(state, data.index, decisions)
-    info = export_accepted(data, state, out)
+    info = export_accepted(data, state, out, progress=progress and not quiet)
     typer.echo(f"exported {info['rows']} accepted items to {out}")
 
 

@@ -22,8 +22,8 @@ def test_plain_lines_when_not_a_terminal():
             bar.advance(1, failed=i // 10)
     lines = buf.getvalue().splitlines()
     assert "\x1b" not in buf.getvalue()  # no control characters in a log
-    # one line per 10 % and a final one
-    assert [line.split(",")[0] for line in lines[:-1]] == [f"work: {2 * k}/20" for k in range(1, 11)]
+    # one line per 10 %; the last one is the final count (not repeated at the end)
+    assert [line.split(",")[0] for line in lines] == [f"work: {2 * k}/20" for k in range(1, 11)]
     assert lines[-1].startswith("work: 20/20, 1 failed (")
 
 

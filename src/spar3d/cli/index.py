@@ -37,7 +37,7 @@ def index_command(
         builtin=BUILTIN_LOADERS,
         group="spar3d.loaders",
         help="Loader (default: detected from the folder).",
-    ),  # fmt: skip
+    ),
     force: bool = typer.Option(False, help="Rebuild indexes that already exist."),
     render_width: int = typer.Option(320, help="Width of the visibility render (pixels)."),
     backend: str = open_choice(
@@ -46,7 +46,7 @@ def index_command(
         builtin=BUILTIN_RAYCASTERS,
         group="spar3d.raycasters",
         help="Ray casting backend.",
-    ),  # fmt: skip
+    ),
     translation_m: float | None = typer.Option(None, help="Keyframe translation threshold (m)."),
     rotation_deg: float | None = typer.Option(None, help="Keyframe rotation threshold (deg)."),
     all_frames: bool = typer.Option(False, help="Skip keyframe selection."),

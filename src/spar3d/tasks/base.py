@@ -63,10 +63,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import numpy as np
 
@@ -81,6 +81,7 @@ Format = Literal["fill", "select", "sentence", "judge"]
 FORMATS: tuple[str, ...] = ("fill", "select", "sentence", "judge")
 VIEWS: tuple[str, ...] = ("S", "MV", "V")
 RELATIONS: tuple[str, ...] = ("OC", "OO", "-")
+T = TypeVar("T")
 
 
 class Reject(Exception):
@@ -235,7 +236,12 @@ def derive_seed(seed: int, scene_id: str, task_name: str) -> int:
 
 
 class SceneView:
-    """A :class:`SceneIndex` with per-image caches the tasks share (camera-frame centres etc.).
+    """A :class:`SceneIndex` with the per-scene derived tables every task shares.
+
+    It owns every cache derived from one scene: camera-frame centres, visible and noticeable ids
+    per image, label uniqueness, and the tables a view strategy builds once per scene (the
+    co-visibility lists, the images that see each object, the scene's video; see
+    :meth:`derived`). Tasks keep no per-scene state of their own.
 
     Attributes:
         index: The scene index.
@@ -268,6 +274,14 @@ class SceneView:
         self._unique: dict[tuple[int, ...], frozenset[int]] = {}
         self._images_cache: dict[tuple[str, int], list[int]] = {}
         self._T_cam_world: dict[int, np.ndarray] = {}
+        self._derived: dict[Hashable, Any] = {}
+
+    def derived(self, key: Hashable, build: Callable[[SceneView], T]) -> T:
+        """The per-scene table ``key``, built by ``build(self)`` on first use and kept with this
+        scene (e.g. ``("covisible",)`` or ``("video", 32, 4)``): one cache for every task."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return cast(T, self._derived[key])
 
     @property
     def scene_id(self) -> str:

@@ -43,8 +43,8 @@ from spar3d.grounding.expressions import (
 )
 from spar3d.grounding.scanrefer import ENV_SCANREFER, annotations_for, scanrefer_files
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec, TaskStats
-from spar3d.tasks.multiview.views import _centre_inside, object_views
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import marker_placeable, object_views
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def good_views(scene: SceneView, obj: int, min_fraction: float) -> list[int]:
             i
             for i in object_views(scene).get(obj, [])
             if scene.visible(i, obj).visible_fraction >= min_fraction
-            and _centre_inside(scene, i, obj)
+            and marker_placeable(scene, i, obj)
         ]
         table[(obj, min_fraction)] = out
     return out

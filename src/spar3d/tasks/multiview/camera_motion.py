@@ -23,8 +23,8 @@ from spar3d.geometry.camera import project, uv_to_norm1000
 from spar3d.geometry.transforms import world_to_cam
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import metres
-from spar3d.tasks.multiview.views import covisible, draw_pair
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import covisible, draw_pair
 
 N_DISTRACTORS = 3
 

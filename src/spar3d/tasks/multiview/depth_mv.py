@@ -14,8 +14,8 @@ from typing import Any
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
 from spar3d.tasks.depth import depth_difference_facts
-from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import MVTask, mv_quantities, point_markers, unpack
 
 
 class _DepthMV(MVTask):

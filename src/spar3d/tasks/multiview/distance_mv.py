@@ -19,8 +19,8 @@ from spar3d.tasks.distance import (  # shared with single-view
     closer_farther_facts,
     which_is_closer_facts,
 )
-from spar3d.tasks.multiview.views import MVTask, mv_quantities, point_markers, unpack
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import MVTask, mv_quantities, point_markers, unpack
 
 
 def _reject_overlap(scene: SceneView, a: int, b: int) -> None:

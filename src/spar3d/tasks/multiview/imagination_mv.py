@@ -32,8 +32,8 @@ from spar3d.tasks.common import (
     relation_answer,
 )
 from spar3d.tasks.imagination import moved_observer  # shared with the single-view tasks
-from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import MVTask, bbox_markers, mv_quantities, unpack
 
 
 class _ImaginationMV(MVTask):

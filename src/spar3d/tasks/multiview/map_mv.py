@@ -19,8 +19,8 @@ from spar3d.geometry.bev import SteepViewError, observer_frame
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels, metres
 from spar3d.tasks.markers import Markers
-from spar3d.tasks.multiview.views import MVTask, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import MVTask, mv_quantities, unpack
 
 
 @register_task

@@ -19,8 +19,8 @@ from spar3d.geometry.boxes import box2d_iou
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels
 from spar3d.tasks.markers import Markers
-from spar3d.tasks.multiview.views import mv_quantities, object_views
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import mv_quantities, object_views
 
 
 def box_text(box: list[int]) -> str:

@@ -27,8 +27,8 @@ from spar3d.tasks.common import (
     labels,
     relation_answer,
 )
-from spar3d.tasks.multiview.views import MVTask, bbox_markers, mv_quantities, unpack
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import MVTask, bbox_markers, mv_quantities, unpack
 
 OC_COLORS = ("red", "blue", "green")
 

@@ -18,8 +18,8 @@ from spar3d.geometry.boxes import box2d_area
 from spar3d.geometry.pose import RelativePose, relative_pose
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels
-from spar3d.tasks.multiview.views import draw_pair, mv_quantities
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import draw_pair, mv_quantities
 
 # (positive key, negative key, words for the sentence) in SPAR's order
 AXES = (

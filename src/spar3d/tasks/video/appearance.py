@@ -13,15 +13,8 @@ from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView
 from spar3d.tasks.common import bbox_marker
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import (
-    VIDEO_DEFAULTS,
-    VideoTask,
-    and_list,
-    draw_seen,
-    frame_text,
-    unique_label_ids,
-    video_spec,
-)
+from spar3d.tasks.video.frames import and_list, frame_text, video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask, draw_seen, unique_label_ids
 
 
 @register_task

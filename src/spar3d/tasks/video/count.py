@@ -14,7 +14,8 @@ from typing import Any
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask
 
 
 def instances_by_label(scene: SceneView) -> dict[str, list[int]]:

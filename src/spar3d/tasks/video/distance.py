@@ -16,14 +16,8 @@ from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneV
 from spar3d.tasks.common import labels, metres, point_marker, vec
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import (
-    VIDEO_DEFAULTS,
-    VideoTask,
-    and_list,
-    draw_frame,
-    draw_seen,
-    video_spec,
-)
+from spar3d.tasks.video.frames import and_list, video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask, draw_frame, draw_seen
 
 
 def _centre_distance(scene: SceneView, a: int, b: int, min_distance_m: float) -> float:

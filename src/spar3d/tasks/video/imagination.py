@@ -21,14 +21,8 @@ from spar3d.tasks.common import PHRASE_OBSERVER, PHRASE_OF, bbox_marker, describ
 from spar3d.tasks.imagination import moved_observer, to_frame
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import (
-    VIDEO_DEFAULTS,
-    VideoTask,
-    draw_frame,
-    draw_seen,
-    unique_label_ids,
-    video_spec,
-)
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask, draw_frame, draw_seen, unique_label_ids
 
 # marker colour of each role, in SPAR's drawing order (object0, object1, ...)
 ROLE_COLORS = ("green", "blue", "red", "yellow")

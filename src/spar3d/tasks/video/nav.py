@@ -36,7 +36,8 @@ import numpy as np
 from spar3d.index.records import SceneIndex
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskStats
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, Video, VideoTask, even_positions, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, Video, VideoTask, even_positions
 
 log = logging.getLogger(__name__)
 

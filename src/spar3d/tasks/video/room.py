@@ -23,7 +23,8 @@ from numpy.typing import NDArray
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask
 
 MIN_VOXELS = 100  # below this the paper reverts to the original points
 

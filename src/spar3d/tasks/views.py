@@ -28,7 +28,7 @@ by :meth:`spar3d.tasks.base.SceneView.derived`, so every task of a scene shares 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -41,6 +41,7 @@ from spar3d.tasks.base import (
     Reject,
     SceneView,
     Task,
+    TaskSpec,
     TaskStats,
 )
 from spar3d.tasks.common import (
@@ -49,10 +50,12 @@ from spar3d.tasks.common import (
     object_quantities,
     point_marker,
     reject_if_boxes_overlap,
+    vec,
 )
 from spar3d.tasks.markers import COLORS, Markers
 
 Key = tuple[Any, ...]
+SUFFIX = {"S": "", "MV": "_mv", "V": "_video"}  # a family's task names: <question><suffix>
 VIDEO_DIR = "video_color"
 VIDEO_DEFAULTS: dict[str, float] = {"max_frames": 32.0, "min_frames": 4.0}
 
@@ -339,6 +342,19 @@ class ViewStrategy:
         """Provenance of the draw (its objects, with centres in the primary frame)."""
         return {"objects": object_quantities(scene, d.primary, d.ids)}
 
+    def unavailable(self, params: dict[str, float], scene: SceneView) -> str | None:
+        """Why the scene can give no sample at all with these views (None: it can)."""
+        return None
+
+    def reject_shared_view(self, d: Draw) -> None:
+        """Reject objects marked in one view when the question needs them in different views
+        (drawn co-visible views already spread them; a video's frames may coincide)."""
+
+    def finish(self, facts: Facts) -> Facts:
+        """The facts as this strategy's samples carry them (a video adds its frame count and
+        its image folder)."""
+        return facts
+
 
 class SingleImage(ViewStrategy):
     """One image; every object is marked in it (``S``)."""
@@ -404,7 +420,29 @@ class FrameSequence(ViewStrategy):
         return (tuple(video.images), tuple(ids), positions)
 
     def quantities(self, scene: SceneView, d: Draw) -> dict[str, Any]:
-        return {"frames": list(d.positions)}
+        """The frames the objects are marked in, and the objects' world centres (a video has
+        no primary frame)."""
+        return {"frames": list(d.positions), "objects": world_quantities(scene, d.ids)}
+
+    def unavailable(self, params: dict[str, float], scene: SceneView) -> str | None:
+        return None if self.video(params, scene).images else "too_few_frames"
+
+    def reject_shared_view(self, d: Draw) -> None:
+        if len(set(d.positions)) < len(d.positions):
+            raise Reject("same_frame")
+
+    def finish(self, facts: Facts) -> Facts:
+        facts.quantities = {"video_frames": len(facts.images), **facts.quantities}
+        facts.image_dir = VIDEO_DIR
+        return facts
+
+
+def world_quantities(scene: SceneView, ids: Sequence[int]) -> dict[str, Any]:
+    """Per-object provenance without a camera: label and world centre."""
+    return {
+        str(o): {"label": scene.objects[o].label, "center_world": vec(scene.objects[o].center)}
+        for o in ids
+    }
 
 
 def mv_quantities(
@@ -416,6 +454,13 @@ def mv_quantities(
         "marked_in": [int(p) for p in positions],
         "objects": object_quantities(scene, views[0], list(ids)),
     }
+
+
+def variant(spec: TaskSpec, kind: str, description: str, **changes: Any) -> TaskSpec:
+    """The spec of a family's variant over other views: ``<name>_mv`` / ``<name>_video``, the
+    strategy's kind, its own description (and any other field that differs)."""
+    name = spec.name.removesuffix(SUFFIX[spec.views]) + SUFFIX[kind]
+    return replace(spec, name=name, views=kind, description=description, **changes)
 
 
 class ViewTask(Task):
@@ -435,6 +480,17 @@ class ViewTask(Task):
         """A key ``(views, ids, positions)`` with ``k`` objects drawn by the task's strategy."""
         return self.views.draw(self.params, scene, rng, k, **how)
 
+    def generate(self, index: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], TaskStats]:
+        """The engine's loop, or no sample when the strategy says the scene cannot give one
+        (a video task on a scene with fewer than ``min_frames`` keyframes: ``too_few_frames``)."""
+        scene = index if isinstance(index, SceneView) else SceneView(index)
+        reason = self.views.unavailable(self.params, scene)
+        if reason is not None:
+            stats = TaskStats()
+            stats.rejected[reason] += 1
+            return [], stats
+        return super().generate(scene, n, seed)
+
 
 class MVTask(ViewTask):
     """A task whose samples hold ``min_views``..``max_views`` co-visible images."""
@@ -453,16 +509,6 @@ class VideoTask(ViewTask):
     views = FrameSequence()
     defaults = dict(VIDEO_DEFAULTS)
     center_note = False
-
-    def generate(self, index: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], TaskStats]:
-        """The engine's loop, or no sample with the reason ``too_few_frames`` when the scene has
-        fewer than ``min_frames`` keyframes."""
-        scene = index if isinstance(index, SceneView) else SceneView(index)
-        if not self.video(scene).images:
-            stats = TaskStats()
-            stats.rejected["too_few_frames"] += 1
-            return [], stats
-        return super().generate(scene, n, seed)
 
     def video(self, scene: SceneView) -> Video:
         """The scene's video (kept by the scene, shared by every video task)."""

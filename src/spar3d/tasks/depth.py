@@ -75,7 +75,7 @@ class DepthPredictionOC(_DepthTask):
             object_ids=list(d.ids),
             values={"label_A": la, "depth_A": metres(d_a), "label_B": lb, "depth_B": metres(d_b)},
             answer=NumericAnswer(d_b, decimals=1, minimum=0.1),
-            markers=point_markers(scene, d.views, d.marks()),
+            markers=point_markers(scene, d.views, self.marks(d)),
             quantities={"depth_m": {"A": d_a, "B": d_b}, **self.views.quantities(scene, d)},
         )
 
@@ -131,7 +131,7 @@ class DepthPredictionOO(_DepthTask):
         a, b, c = d.ids
         return depth_difference_facts(
             list(d.views), (a, b, c), labels(scene, d.ids), (d_a, d_b, d_c),
-            point_markers(scene, d.views, d.marks()), self.views.quantities(scene, d),
+            point_markers(scene, d.views, self.marks(d)), self.views.quantities(scene, d),
         )  # fmt: skip
 
 

@@ -94,7 +94,7 @@ class DistancePredictionOC(_Distance):
             object_ids=[a],
             values={"label_A": la, "distance_A": metres(dist)},
             answer=NumericAnswer(dist, decimals=1, minimum=0.1),
-            markers=point_markers(scene, d.views, d.marks()),
+            markers=point_markers(scene, d.views, self.marks(d)),
             quantities={"distance_m": dist, **self.views.quantities(scene, d)},
         )
 
@@ -140,7 +140,7 @@ class DistancePredictionOO(_Distance):
         dist = centre_distance(scene, a, b)
         if dist < self.params["min_distance_m"]:
             raise Reject("distance_too_close")
-        markers = point_markers(scene, d.views, d.marks())
+        markers = point_markers(scene, d.views, self.marks(d))
         la, lb = labels(scene, d.ids)
         return self.views.finish(
             Facts(
@@ -302,9 +302,6 @@ class DistanceInferCenterOO(_Distance):
         ),
     )
     defaults = {"min_distance_gap_m": 0.2}
-    # the order the markers are written in (SPAR's loader reads the MV task's point_img_idx as
-    # red, green, blue)
-    marker_order: tuple[str, ...] = ("red", "blue", "green")
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         key = self.draw(scene, rng, 3, centre_inside=True)
@@ -323,7 +320,7 @@ class DistanceInferCenterOO(_Distance):
         reject_overlap(scene, a, c)
         return which_is_closer_facts(
             list(d.views), (a, b, c), (la, lb, lc), (d_b, d_c), farther,
-            point_markers(scene, d.views, d.marks(order=self.marker_order)),
+            point_markers(scene, d.views, self.marks(d)),
             self.views.quantities(scene, d),
         )  # fmt: skip
 
@@ -334,7 +331,6 @@ class DistanceInferCenterOOMV(DistanceInferCenterOO):
 
     views = CoVisibleViews()
     defaults = {**MV, **DistanceInferCenterOO.defaults}
-    marker_order = ("red", "green", "blue")
     spec = variant(
         DistanceInferCenterOO.spec,
         "MV",

@@ -153,7 +153,7 @@ class SpatialImaginationOC(_Imagination):
             raise Reject("relation_indistinguishable")
         before = relation_to_observer(scene.center_cam(image, a), threshold_m=th)
         la, lb, lc = labels(scene, (a, b, c))
-        markers = bbox_markers(scene, d.views, d.marks())
+        markers = bbox_markers(scene, d.views, self.marks(d))
         return Facts(
             images=[image],
             object_ids=[a, b, c],
@@ -228,7 +228,7 @@ class SpatialImaginationOO(_Imagination):
             depth_by="distance",
         )
         la, lb, lc, ld = labels(scene, (a, b, c, d))
-        markers = bbox_markers(scene, draw.views, draw.marks())
+        markers = bbox_markers(scene, draw.views, self.marks(draw))
         return Facts(
             images=[image],
             object_ids=[a, b, c, d],
@@ -257,7 +257,6 @@ class SpatialImaginationOO(_Imagination):
 
 # -- multi-view ---------------------------------------------------------------------------------
 MV_COLORS = ("red", "green", "blue", "yellow")  # the colour of each drawn object
-MV_MARKER_ORDER = ("green", "blue", "red", "yellow")
 
 
 class _ImaginationMV(_Imagination):
@@ -293,7 +292,7 @@ class _ImaginationMV(_Imagination):
                 "options_note": RELATION_OPTIONS_NOTE,
             },
             answer=relation_answer(after, keep_front_behind),
-            markers=bbox_markers(scene, d.views, d.marks(MV_COLORS, order=MV_MARKER_ORDER)),
+            markers=bbox_markers(scene, d.views, self.marks(d, MV_COLORS)),
             quantities={
                 "before": before.words(),
                 "after": after.words(),
@@ -416,7 +415,7 @@ class _VideoImagination(_Imagination):
             phrase = describe(rel.words(), PHRASE_OF)
         if rel.is_empty:
             raise Reject("relation_indistinguishable")
-        markers = bbox_markers(scene, draw.views, draw.marks(ROLE_COLORS))
+        markers = bbox_markers(scene, draw.views, self.marks(draw, ROLE_COLORS))
         names = labels(scene, ids)
         # label_C moved-to, label_B faced, label_A target, label_D reference (single-view names)
         values = {"label_C": names[0], "label_B": names[1], "label_A": names[2]}

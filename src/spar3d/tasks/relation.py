@@ -99,7 +99,7 @@ class ObjSpatialRelationOO(ViewTask):
                 "options_note": RELATION_OPTIONS_NOTE,
             },  # fmt: skip
             answer=answer,
-            markers=bbox_markers(scene, d.views, d.marks()),
+            markers=bbox_markers(scene, d.views, self.marks(d)),
             judge=relation_judges(rel.words()),
             quantities={"relation": rel.words(), **self.views.quantities(scene, d)},
         )
@@ -183,6 +183,6 @@ class ObjSpatialRelationOCMV(MVTask):
                 "options_note": RELATION_OPTIONS_NOTE,
             },  # fmt: skip
             answer=answer,
-            markers=bbox_markers(scene, d.views, d.marks(colors=(color,))),
+            markers=bbox_markers(scene, d.views, self.marks(d, (color,))),
             quantities={"relation": rel.words(), **self.views.quantities(scene, d)},
         )

@@ -34,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from spar3d.index.records import SceneIndex
+from spar3d.task_table import marker_order
 from spar3d.tasks.base import (
     ChoiceAnswer,
     Facts,
@@ -46,7 +47,6 @@ from spar3d.tasks.base import (
 )
 from spar3d.tasks.common import (
     bbox_marker,
-    draw_image_objects,
     object_quantities,
     point_marker,
     reject_if_boxes_overlap,
@@ -83,15 +83,16 @@ class Draw:
         return self.views[0]
 
     def marks(
-        self, colors: Sequence[str] = COLORS, order: Sequence[str] | None = None
+        self, colors: Sequence[str] = COLORS, order: Sequence[str] = ()
     ) -> list[tuple[str, int, int]]:
-        """``(colour, object, position)`` per object, colours given in draw order; ``order``
-        lists the colours in the order the markers are written (SPAR's loaders read some MV
-        tasks' ``*_img_idx`` in an order of their own)."""
+        """``(colour, object, position)`` per object, colours given in draw order, written in
+        ``order`` first (a task's ``marker_order`` in :mod:`spar3d.task_table`: SPAR's loaders
+        read some tasks' ``*_img_idx`` in an order of their own), then in draw order."""
         if len(self.ids) > len(colors):
             raise ValueError(f"{len(self.ids)} objects but only colours {tuple(colors)}")
         by = {c: (c, o, p) for c, o, p in zip(colors, self.ids, self.positions, strict=False)}
-        return [by[c] for c in (order or colors) if c in by]
+        seq = [*order, *(c for c in colors if c not in order)]
+        return [by[c] for c in seq if c in by]
 
 
 def unpack(key: Key) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
@@ -120,6 +121,28 @@ def bbox_markers(
     for color, obj, pos in marks:
         m.bbox(color, bbox_marker(scene, views[pos], obj), pos, obj=obj)
     return m
+
+
+# -- one image ----------------------------------------------------------------------------------
+def draw_image_objects(
+    scene: SceneView, rng: np.random.Generator, k: int, unique_labels: bool = False
+) -> tuple[int, ...] | None:
+    """A random image seeing >= k objects and k distinct objects of it, as ``(image, id1, ...)``.
+
+    ``unique_labels``: only objects whose label is unique among the objects noticeable in the
+    image (questions that name objects without markers). Returns None when no image has k such
+    objects. Cheap: two integer draws and a small choice.
+    """
+    images = scene.images_with(k, unique_labels)
+    if not images:
+        return None
+    i = images[int(rng.integers(len(images)))]
+    ids = scene.visible_ids(i)
+    if unique_labels:
+        allowed = scene.unique_label_ids([i])
+        ids = [o for o in ids if o in allowed]
+    picked = rng.choice(len(ids), size=k, replace=False)
+    return (i, *(ids[int(j)] for j in picked))
 
 
 # -- per-scene tables (kept by SceneView.derived) -----------------------------------------------
@@ -479,6 +502,11 @@ class ViewTask(Task):
     def draw(self, scene: SceneView, rng: np.random.Generator, k: int, **how: Any) -> Key | None:
         """A key ``(views, ids, positions)`` with ``k`` objects drawn by the task's strategy."""
         return self.views.draw(self.params, scene, rng, k, **how)
+
+    def marks(self, d: Draw, colors: Sequence[str] = COLORS) -> list[tuple[str, int, int]]:
+        """The draw's ``(colour, object, position)`` marks, ``colors`` given in draw order and
+        written in the task's ``marker_order`` (:mod:`spar3d.task_table`)."""
+        return d.marks(colors, marker_order(self.spec.name))
 
     def generate(self, index: Any, n: int, seed: int) -> tuple[list[dict[str, Any]], TaskStats]:
         """The engine's loop, or no sample when the strategy says the scene cannot give one

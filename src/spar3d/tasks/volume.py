@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
-from spar3d.tasks.common import bbox_marker, draw_image_objects, labels, object_quantities
-from spar3d.tasks.markers import Markers
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
+from spar3d.tasks.common import labels
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import Draw, SingleImage, ViewTask, bbox_markers
 
 
 def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
@@ -30,7 +30,7 @@ def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
 
 
 @register_task
-class SpatialVolumeInfer(Task):
+class SpatialVolumeInfer(ViewTask):
     """Length, width, height (cm) and volume (cm^3) of the red-boxed object."""
 
     spec = TaskSpec(
@@ -46,14 +46,16 @@ class SpatialVolumeInfer(Task):
             "in cm^3 of the red object's 3D box"
         ),
     )
+    views = SingleImage()
     defaults = {"min_visible_fraction": 0.5}
     center_note = False
 
-    def propose(self, scene: SceneView, rng: Any) -> tuple[int, ...] | None:
-        return draw_image_objects(scene, rng, 1)
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, 1)
 
-    def compute(self, scene: SceneView, key: tuple[int, ...]) -> Facts:
-        image, a = key
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        d = Draw.of(key)
+        image, (a,) = d.primary, d.ids
         if scene.visible(image, a).visible_fraction < self.params["min_visible_fraction"]:
             raise Reject("mostly_out_of_view")  # its size cannot be judged from this view
         length, width, height = footprint_size_m(scene.objects[a].box.corners())
@@ -62,7 +64,7 @@ class SpatialVolumeInfer(Task):
         (la,) = labels(scene, (a,))
         text = f"{l_cm}, {w_cm}, {h_cm}, {volume}"
         return Facts(
-            images=[image],
+            images=list(d.views),
             object_ids=[a],
             values={
                 "label_A": la,
@@ -72,12 +74,12 @@ class SpatialVolumeInfer(Task):
                 "volume_cm3": str(volume),
             },  # fmt: skip
             answer=ChoiceAnswer(text),
-            markers=Markers().bbox("red", bbox_marker(scene, image, a), obj=a),
+            markers=bbox_markers(scene, d.views, self.marks(d)),
             quantities={
                 "length_m": length,
                 "width_m": width,
                 "height_m": height,
                 "volume_cm3": volume,
-                "objects": object_quantities(scene, image, (a,)),
+                **self.views.quantities(scene, d),
             },  # fmt: skip
         )

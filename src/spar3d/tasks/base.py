@@ -9,8 +9,10 @@ relation, formats, markers, placeholders; its benchmark level and metric are rea
 :mod:`spar3d.task_table`) and implements only two methods:
 
 * ``propose(scene, rng) -> tuple | None`` -- draw ONE random candidate with the given
-  ``numpy.random.Generator`` and return a hashable key (image indices and object ids, e.g.
-  ``(image_index, red_id, blue_id)``). The key de-duplicates samples: a key already used for this
+  ``numpy.random.Generator`` and return a hashable key (image indices and object ids; tasks that
+  draw objects in views use the one shape ``(views, ids, positions, *extra)`` of
+  :mod:`spar3d.tasks.views`, whose strategies draw one image, co-visible views or the scene's
+  video). The key de-duplicates samples: a key already used for this
   (scene, task) is rejected as ``"duplicate"``. Return ``None`` only when the scene cannot supply
   any candidate at all (for instance no image sees two objects); the loop then stops.
 * ``compute(scene, key) -> Facts`` -- turn the candidate into answer quantities using the 3D

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar, cast
@@ -77,6 +77,7 @@ from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleO
 from spar3d.task_table import task_row
 from spar3d.tasks.markers import COLORS, Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
+from spar3d.tasks.params import TaskParams, params_from_defaults
 from spar3d.tasks.templates import TemplateBank, load_templates
 
 Format = Literal["fill", "select", "sentence", "judge"]
@@ -417,7 +418,10 @@ class Task:
 
     Class attributes:
         spec: The :class:`TaskSpec`.
-        defaults: Thresholds and knobs of the task; override per instance with ``params``.
+        Params: The task's parameters, a frozen :class:`spar3d.tasks.params.TaskParams`
+            dataclass (types, defaults, ranges checked when made); ``self.params`` is one.
+        defaults: Every parameter's default by name, derived from ``Params`` (a third-party task
+            may declare a plain ``defaults`` dict instead: ``Params`` is then made from it).
         center_note: Whether questions end with SPAR's "Calculate or judge based on the 3D center
             points of these objects." sentence.
         max_duplicate_streak: The loop stops after this many consecutive duplicate candidates
@@ -435,12 +439,14 @@ class Task:
             objects out itself).
 
     Args:
-        params: Overrides of ``defaults`` (unknown keys raise ValueError).
+        params: A ``Params`` instance, or overrides of its defaults by name (an unknown name or
+            a value out of range raises :class:`spar3d.errors.ConfigError`).
         max_attempts_per_sample: Attempt budget per requested sample before giving up.
     """
 
     spec: ClassVar[TaskSpec]
-    defaults: ClassVar[dict[str, float]] = {}
+    Params: ClassVar[type[TaskParams]] = TaskParams
+    defaults: ClassVar[dict[str, Any]] = {}
     center_note: ClassVar[bool] = True
     max_duplicate_streak: ClassVar[int] = 300
     requires: ClassVar[tuple[str, ...]] = ()
@@ -448,18 +454,38 @@ class Task:
     label_is_subject: ClassVar[bool] = False
     names_by_expression: ClassVar[bool] = False
 
-    def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
-        unknown = set(params or {}) - set(self.defaults)
-        if unknown:
-            raise ConfigError(
-                f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
-                f"{sorted(self.defaults) or 'none'}"
-            )
-        self.params: dict[str, float] = {**self.defaults, **(params or {})}
-        # parameters set by the user (recorded in each sample's meta and the resume fingerprint)
-        self.overrides: dict[str, float] = {
-            k: v for k, v in sorted((params or {}).items()) if v != self.defaults[k]
-        }
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "defaults" in cls.__dict__ and "Params" not in cls.__dict__:  # a plain dict declared
+            cls.Params = params_from_defaults(f"{cls.__name__}Params", cls.defaults)
+        cls.defaults = cls.Params.defaults()
+
+    def __init__(
+        self,
+        params: TaskParams | Mapping[str, Any] | None = None,
+        max_attempts_per_sample: int = 40,
+    ) -> None:
+        if isinstance(params, TaskParams):
+            if not isinstance(params, self.Params):
+                raise ConfigError(
+                    f"task {self.spec.name}: parameters {type(params).__name__}, expected "
+                    f"{self.Params.__name__}"
+                )
+            self.params: Any = params
+        else:
+            unknown = set(params or {}) - set(self.defaults)
+            if unknown:
+                raise ConfigError(
+                    f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
+                    f"{sorted(self.defaults) or 'none'}"
+                )
+            try:
+                self.params = self.Params(**(params or {}))
+            except ConfigError as exc:
+                raise ConfigError(f"task {self.spec.name}: {exc}") from None
+        # parameters set by the user (recorded in each sample's meta; every field enters the
+        # resume fingerprint)
+        self.overrides: dict[str, Any] = self.params.overrides()
         self.max_attempts_per_sample = max_attempts_per_sample
         self.templates: TemplateBank = load_templates(
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package

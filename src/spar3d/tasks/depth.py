@@ -13,10 +13,12 @@ Each question is written once; its ``_mv`` variant only holds another view strat
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
+from spar3d.tasks.params import MultiViewParams, TaskParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
     CoVisibleViews,
@@ -29,23 +31,35 @@ from spar3d.tasks.views import (
 )
 
 
+@dataclass(frozen=True)
+class DepthParams(TaskParams):
+    """``min_depth_gap_m``: pairs whose depths differ by less are skipped (m, >= 0)."""
+
+    min_depth_gap_m: float = knob(0.2, minimum=0)
+
+
+@dataclass(frozen=True)
+class DepthMVParams(DepthParams, MultiViewParams):
+    """Multi-view: also ``min_depth_m``, the least primary-frame depth of an object (m, >= 0)."""
+
+    min_depth_m: float = knob(0.1, minimum=0)
+
+
 class _DepthTask(ViewTask):
     views: ClassVar[ViewStrategy] = SingleImage()
-    defaults = {"min_depth_gap_m": 0.2}
+    Params: ClassVar[type[TaskParams]] = DepthParams
 
     def depths(self, scene: SceneView, d: Draw) -> list[float]:
-        """Primary-frame depths of the draw's objects; with ``min_depth_m`` (multi-view),
-        ``Reject("behind_primary_camera")`` when one lies nearer than it."""
+        """Primary-frame depths of the draw's objects; multi-view: ``Reject("behind_primary_
+        camera")`` when one lies nearer than ``min_depth_m``."""
         depths = [float(scene.center_cam(d.primary, o)[2]) for o in d.ids]
-        if "min_depth_m" in self.params and min(depths) < self.params["min_depth_m"]:
+        floor = getattr(self.params, "min_depth_m", None)
+        if floor is not None and min(depths) < floor:
             raise Reject("behind_primary_camera")
         return depths
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         return self.draw(scene, rng, len(self.spec.markers), centre_inside=True)
-
-
-MV_DEFAULTS = {**CoVisibleViews.defaults, **_DepthTask.defaults, "min_depth_m": 0.1}
 
 
 @register_task
@@ -67,7 +81,7 @@ class DepthPredictionOC(_DepthTask):
         d = Draw.of(key)
         self.views.reject_overlap_2d(scene, d)
         d_a, d_b = self.depths(scene, d)
-        if abs(d_a - d_b) < self.params["min_depth_gap_m"]:
+        if abs(d_a - d_b) < self.params.min_depth_gap_m:
             raise Reject("depth_too_close")
         la, lb = labels(scene, d.ids)
         return Facts(
@@ -85,7 +99,7 @@ class DepthPredictionOCMV(DepthPredictionOC):
     """Red's depth (primary frame) is given; the answer is blue's depth; marked in different views."""
 
     views = CoVisibleViews()
-    defaults = MV_DEFAULTS
+    Params = DepthMVParams
     spec = variant(
         DepthPredictionOC.spec,
         "MV",
@@ -126,7 +140,7 @@ class DepthPredictionOO(_DepthTask):
         d = Draw.of(key)
         self.views.reject_overlap_2d(scene, d)
         d_a, d_b, d_c = self.depths(scene, d)
-        if abs(d_b - d_c) < self.params["min_depth_gap_m"]:
+        if abs(d_b - d_c) < self.params.min_depth_gap_m:
             raise Reject("depth_too_close")
         a, b, c = d.ids
         return depth_difference_facts(
@@ -140,7 +154,7 @@ class DepthPredictionOOMV(DepthPredictionOO):
     """Red is the depth reference; the answer is |depth(blue) - depth(green)| in the primary frame."""
 
     views = CoVisibleViews()
-    defaults = MV_DEFAULTS
+    Params = DepthMVParams
     spec = variant(
         DepthPredictionOO.spec,
         "MV",

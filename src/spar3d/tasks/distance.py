@@ -14,6 +14,7 @@ strategy (:mod:`spar3d.tasks.views`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,9 +22,9 @@ import numpy as np
 from spar3d.geometry.boxes import boxes_overlap_3d
 from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
+from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
-    VIDEO_DEFAULTS,
     CoVisibleViews,
     Draw,
     FrameSequence,
@@ -39,7 +40,35 @@ COMPARE = {
     False: {"closer_farther": "closer to", "comparative": "closer"},
     True: {"closer_farther": "farther from", "comparative": "farther"},
 }
-MV = CoVisibleViews.defaults
+
+
+@dataclass(frozen=True)
+class MinDistanceParams(TaskParams):
+    """``min_distance_m``: object pairs whose centres are closer are skipped (m, >= 0)."""
+
+    min_distance_m: float = knob(0.3, minimum=0)
+
+
+@dataclass(frozen=True)
+class GapParams(TaskParams):
+    """``min_distance_gap_m``: comparisons whose distances differ by less are skipped (m)."""
+
+    min_distance_gap_m: float = knob(0.2, minimum=0)
+
+
+@dataclass(frozen=True)
+class MinDistanceMVParams(MinDistanceParams, MultiViewParams):
+    pass
+
+
+@dataclass(frozen=True)
+class MinDistanceVideoParams(MinDistanceParams, VideoParams):
+    pass
+
+
+@dataclass(frozen=True)
+class GapMVParams(GapParams, MultiViewParams):
+    pass
 
 
 def reject_overlap(scene: SceneView, a: int, b: int) -> None:
@@ -104,7 +133,7 @@ class DistancePredictionOCMV(DistancePredictionOC):
     """Distance from the primary camera centre to the red object, marked in another view."""
 
     views = CoVisibleViews()
-    defaults = dict(MV)
+    Params = MultiViewParams
     spec = variant(
         DistancePredictionOC.spec,
         "MV",
@@ -127,7 +156,7 @@ class DistancePredictionOO(_Distance):
         placeholders=("label_A", "label_B", "distance_AB"),
         description="distance between the red and blue objects' 3D centres (m)",
     )
-    defaults = {"min_distance_m": 0.3}
+    Params: ClassVar[type[TaskParams]] = MinDistanceParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         return self.draw(scene, rng, 2, centre_inside=True)
@@ -138,7 +167,7 @@ class DistancePredictionOO(_Distance):
         a, b = d.ids
         reject_overlap(scene, a, b)
         dist = centre_distance(scene, a, b)
-        if dist < self.params["min_distance_m"]:
+        if dist < self.params.min_distance_m:
             raise Reject("distance_too_close")
         markers = point_markers(scene, d.views, self.marks(d))
         la, lb = labels(scene, d.ids)
@@ -159,7 +188,7 @@ class DistancePredictionOOMV(DistancePredictionOO):
     """Distance between the red and blue objects, marked in different views."""
 
     views = CoVisibleViews()
-    defaults = {**MV, **DistancePredictionOO.defaults}
+    Params = MinDistanceMVParams
     spec = variant(
         DistancePredictionOO.spec,
         "MV",
@@ -172,7 +201,7 @@ class DistancePredictionOOVideo(DistancePredictionOO):
     """Distance between the red and the blue object, marked in two different frames."""
 
     views = FrameSequence()
-    defaults = {**VIDEO_DEFAULTS, **DistancePredictionOO.defaults}
+    Params = MinDistanceVideoParams
     spec = variant(
         DistancePredictionOO.spec,
         "V",
@@ -205,7 +234,7 @@ class DistanceInferCenterOC(_Distance):
             "centre; labels must be unique in the image"
         ),
     )
-    defaults = {"min_distance_gap_m": 0.2}
+    Params: ClassVar[type[TaskParams]] = GapParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         # named only: draw among the objects whose label is unique in what the views show (the
@@ -220,7 +249,7 @@ class DistanceInferCenterOC(_Distance):
         d_a = camera_distance(scene, d.primary, a)
         d_b = camera_distance(scene, d.primary, b)
         return closer_farther_facts(
-            list(d.views), (a, la, d_a), (b, lb, d_b), farther, self.params["min_distance_gap_m"],
+            list(d.views), (a, la, d_a), (b, lb, d_b), farther, self.params.min_distance_gap_m,
             self.views.quantities(scene, d),
         )  # fmt: skip
 
@@ -230,7 +259,7 @@ class DistanceInferCenterOCMV(DistanceInferCenterOC):
     """Which of two objects, named only, is closer to (farther from) the primary camera."""
 
     views = CoVisibleViews()
-    defaults = {**MV, **DistanceInferCenterOC.defaults}
+    Params = GapMVParams
     spec = variant(
         DistanceInferCenterOC.spec,
         "MV",
@@ -301,7 +330,7 @@ class DistanceInferCenterOO(_Distance):
             "(3D centre distances)"
         ),
     )
-    defaults = {"min_distance_gap_m": 0.2}
+    Params: ClassVar[type[TaskParams]] = GapParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         key = self.draw(scene, rng, 3, centre_inside=True)
@@ -314,7 +343,7 @@ class DistanceInferCenterOO(_Distance):
         if lb == lc:
             raise Reject("same_label")  # the answer is a name: it must tell them apart
         d_b, d_c = centre_distance(scene, a, b), centre_distance(scene, a, c)
-        if abs(d_b - d_c) < self.params["min_distance_gap_m"]:
+        if abs(d_b - d_c) < self.params.min_distance_gap_m:
             raise Reject("distance_too_similar")
         reject_overlap(scene, a, b)  # after the cheap test: the box test costs more
         reject_overlap(scene, a, c)
@@ -330,7 +359,7 @@ class DistanceInferCenterOOMV(DistanceInferCenterOO):
     """Which of blue and green is closer to (farther from) red; markers in several views."""
 
     views = CoVisibleViews()
-    defaults = {**MV, **DistanceInferCenterOO.defaults}
+    Params = GapMVParams
     spec = variant(
         DistanceInferCenterOO.spec,
         "MV",

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import logging
 import statistics
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from spar3d.errors import ConfigError
 from spar3d.grounding.answer import (
     FORMAT_NOTE,
     FORMAT_RULES,
@@ -42,6 +42,7 @@ from spar3d.grounding.expressions import (
 )
 from spar3d.grounding.scanrefer import ENV_SCANREFER, annotations_for, scanrefer_files
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec, TaskStats
+from spar3d.tasks.params import TaskParams, check_range, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import marker_placeable, object_views
 
@@ -49,7 +50,20 @@ log = logging.getLogger(__name__)
 
 PLACEHOLDERS = ("expression", "n_views", "answer_format", "answer_rules", "frame", "u", "v",
                 "depth", "w", "h", "l", "yaw_clause")  # fmt: skip
-GROUND_DEFAULTS = {"min_views": 3, "max_views": 5, "min_visible_fraction": 0.3}
+
+
+@dataclass(frozen=True)
+class GroundParams(TaskParams):
+    """``min_views``..``max_views`` images per sample (>= 1); ``min_visible_fraction``: least
+    visible share of the target in the view that shows it (0-1)."""
+
+    min_views: int = knob(3, minimum=1)
+    max_views: int = knob(5, minimum=1)
+    min_visible_fraction: float = knob(0.3, minimum=0, maximum=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_range("min_views", self.min_views, "max_views", self.max_views)
 
 
 def good_views(scene: SceneView, obj: int, min_fraction: float) -> list[int]:
@@ -155,20 +169,15 @@ class GroundingTask(Task):
 
     names_by_expression = True
 
-    defaults = dict(GROUND_DEFAULTS)
+    Params = GroundParams
     center_note = False
 
     def n_views(self) -> tuple[int, int]:
-        lo, hi = int(self.params["min_views"]), int(self.params["max_views"])
-        if not 1 <= lo <= hi:
-            raise ConfigError(
-                f"task {self.spec.name}: need 1 <= min_views <= max_views, got {lo} and {hi}"
-            )
-        return lo, hi
+        return self.params.min_views, self.params.max_views
 
     def draw_views(self, scene: SceneView, rng: np.random.Generator, obj: int) -> tuple[int, ...]:
         """A good view of ``obj`` and random other images, in random order (may Reject)."""
-        good = good_views(scene, obj, self.params["min_visible_fraction"])
+        good = good_views(scene, obj, self.params.min_visible_fraction)
         if not good:
             raise Reject("target_not_visible")
         n_images = len(scene.index.images)
@@ -190,7 +199,7 @@ class GroundingTask(Task):
         kind: str,
         extra: dict[str, Any] | None = None,
     ) -> Facts:
-        frac = self.params["min_visible_fraction"]
+        frac = self.params.min_visible_fraction
         good = set(good_views(scene, obj, frac))
         shown_good = [k for k, i in enumerate(views) if i in good]
         if not shown_good:
@@ -255,7 +264,7 @@ class Ground3D(GroundingTask):
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         table = self.expressions(scene)
-        frac = self.params["min_visible_fraction"]
+        frac = self.params.min_visible_fraction
         ids = [o for o in sorted(table) if good_views(scene, o, frac)]
         if not ids:
             return None

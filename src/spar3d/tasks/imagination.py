@@ -25,6 +25,7 @@ wording, object order and marker order (SPAR's loaders read each layout as it is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -47,9 +48,9 @@ from spar3d.tasks.common import (
     relation_distractors,
     vec,
 )
+from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
-    VIDEO_DEFAULTS,
     CoVisibleViews,
     Draw,
     FrameSequence,
@@ -91,31 +92,48 @@ def to_frame(T_world_obs: np.ndarray, p_world: np.ndarray) -> np.ndarray:
     return np.asarray((p_world - T_world_obs[:3, 3]) @ T_world_obs[:3, :3], dtype=np.float64)
 
 
+@dataclass(frozen=True)
+class ImaginationParams(TaskParams):
+    """``max_pitch_deg``: steepest view of the moved observer (0-90); ``min_move_m``: least
+    distance between the observer's position and the faced object; ``threshold_m``: coordinate
+    differences under it leave a relation word empty."""
+
+    max_pitch_deg: float = knob(30.0, minimum=0, maximum=90)
+    min_move_m: float = knob(0.3, minimum=0)
+    threshold_m: float = knob(RELATION_THRESHOLD_M, minimum=0)
+
+
+@dataclass(frozen=True)
+class ImaginationMVParams(ImaginationParams, MultiViewParams):
+    pass
+
+
+@dataclass(frozen=True)
+class ImaginationVideoParams(ImaginationParams, VideoParams):
+    pass
+
+
 class _Imagination(ViewTask):
     """The observer and the relation geometry every variant shares."""
 
     views: ClassVar[ViewStrategy] = SingleImage()
-    defaults = {
-        "max_pitch_deg": 30.0,
-        "min_move_m": 0.3,
-        "threshold_m": RELATION_THRESHOLD_M,
-    }
+    Params: ClassVar[type[TaskParams]] = ImaginationParams
 
     def _observer(self, scene: SceneView, at: int, facing: int) -> tuple[np.ndarray, float]:
         """``T_world_observer`` after moving to ``at`` and facing ``facing``, and its pitch."""
         return moved_observer(
             scene.objects[at].center,
             scene.objects[facing].center,
-            self.params["max_pitch_deg"],
-            self.params["min_move_m"],
+            self.params.max_pitch_deg,
+            self.params.min_move_m,
         )
 
     def observer_relation(self, p_cam: np.ndarray) -> Relation:
-        return relation_to_observer(p_cam, threshold_m=self.params["threshold_m"])
+        return relation_to_observer(p_cam, threshold_m=self.params.threshold_m)
 
     def pair_relation(self, p_cam: np.ndarray, q_cam: np.ndarray) -> Relation:
         return relation_in_frame(
-            p_cam, q_cam, threshold_m=self.params["threshold_m"], depth_by="distance"
+            p_cam, q_cam, threshold_m=self.params.threshold_m, depth_by="distance"
         )
 
 
@@ -146,7 +164,7 @@ class SpatialImaginationOC(_Imagination):
         d = Draw.of(key)
         image, (a, b, c) = d.primary, d.ids  # a red target, b blue (faced), c green (moved to)
         T, pitch = self._observer(scene, c, b)
-        th = self.params["threshold_m"]
+        th = self.params.threshold_m
         p_after = to_frame(T, scene.objects[a].center)
         after = relation_to_observer(p_after, threshold_m=th)
         if after.is_empty:
@@ -216,7 +234,7 @@ class SpatialImaginationOO(_Imagination):
         draw = Draw.of(key)
         image, (a, b, c, d) = draw.primary, draw.ids  # a red, b blue (faced), c green, d yellow
         T, pitch = self._observer(scene, c, b)
-        th = self.params["threshold_m"]
+        th = self.params.threshold_m
         pa, pd = to_frame(T, scene.objects[a].center), to_frame(T, scene.objects[d].center)
         after = relation_in_frame(pa, pd, threshold_m=th, depth_by="distance")
         if after.is_empty:
@@ -264,7 +282,7 @@ class _ImaginationMV(_Imagination):
     (the order SPAR's loader reads ``bbox_img_idx`` of these tasks in)."""
 
     views = CoVisibleViews()
-    defaults = {**CoVisibleViews.defaults, **_Imagination.defaults}
+    Params = ImaginationMVParams
 
     def build(
         self,
@@ -393,7 +411,7 @@ class _VideoImagination(_Imagination):
     """Roles in a key: moved-to (green), faced (blue), target (red)[, reference (yellow)]."""
 
     views = FrameSequence()
-    defaults = {**VIDEO_DEFAULTS, **_Imagination.defaults}
+    Params = ImaginationVideoParams
     n_objects: ClassVar[int] = 3
     hard: ClassVar[bool] = False
 
@@ -405,7 +423,7 @@ class _VideoImagination(_Imagination):
         draw = Draw.of(key)
         ids = list(draw.ids)
         T, pitch = self._observer(scene, ids[0], ids[1])
-        th = self.params["threshold_m"]
+        th = self.params.threshold_m
         p = [to_frame(T, scene.objects[o].center) for o in ids[2:]]
         if self.n_objects == 3:
             rel = relation_to_observer(p[0], threshold_m=th)

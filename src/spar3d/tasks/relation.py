@@ -13,6 +13,7 @@ strategy (:mod:`spar3d.tasks.views`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from spar3d.geometry.relations import (
@@ -31,6 +32,7 @@ from spar3d.tasks.common import (
     labels,
     relation_answer,
 )
+from spar3d.tasks.params import MultiViewParams, TaskParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
     CoVisibleViews,
@@ -44,6 +46,25 @@ from spar3d.tasks.views import (
 )
 
 OC_COLORS = ("red", "blue", "green")
+
+
+@dataclass(frozen=True)
+class RelationParams(TaskParams):
+    """``threshold_m``: coordinate differences under it leave a relation word empty (m)."""
+
+    threshold_m: float = knob(RELATION_THRESHOLD_M, minimum=0)
+
+
+@dataclass(frozen=True)
+class RelationMVParams(RelationParams, MultiViewParams):
+    pass
+
+
+@dataclass(frozen=True)
+class RelationOCMVParams(RelationMVParams):
+    """``balance_tries``: draws spent to match the above/below coin (0: no balancing draw)."""
+
+    balance_tries: int = knob(20, minimum=0)
 
 
 def relation_judges(words: list[str]) -> list[JudgeFacts]:
@@ -73,7 +94,7 @@ class ObjSpatialRelationOO(ViewTask):
             "relative to blue in the camera frame; 0.1 m threshold"
         ),
     )
-    defaults = {"threshold_m": RELATION_THRESHOLD_M}
+    Params: ClassVar[type[TaskParams]] = RelationParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         return self.draw(scene, rng, 2)
@@ -84,7 +105,7 @@ class ObjSpatialRelationOO(ViewTask):
         rel = relation_in_frame(
             scene.center_cam(d.primary, a),
             scene.center_cam(d.primary, b),
-            threshold_m=self.params["threshold_m"],
+            threshold_m=self.params.threshold_m,
             depth_by="distance",
         )
         answer = relation_answer(rel)
@@ -110,7 +131,7 @@ class ObjSpatialRelationOOMV(ObjSpatialRelationOO):
     """Where red is relative to blue (boxed in different views), in the primary camera's frame."""
 
     views = CoVisibleViews()
-    defaults = {**CoVisibleViews.defaults, **ObjSpatialRelationOO.defaults}
+    Params = RelationMVParams
     spec = variant(
         ObjSpatialRelationOO.spec,
         "MV",
@@ -138,7 +159,7 @@ class ObjSpatialRelationOCMV(MVTask):
             "colour is drawn from red/blue/green; above and below answers balanced"
         ),
     )
-    defaults = {**MVTask.defaults, "threshold_m": RELATION_THRESHOLD_M, "balance_tries": 20}
+    Params = RelationOCMVParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         # The camera is above most objects (~80 % "below") and the options are every
@@ -146,7 +167,7 @@ class ObjSpatialRelationOCMV(MVTask):
         # and candidates are drawn until one matches it; compute rejects a mismatch.
         want_above = bool(rng.integers(2))
         key = None
-        for _ in range(int(self.params["balance_tries"])):
+        for _ in range(int(self.params.balance_tries)):
             key = self.draw(scene, rng, 1, primary_ok=False)
             if key is None:
                 return None
@@ -158,7 +179,7 @@ class ObjSpatialRelationOCMV(MVTask):
 
     def _relation(self, scene: SceneView, primary: int, obj: int) -> Relation:
         return relation_to_observer(
-            scene.center_cam(primary, obj), threshold_m=self.params["threshold_m"]
+            scene.center_cam(primary, obj), threshold_m=self.params.threshold_m
         )
 
     def _vertical_ok(self, scene: SceneView, primary: int, obj: int, want_above: bool) -> bool:

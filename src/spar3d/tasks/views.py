@@ -53,11 +53,11 @@ from spar3d.tasks.common import (
     vec,
 )
 from spar3d.tasks.markers import COLORS, Markers
+from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams
 
 Key = tuple[Any, ...]
 SUFFIX = {"S": "", "MV": "_mv", "V": "_video"}  # a family's task names: <question><suffix>
 VIDEO_DIR = "video_color"
-VIDEO_DEFAULTS: dict[str, float] = {"max_frames": 32.0, "min_frames": 4.0}
 
 
 @dataclass(frozen=True)
@@ -342,16 +342,17 @@ class ViewStrategy:
 
     Class attributes:
         kind: The ``TaskSpec.views`` code (``"S"``, ``"MV"``, ``"V"``).
-        defaults: Parameters the strategy adds to the task's ``defaults``.
+        params: Parameters the strategy needs; the ``Params`` of a task holding it derive from
+            them.
         image_dir: Folder of the sample's images (``image_color`` or ``video_color``).
     """
 
     kind: ClassVar[str]
-    defaults: ClassVar[dict[str, float]] = {}
+    params: ClassVar[type[TaskParams]] = TaskParams
     image_dir: ClassVar[str] = "image_color"
 
     def draw(
-        self, params: dict[str, float], scene: SceneView, rng: np.random.Generator, k: int,
+        self, params: Any, scene: SceneView, rng: np.random.Generator, k: int,
         **how: Any,
     ) -> Key | None:  # fmt: skip
         """A key ``(views, ids, positions)`` with ``k`` objects, or None when the scene has no
@@ -365,7 +366,7 @@ class ViewStrategy:
         """Provenance of the draw (its objects, with centres in the primary frame)."""
         return {"objects": object_quantities(scene, d.primary, d.ids)}
 
-    def unavailable(self, params: dict[str, float], scene: SceneView) -> str | None:
+    def unavailable(self, params: Any, scene: SceneView) -> str | None:
         """Why the scene can give no sample at all with these views (None: it can)."""
         return None
 
@@ -385,7 +386,7 @@ class SingleImage(ViewStrategy):
     kind = "S"
 
     def draw(
-        self, params: dict[str, float], scene: SceneView, rng: np.random.Generator, k: int,
+        self, params: Any, scene: SceneView, rng: np.random.Generator, k: int,
         *, unique_labels: bool = False, **_multi_view_only: Any,
     ) -> Key | None:  # fmt: skip
         key = draw_image_objects(scene, rng, k, unique_labels=unique_labels)
@@ -400,17 +401,15 @@ class CoVisibleViews(ViewStrategy):
     read in the primary camera's frame, markers sit in any view."""
 
     kind = "MV"
-    defaults: ClassVar[dict[str, float]] = {"min_views": 2, "max_views": 3}
+    params = MultiViewParams
 
     @staticmethod
-    def n_views(params: dict[str, float], task: str = "") -> tuple[int, int]:
-        lo, hi = int(params["min_views"]), int(params["max_views"])
-        if not 2 <= lo <= hi <= 5:
-            raise ValueError(f"task {task}: need 2 <= min_views <= max_views <= 5")
-        return lo, hi
+    def n_views(params: MultiViewParams) -> tuple[int, int]:
+        """``(min_views, max_views)`` (their range is checked by :class:`MultiViewParams`)."""
+        return params.min_views, params.max_views
 
     def draw(
-        self, params: dict[str, float], scene: SceneView, rng: np.random.Generator, k: int,
+        self, params: Any, scene: SceneView, rng: np.random.Generator, k: int,
         **how: Any,
     ) -> Key | None:  # fmt: skip
         return draw_marked(scene, rng, k, *self.n_views(params), **how)
@@ -424,15 +423,15 @@ class FrameSequence(ViewStrategy):
     is marked in a random frame that sees it."""
 
     kind = "V"
-    defaults = dict(VIDEO_DEFAULTS)
+    params = VideoParams
     image_dir = VIDEO_DIR
 
     @staticmethod
-    def video(params: dict[str, float], scene: SceneView) -> Video:
-        return scene_video(scene, int(params["max_frames"]), int(params["min_frames"]))
+    def video(params: VideoParams, scene: SceneView) -> Video:
+        return scene_video(scene, params.max_frames, params.min_frames)
 
     def draw(
-        self, params: dict[str, float], scene: SceneView, rng: np.random.Generator, k: int,
+        self, params: Any, scene: SceneView, rng: np.random.Generator, k: int,
         *, among: set[int] | None = None, marked: bool = True, **_: Any,
     ) -> Key | None:  # fmt: skip
         video = self.video(params, scene)
@@ -447,7 +446,7 @@ class FrameSequence(ViewStrategy):
         no primary frame)."""
         return {"frames": list(d.positions), "objects": world_quantities(scene, d.ids)}
 
-    def unavailable(self, params: dict[str, float], scene: SceneView) -> str | None:
+    def unavailable(self, params: Any, scene: SceneView) -> str | None:
         return None if self.video(params, scene).images else "too_few_frames"
 
     def reject_shared_view(self, d: Draw) -> None:
@@ -498,6 +497,11 @@ class ViewTask(Task):
         spec = cls.__dict__.get("spec")
         if spec is not None and spec.views != cls.views.kind:
             raise TypeError(f"task {spec.name}: spec.views {spec.views!r} but {cls.views.kind!r}")
+        if not issubclass(cls.Params, cls.views.params):
+            raise TypeError(
+                f"{cls.__name__}.Params must derive from {cls.views.params.__name__} "
+                f"(the parameters of its view strategy)"
+            )
 
     def draw(self, scene: SceneView, rng: np.random.Generator, k: int, **how: Any) -> Key | None:
         """A key ``(views, ids, positions)`` with ``k`` objects drawn by the task's strategy."""
@@ -524,10 +528,7 @@ class MVTask(ViewTask):
     """A task whose samples hold ``min_views``..``max_views`` co-visible images."""
 
     views = CoVisibleViews()
-    defaults: ClassVar[dict[str, float]] = dict(CoVisibleViews.defaults)
-
-    def n_views(self) -> tuple[int, int]:
-        return CoVisibleViews.n_views(self.params, self.spec.name)
+    Params: ClassVar[type[TaskParams]] = MultiViewParams
 
 
 class VideoTask(ViewTask):
@@ -535,7 +536,7 @@ class VideoTask(ViewTask):
     than ``min_frames`` keyframes; its facts show every frame, under ``video_color/``."""
 
     views = FrameSequence()
-    defaults = dict(VIDEO_DEFAULTS)
+    Params: ClassVar[type[TaskParams]] = VideoParams
     center_note = False
 
     def video(self, scene: SceneView) -> Video:

@@ -7,12 +7,14 @@ in centimetres; volume = length x width x height in cubic centimetres (from unro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import Draw, SingleImage, ViewTask, bbox_markers
 
@@ -27,6 +29,13 @@ def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
     length, width = float(sides.max()), float(sides.min())
     height = float(np.ptp(corners_world[:, 2]))
     return length, width, height
+
+
+@dataclass(frozen=True)
+class VolumeParams(TaskParams):
+    """``min_visible_fraction``: least visible share of the object in the image (0-1)."""
+
+    min_visible_fraction: float = knob(0.5, minimum=0, maximum=1)
 
 
 @register_task
@@ -47,7 +56,7 @@ class SpatialVolumeInfer(ViewTask):
         ),
     )
     views = SingleImage()
-    defaults = {"min_visible_fraction": 0.5}
+    Params = VolumeParams
     center_note = False
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
@@ -56,7 +65,7 @@ class SpatialVolumeInfer(ViewTask):
     def compute(self, scene: SceneView, key: Any) -> Facts:
         d = Draw.of(key)
         image, (a,) = d.primary, d.ids
-        if scene.visible(image, a).visible_fraction < self.params["min_visible_fraction"]:
+        if scene.visible(image, a).visible_fraction < self.params.min_visible_fraction:
             raise Reject("mostly_out_of_view")  # its size cannot be judged from this view
         length, width, height = footprint_size_m(scene.objects[a].box.corners())
         l_cm, w_cm, h_cm = (round(100 * v) for v in (length, width, height))

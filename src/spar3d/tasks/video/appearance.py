@@ -7,14 +7,16 @@ visibility rule, appx 7.4). Frames are numbered from 1 in question and answer te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView
 from spar3d.tasks.common import bbox_marker
 from spar3d.tasks.markers import Markers
+from spar3d.tasks.params import VideoParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.video.frames import and_list, frame_text, video_spec
-from spar3d.tasks.views import VIDEO_DEFAULTS, VideoTask, draw_seen, unique_label_ids
+from spar3d.tasks.views import VideoTask, draw_seen, unique_label_ids
 
 
 @register_task
@@ -62,6 +64,13 @@ class ObjFrameLocate(VideoTask):
         )
 
 
+@dataclass(frozen=True)
+class AppearanceParams(VideoParams):
+    """``n_objects``: objects whose order of appearance is asked (>= 2)."""
+
+    n_objects: int = knob(3, minimum=2)
+
+
 @register_task
 class AppearanceOrder(VideoTask):
     """Order in which named objects first appear in the video."""
@@ -77,11 +86,11 @@ class AppearanceOrder(VideoTask):
             "their first appearance in the video; ties in the first frame are skipped"
         ),
     )
-    defaults = {**VIDEO_DEFAULTS, "n_objects": 3.0}
+    Params = AppearanceParams
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[int, ...] | None:
         ids = draw_seen(
-            self.video(scene), rng, int(self.params["n_objects"]), unique_label_ids(scene)
+            self.video(scene), rng, int(self.params.n_objects), unique_label_ids(scene)
         )
         return None if ids is None else tuple(ids)
 

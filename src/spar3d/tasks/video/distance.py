@@ -8,17 +8,26 @@ Pairs whose 3D boxes overlap or whose centres are closer than ``min_distance_m``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView
 from spar3d.tasks.common import labels, metres, point_marker
-from spar3d.tasks.distance import centre_distance, reject_overlap
+from spar3d.tasks.distance import GapParams, MinDistanceParams, centre_distance, reject_overlap
 from spar3d.tasks.markers import Markers
+from spar3d.tasks.params import VideoParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.video.frames import and_list, video_spec
-from spar3d.tasks.views import VIDEO_DEFAULTS, Draw, VideoTask
+from spar3d.tasks.views import Draw, VideoTask
+
+
+@dataclass(frozen=True)
+class ClosestParams(MinDistanceParams, GapParams, VideoParams):
+    """``n_candidates``: listed objects besides objectA (>= 2)."""
+
+    n_candidates: int = knob(3, minimum=2)
 
 
 @register_task
@@ -37,16 +46,11 @@ class DistanceInferCenterOOVideo(VideoTask):
         ),
         version=2,  # 2: point markers on the visible surface
     )
-    defaults = {
-        **VIDEO_DEFAULTS,
-        "n_candidates": 3.0,
-        "min_distance_m": 0.3,
-        "min_distance_gap_m": 0.2,
-    }
+    Params = ClosestParams
     center_note = True
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 1 + int(self.params["n_candidates"]))
+        return self.draw(scene, rng, 1 + int(self.params.n_candidates))
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         d = Draw.of(key)
@@ -55,11 +59,11 @@ class DistanceInferCenterOOVideo(VideoTask):
         for c, _ in cands:
             reject_overlap(scene, a, c)
             dists.append(centre_distance(scene, a, c))
-            if dists[-1] < self.params["min_distance_m"]:
+            if dists[-1] < self.params.min_distance_m:
                 raise Reject("distance_too_close")
         order = np.argsort(dists)
         best = int(order[0])
-        if dists[int(order[1])] - dists[best] < self.params["min_distance_gap_m"]:
+        if dists[int(order[1])] - dists[best] < self.params.min_distance_gap_m:
             raise Reject("distance_gap_too_small")
         markers = Markers()
         for o, f in zip(d.ids, d.positions, strict=True):

@@ -120,9 +120,13 @@ def test_a_plain_defaults_dict_still_declares_parameters():
     assert Plugin({"rounds": 3.0}).overrides == {"rounds": 3}
 
 
-def test_a_view_task_must_carry_its_strategy_parameters():
-    with pytest.raises(TypeError, match="must derive from MultiViewParams"):
+def test_a_variant_gets_its_strategy_parameters_added():
+    base = TASKS.get("distance_prediction_oo")
 
-        class Broken(ViewTask):  # noqa: F841
-            views = CoVisibleViews()
-            Params = TaskParams
+    class Variant(base):  # type: ignore[misc, valid-type]
+        views = FrameSequence()
+
+    assert issubclass(Variant.Params, VideoParams) and issubclass(Variant.Params, base.Params)
+    assert Variant.defaults == {"max_frames": 32, "min_frames": 4, "min_distance_m": 0.3}
+    with pytest.raises(ConfigError, match="min_frames: must be >= 1"):
+        Variant({"min_frames": 0})

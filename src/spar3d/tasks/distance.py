@@ -22,7 +22,7 @@ import numpy as np
 from spar3d.geometry.boxes import boxes_overlap_3d
 from spar3d.tasks.base import ChoiceAnswer, Facts, NumericAnswer, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import labels, metres
-from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams, knob
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
     CoVisibleViews,
@@ -54,21 +54,6 @@ class GapParams(TaskParams):
     """``min_distance_gap_m``: comparisons whose distances differ by less are skipped (m)."""
 
     min_distance_gap_m: float = knob(0.2, minimum=0)
-
-
-@dataclass(frozen=True)
-class MinDistanceMVParams(MinDistanceParams, MultiViewParams):
-    pass
-
-
-@dataclass(frozen=True)
-class MinDistanceVideoParams(MinDistanceParams, VideoParams):
-    pass
-
-
-@dataclass(frozen=True)
-class GapMVParams(GapParams, MultiViewParams):
-    pass
 
 
 def reject_overlap(scene: SceneView, a: int, b: int) -> None:
@@ -133,7 +118,6 @@ class DistancePredictionOCMV(DistancePredictionOC):
     """Distance from the primary camera centre to the red object, marked in another view."""
 
     views = CoVisibleViews()
-    Params = MultiViewParams
     spec = variant(
         DistancePredictionOC.spec,
         "MV",
@@ -188,7 +172,6 @@ class DistancePredictionOOMV(DistancePredictionOO):
     """Distance between the red and blue objects, marked in different views."""
 
     views = CoVisibleViews()
-    Params = MinDistanceMVParams
     spec = variant(
         DistancePredictionOO.spec,
         "MV",
@@ -201,7 +184,6 @@ class DistancePredictionOOVideo(DistancePredictionOO):
     """Distance between the red and the blue object, marked in two different frames."""
 
     views = FrameSequence()
-    Params = MinDistanceVideoParams
     spec = variant(
         DistancePredictionOO.spec,
         "V",
@@ -259,7 +241,6 @@ class DistanceInferCenterOCMV(DistanceInferCenterOC):
     """Which of two objects, named only, is closer to (farther from) the primary camera."""
 
     views = CoVisibleViews()
-    Params = GapMVParams
     spec = variant(
         DistanceInferCenterOC.spec,
         "MV",
@@ -359,7 +340,6 @@ class DistanceInferCenterOOMV(DistanceInferCenterOO):
     """Which of blue and green is closer to (farther from) red; markers in several views."""
 
     views = CoVisibleViews()
-    Params = GapMVParams
     spec = variant(
         DistanceInferCenterOO.spec,
         "MV",

@@ -48,7 +48,7 @@ from spar3d.tasks.common import (
     relation_distractors,
     vec,
 )
-from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams, knob
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
 from spar3d.tasks.views import (
     CoVisibleViews,
@@ -101,16 +101,6 @@ class ImaginationParams(TaskParams):
     max_pitch_deg: float = knob(30.0, minimum=0, maximum=90)
     min_move_m: float = knob(0.3, minimum=0)
     threshold_m: float = knob(RELATION_THRESHOLD_M, minimum=0)
-
-
-@dataclass(frozen=True)
-class ImaginationMVParams(ImaginationParams, MultiViewParams):
-    pass
-
-
-@dataclass(frozen=True)
-class ImaginationVideoParams(ImaginationParams, VideoParams):
-    pass
 
 
 class _Imagination(ViewTask):
@@ -282,7 +272,6 @@ class _ImaginationMV(_Imagination):
     (the order SPAR's loader reads ``bbox_img_idx`` of these tasks in)."""
 
     views = CoVisibleViews()
-    Params = ImaginationMVParams
 
     def build(
         self,
@@ -411,7 +400,6 @@ class _VideoImagination(_Imagination):
     """Roles in a key: moved-to (green), faced (blue), target (red)[, reference (yellow)]."""
 
     views = FrameSequence()
-    Params = ImaginationVideoParams
     n_objects: ClassVar[int] = 3
     hard: ClassVar[bool] = False
 

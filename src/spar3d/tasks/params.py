@@ -133,6 +133,15 @@ class VideoParams(TaskParams):
     min_frames: int = knob(4, minimum=1)
 
 
+def with_fields_of(params: type[TaskParams], other: type[TaskParams]) -> type[TaskParams]:
+    """``params`` with ``other``'s fields too (a family variant's parameters: the question's
+    plus its view strategy's), as a frozen dataclass deriving from both."""
+    if issubclass(other, params):
+        return other
+    name = params.__name__.removesuffix("Params") + other.__name__
+    return dataclass(frozen=True)(type(name, (params, other), {"__module__": params.__module__}))
+
+
 def params_from_defaults(name: str, defaults: dict[str, Any]) -> type[TaskParams]:
     """A :class:`TaskParams` class made from a plain ``defaults`` dict (a third-party task that
     declares ``defaults`` instead of ``Params``): each field typed as its default's type."""

@@ -56,12 +56,7 @@ class RelationParams(TaskParams):
 
 
 @dataclass(frozen=True)
-class RelationMVParams(RelationParams, MultiViewParams):
-    pass
-
-
-@dataclass(frozen=True)
-class RelationOCMVParams(RelationMVParams):
+class RelationOCMVParams(RelationParams, MultiViewParams):
     """``balance_tries``: draws spent to match the above/below coin (0: no balancing draw)."""
 
     balance_tries: int = knob(20, minimum=0)
@@ -131,7 +126,6 @@ class ObjSpatialRelationOOMV(ObjSpatialRelationOO):
     """Where red is relative to blue (boxed in different views), in the primary camera's frame."""
 
     views = CoVisibleViews()
-    Params = RelationMVParams
     spec = variant(
         ObjSpatialRelationOO.spec,
         "MV",

@@ -53,7 +53,7 @@ from spar3d.tasks.common import (
     vec,
 )
 from spar3d.tasks.markers import COLORS, Markers
-from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams
+from spar3d.tasks.params import MultiViewParams, TaskParams, VideoParams, with_fields_of
 
 Key = tuple[Any, ...]
 SUFFIX = {"S": "", "MV": "_mv", "V": "_video"}  # a family's task names: <question><suffix>
@@ -486,9 +486,10 @@ def variant(spec: TaskSpec, kind: str, description: str, **changes: Any) -> Task
 
 
 class ViewTask(Task):
-    """A task that holds a :class:`ViewStrategy` (``views``): its defaults include the
-    strategy's, ``draw`` draws keys of the one shape, and ``spec.views`` must be the strategy's
-    kind (checked when the class is made)."""
+    """A task that holds a :class:`ViewStrategy` (``views``): its ``Params`` include the
+    strategy's fields (added when the class is made, so a family's ``_mv`` / ``_video`` variant
+    only names its strategy), ``draw`` draws keys of the one shape, and ``spec.views`` must be
+    the strategy's kind (checked when the class is made)."""
 
     views: ClassVar[ViewStrategy]
 
@@ -497,11 +498,9 @@ class ViewTask(Task):
         spec = cls.__dict__.get("spec")
         if spec is not None and spec.views != cls.views.kind:
             raise TypeError(f"task {spec.name}: spec.views {spec.views!r} but {cls.views.kind!r}")
-        if not issubclass(cls.Params, cls.views.params):
-            raise TypeError(
-                f"{cls.__name__}.Params must derive from {cls.views.params.__name__} "
-                f"(the parameters of its view strategy)"
-            )
+        if not issubclass(cls.Params, cls.views.params):  # a variant: add the strategy's
+            cls.Params = with_fields_of(cls.Params, cls.views.params)
+            cls.defaults = cls.Params.defaults()
 
     def draw(self, scene: SceneView, rng: np.random.Generator, k: int, **how: Any) -> Key | None:
         """A key ``(views, ids, positions)`` with ``k`` objects drawn by the task's strategy."""

@@ -126,6 +126,9 @@ class _Imagination(ViewTask):
             p_cam, q_cam, threshold_m=self.params.threshold_m, depth_by="distance"
         )
 
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, len(self.spec.markers))  # one box per object
+
 
 @register_task
 class SpatialImaginationOC(_Imagination):
@@ -146,9 +149,6 @@ class SpatialImaginationOC(_Imagination):
             "left/right, above/below, front/behind relative to the observer"
         ),
     )
-
-    def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 3)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         d = Draw.of(key)
@@ -216,9 +216,6 @@ class SpatialImaginationOO(_Imagination):
             "observer frame (front/behind by distance to the observer)"
         ),
     )
-
-    def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 4)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         draw = Draw.of(key)
@@ -335,9 +332,6 @@ class SpatialImaginationOCMV(_ImaginationMV):
         ),
     )
 
-    def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 3)
-
     def compute(self, scene: SceneView, key: Any) -> Facts:
         d = Draw.of(key)
         views, (a, c, b) = d.views, d.ids  # a red target, c green position, b blue facing
@@ -374,9 +368,6 @@ class SpatialImaginationOOMV(_ImaginationMV):
             "asks for after); boxes in several views"
         ),
     )
-
-    def propose(self, scene: SceneView, rng: Any) -> Any:
-        return self.draw(scene, rng, 4)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
         draw = Draw.of(key)

@@ -5,6 +5,7 @@ whole into the run fingerprint."""
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import json
 
 import pytest
@@ -130,3 +131,13 @@ def test_a_variant_gets_its_strategy_parameters_added():
     assert Variant.defaults == {"max_frames": 32, "min_frames": 4, "min_distance_m": 0.3}
     with pytest.raises(ConfigError, match="min_frames: must be >= 1"):
         Variant({"min_frames": 0})
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_task_pickles_with_its_parameters(name):
+    """Process pools send tasks whole: made parameter classes must be importable by name."""
+    if TASKS.get(name).requires:
+        pytest.skip("needs external files to construct")
+    task = create_task(name)
+    again = pickle.loads(pickle.dumps(task))
+    assert again.params == task.params and type(again.params) is type(task.params)

@@ -457,7 +457,7 @@ class Task:
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         if "defaults" in cls.__dict__ and "Params" not in cls.__dict__:  # a plain dict declared
-            cls.Params = params_from_defaults(f"{cls.__name__}Params", cls.defaults)
+            cls.Params = params_from_defaults(f"{cls.__name__}Params", cls.defaults, cls.__module__)
         cls.defaults = cls.Params.defaults()
 
     def __init__(

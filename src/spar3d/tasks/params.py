@@ -13,6 +13,7 @@ index it made. The view strategies bring their own fields (:class:`MultiViewPara
 
 from __future__ import annotations
 
+import sys
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields, make_dataclass
 from typing import Any
 
@@ -133,19 +134,37 @@ class VideoParams(TaskParams):
     min_frames: int = knob(4, minimum=1)
 
 
+def _publish(cls: type[TaskParams], module: str) -> type[TaskParams]:
+    """Name a made class in ``module`` so that it pickles (process pools send tasks whole)."""
+    cls.__module__ = module
+    cls.__qualname__ = cls.__name__
+    setattr(sys.modules[module], cls.__name__, cls)
+    return cls
+
+
+_COMBINED: dict[tuple[type[TaskParams], type[TaskParams]], type[TaskParams]] = {}
+
+
 def with_fields_of(params: type[TaskParams], other: type[TaskParams]) -> type[TaskParams]:
     """``params`` with ``other``'s fields too (a family variant's parameters: the question's
-    plus its view strategy's), as a frozen dataclass deriving from both."""
+    plus its view strategy's), as a frozen dataclass deriving from both; one class per pair,
+    named in ``params``' module (``MinDistanceParams`` + ``VideoParams`` ->
+    ``MinDistanceVideoParams``)."""
     if issubclass(other, params):
         return other
-    name = params.__name__.removesuffix("Params") + other.__name__
-    return dataclass(frozen=True)(type(name, (params, other), {"__module__": params.__module__}))
+    made = _COMBINED.get((params, other))
+    if made is None:
+        name = params.__name__.removesuffix("Params") + other.__name__
+        made = dataclass(frozen=True)(type(name, (params, other), {}))
+        _COMBINED[(params, other)] = made = _publish(made, params.__module__)
+    return made
 
 
-def params_from_defaults(name: str, defaults: dict[str, Any]) -> type[TaskParams]:
+def params_from_defaults(name: str, defaults: dict[str, Any], module: str) -> type[TaskParams]:
     """A :class:`TaskParams` class made from a plain ``defaults`` dict (a third-party task that
-    declares ``defaults`` instead of ``Params``): each field typed as its default's type."""
+    declares ``defaults`` instead of ``Params``): each field typed as its default's type; named
+    ``name`` in ``module`` (the task's) so that it pickles."""
     spec = [
         (k, type(v) if isinstance(v, (bool, int, float)) else float, v) for k, v in defaults.items()
     ]
-    return make_dataclass(name, spec, bases=(TaskParams,), frozen=True)
+    return _publish(make_dataclass(name, spec, bases=(TaskParams,), frozen=True), module)

@@ -5,8 +5,8 @@ whole into the run fingerprint."""
 from __future__ import annotations
 
 import dataclasses
-import pickle
 import json
+import pickle
 
 import pytest
 

@@ -95,12 +95,6 @@ class Draw:
         return [by[c] for c in seq if c in by]
 
 
-def unpack(key: Key) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """``(views, ids, positions)`` of a key, or ``Reject("too_few_objects")``."""
-    d = Draw.of(key)
-    return d.views, d.ids, d.positions
-
-
 # -- markers: one signature for every view strategy ---------------------------------------------
 def point_markers(
     scene: SceneView, views: Sequence[int], marks: Iterable[tuple[str, int, int]]
@@ -552,12 +546,13 @@ class VideoTask(ViewTask):
         markers: Markers | None = None,
     ) -> Facts:
         """Facts of a video sample: every frame of the video, under ``video_color/``."""
-        return Facts(
-            images=list(video.images),
-            object_ids=[int(o) for o in object_ids],
-            values=values,
-            answer=answer,
-            markers=markers or Markers(),
-            quantities={"video_frames": len(video.images), **quantities},
-            image_dir=VIDEO_DIR,
+        return self.views.finish(
+            Facts(
+                images=list(video.images),
+                object_ids=[int(o) for o in object_ids],
+                values=values,
+                answer=answer,
+                markers=markers or Markers(),
+                quantities=quantities,
+            )
         )

@@ -22,7 +22,7 @@ from spar3d.tasks.common import bbox_marker, labels, metres
 from spar3d.tasks.markers import Markers
 from spar3d.tasks.params import MultiViewParams, check_range, knob
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.views import MVTask, mv_quantities, unpack
+from spar3d.tasks.views import Draw, MVTask
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,8 @@ class SpatialImaginationMapMV(MVTask):
         return self.draw(scene, rng, k)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
-        views, ids, positions = unpack(key)
+        d = Draw.of(key)
+        views, ids, positions = d.views, d.ids, d.positions
         T = scene.image(views[0]).T_world_cam
         if len(views) < int(self.params.min_views):
             raise Reject("too_few_views")
@@ -88,5 +89,5 @@ class SpatialImaginationMapMV(MVTask):
             },
             answer=ChoiceAnswer(coords),
             markers=markers,
-            quantities={"bev_xy_m": xy, **mv_quantities(scene, views, ids, positions)},
+            quantities={"bev_xy_m": xy, **self.views.quantities(scene, d)},
         )

@@ -246,6 +246,7 @@ def materialize(
     *,
     base_dir: str | Path = ".",
     tag: bool = True,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Write a sampled, shuffled JSONL of a mix without holding its lines in memory.
 
@@ -262,6 +263,7 @@ def materialize(
         base_dir: Directory relative ``annotation`` paths are resolved against.
         tag: Prepend ``"data_key"`` and ``"data_root"`` fields to each line so a consumer can
             resolve image paths of mixed sources.
+        progress: Show the files read, then the lines written (:mod:`spar3d.progress`).
 
     Returns:
         Lines written per key.
@@ -278,8 +280,10 @@ def materialize(
         n = total
     if n > total:
         raise ConfigError(f"cannot draw {n} lines from a mix of {total}")
+    from spar3d.progress import progress as display
+
     offsets: list[np.ndarray] = []
-    for key in keys:
+    for key in display("mix: reading line offsets (files)", len(keys), progress).track(keys):
         path = _resolve(data[key]["annotation"], base_dir)
         off = line_offsets(path)
         if len(off) - 1 != int(data[key]["length"]):
@@ -302,7 +306,8 @@ def materialize(
         % (json.dumps(k).encode(), json.dumps(data[k]["root"]).encode())
         for k in keys
     ]
-    with ExitStack() as stack, atomic_open(out_path, "wb") as out:
+    bar = display("mix: writing lines", n, progress)
+    with ExitStack() as stack, atomic_open(out_path, "wb") as out, bar:
         fds = [_open_fd(stack, _resolve(data[k]["annotation"], base_dir)) for k in keys]
         for lo in range(0, n, _WRITE_BATCH):
             ent = entry[lo : lo + _WRITE_BATCH]
@@ -316,6 +321,7 @@ def materialize(
                     raw = _tagged(raw, prefixes[e], keys[e])
                 buf.append(raw)
             out.write(b"\n".join(buf) + b"\n")
+            bar.advance(len(buf))
     counts = np.bincount(entry, minlength=len(keys))
     return {k: int(c) for k, c in zip(keys, counts, strict=True)}
 

@@ -38,6 +38,10 @@ class DemoConfig:
     seed: int = 0
     baselines: tuple[str, ...] = ("random", "frequency", "oracle")
     layout: str = "scannet"
+    #: bench build's numeric strata: "log" spreads the 16 numeric answers of a task over the
+    #: split's whole range (see spar3d.bench.build), so a constant guess cannot live off the
+    #: synthetic rooms' narrower spread of distances
+    numeric_strata: str = "log"
 
 
 @dataclass
@@ -113,7 +117,7 @@ def run_demo(config: DemoConfig | None = None, console: Console | None = None) -
     bench = _stage(
         console, res, "bench build",
         lambda: build_bench(spar, out / "bench", split="val", per_task=cfg.bench_per_task,
-                            seed=cfg.seed),
+                            seed=cfg.seed, numeric_strata=cfg.numeric_strata),
     )
     train_bench = _stage(
         console, res, "bench build (train split, for the frequency baseline)",

@@ -121,3 +121,45 @@ def test_unknown_task_rejected(tmp_path):
     _write_tree(tmp_path / "spar", n_scenes=1, per_scene=1)
     with pytest.raises(ValueError, match="not SPAR-Bench tasks"):
         build_bench(tmp_path / "spar", tmp_path / "b", tasks=["room_size"])
+
+
+def test_log_strata_cut_the_answer_range_into_equal_log_widths():
+    from spar3d.bench.build import LOG_BINS, _stratum_keys
+
+    # answers 0.1 .. 10 m: log10 spans -1 .. 1, so 8 bins of 0.25 decades each
+    values = [0.1, 0.12, 0.3, 0.99, 1.01, 3.0, 9.0, 10.0]
+    keys = _stratum_keys("distance_prediction_oo", [f"{v}" for v in values],
+                         numeric_strata="log")
+    expected = [min(int((np.log10(v) + 1) / (2 / LOG_BINS)), LOG_BINS - 1) for v in values]
+    assert LOG_BINS == 8
+    assert keys == [f"bin{b}" for b in expected]
+    # quantile strata (the default) put two of the eight answers in each quartile
+    q = _stratum_keys("distance_prediction_oo", [f"{v}" for v in values])
+    assert sorted(Counter(q).values()) == [2, 2, 2, 2]
+
+
+def test_log_strata_spread_a_skewed_pool_over_its_range():
+    # a pool where 90 % of the answers sit near 1.5 m and a few reach 0.3 m and 6 m
+    rng = np.random.default_rng(0)
+    pool = np.concatenate([rng.uniform(1.3, 1.7, 180), rng.uniform(0.3, 6.0, 20)])
+    answers = [f"{v:.1f}" for v in pool]
+    scenes = [f"s{i % 4}" for i in range(len(pool))]
+    from spar3d.bench.build import _stratum_keys
+
+    for strata, min_share_outside in (("quantile", 0.0), ("log", 0.4)):
+        keys = _stratum_keys("depth_prediction_oc", answers, numeric_strata=strata)
+        picked = balanced_pick(keys, scenes, 40, np.random.default_rng(1))
+        values = np.array([float(answers[i]) for i in picked])
+        outside = float(np.mean((values < 1.3) | (values > 1.7)))
+        assert len(picked) == 40
+        if strata == "log":  # more than the pool's 10 % lie outside the crowded 1.3-1.7 m
+            assert outside >= min_share_outside, outside
+        else:
+            assert outside < 0.4, outside
+
+
+def test_unknown_numeric_strata_is_a_config_error(tmp_path: Path) -> None:
+    from spar3d.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="numeric_strata"):
+        build_bench(tmp_path, tmp_path / "b", numeric_strata="uniform")

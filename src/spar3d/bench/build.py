@@ -8,8 +8,13 @@ balanced three ways:
 
 * answers: multiple-choice samples are stratified by correct letter (and number of options, so
   that a fixed letter scores exactly the uniform chance ``mean(1 / options)``), numeric samples by answer
-  quantile bin (``NUMERIC_BINS``), and strata are taken in turn, so no letter or numeric range
-  dominates and a "frequency" baseline gains little;
+  bin, and strata are taken in turn, so no letter or numeric range dominates and a "frequency"
+  baseline gains little. Numeric bins are, with ``numeric_strata="quantile"`` (the default),
+  ``NUMERIC_BINS`` quantile bins of the candidates' answers (the benchmark's answers follow the
+  split's), or with ``numeric_strata="log"``, ``LOG_BINS`` bins of equal width in log(answer)
+  between the smallest and the largest answer (taken in turn, the answers spread over the whole
+  range, as letters are balanced: a constant guess then scores near its MRA on a log-uniform
+  spread instead of near the split's mode);
 * scenes: inside a stratum, scenes are taken in turn (shuffled with the seed);
 * the draw is deterministic for a seed.
 
@@ -51,6 +56,8 @@ from spar3d.verify.inputs import marker_fields
 
 BENCH_COLUMNS = ("id", "img_type", "format_type", "task", "source", "image", "question", "answer")
 NUMERIC_BINS = 4
+LOG_BINS = 8
+NUMERIC_STRATA = ("quantile", "log")
 VARIANTS = {"full": 400, "tiny": 50}
 PARQUET_NAME = "test-00000-of-00001.parquet"
 
@@ -92,7 +99,10 @@ class BuildSummary:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def _stratum_keys(task: str, answers: list[str], questions: list[str] | None = None) -> list[str]:
+def _stratum_keys(
+    task: str, answers: list[str], questions: list[str] | None = None,
+    numeric_strata: str = "quantile",
+) -> list[str]:  # fmt: skip
     kind = bench_row(task).kind
     if kind == "choice":
         from spar3d.bench.scoring.choice import parse_options
@@ -102,12 +112,27 @@ def _stratum_keys(task: str, answers: list[str], questions: list[str] | None = N
     if kind == "numeric":
         values = np.array([_first_float(a) for a in answers])
         finite = np.isfinite(values)
+        if numeric_strata == "log":
+            return _log_bins(values)
         if finite.sum() < NUMERIC_BINS:
             return ["all"] * len(answers)
         edges = np.quantile(values[finite], np.linspace(0, 1, NUMERIC_BINS + 1)[1:-1])
         bins = np.searchsorted(edges, np.where(finite, values, edges[0]), side="right")
         return [f"bin{b}" for b in bins]
     return ["all"] * len(answers)
+
+
+def _log_bins(values: np.ndarray) -> list[str]:
+    """``LOG_BINS`` bins of equal width in log(value) from the smallest positive value to the
+    largest (``bin0`` ...); values that are not finite and positive share ``bin0``."""
+    ok = np.isfinite(values) & (values > 0)
+    if ok.sum() < 2 or values[ok].min() == values[ok].max():
+        return ["all"] * len(values)
+    logs = np.log(values[ok])
+    edges = np.linspace(logs.min(), logs.max(), LOG_BINS + 1)[1:-1]
+    bins = np.zeros(len(values), int)
+    bins[ok] = np.searchsorted(edges, logs, side="right")
+    return [f"bin{b}" for b in bins]
 
 
 def _first_float(text: str) -> float:
@@ -314,8 +339,12 @@ def build_bench(
     seed: int = 0,
     exclude: Collection[str] | None = None,
     progress: bool = False,
+    numeric_strata: str = "quantile",
 ) -> BuildSummary:
     """Sample, draw markers and write the benchmark Parquet (see the module docstring).
+
+    ``numeric_strata``: ``"quantile"`` (numeric answers follow the split's) or ``"log"``
+    (balanced over log-spaced answer bins; see the module docstring).
 
     ``progress`` shows one step per task (:mod:`spar3d.progress`).
 
@@ -326,6 +355,10 @@ def build_bench(
 
     if variant not in VARIANTS:
         raise ConfigError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    if numeric_strata not in NUMERIC_STRATA:
+        raise ConfigError(
+            f"numeric_strata must be one of {list(NUMERIC_STRATA)}, got {numeric_strata!r}"
+        )
     n_per_task = per_task if per_task is not None else VARIANTS[variant]
     wanted = list(tasks) if tasks else list(ALL_TASKS)
     unknown = sorted(set(wanted) - set(ALL_TASKS))
@@ -362,7 +395,7 @@ def build_bench(
                 qa.append(question_answer(s))
             except ValueError as exc:
                 raise InputError(f"{where}: {exc}") from None
-        strata = _stratum_keys(task, [a for _, a in qa], [q for q, _ in qa])
+        strata = _stratum_keys(task, [a for _, a in qa], [q for q, _ in qa], numeric_strata)
         groups = [k[:-1] for k in strata] if bench_row(task).kind == "choice" else None
         picked = balanced_pick(
             strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng, groups
@@ -395,6 +428,7 @@ def build_bench(
             "variant": variant,
             "per_task": n_per_task,
             "seed": seed,
+            "numeric_strata": numeric_strata,
             "counts": summary.counts,
             "available": summary.available,
             "missing": summary.missing,

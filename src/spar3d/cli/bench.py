@@ -32,6 +32,10 @@ def build_command(
     exclude_flagged: Path | None = typer.Option(
         None, help="Flags JSONL from `spar3d verify`: leave every flagged sample out."
     ),
+    numeric_strata: str = typer.Option(
+        "quantile", help="Numeric answers: 'quantile' bins (follow the split) or 'log' "
+        "(balanced over log-spaced bins of the whole range)."
+    ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
     quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
 ) -> None:
@@ -58,6 +62,7 @@ def build_command(
         seed=seed,
         exclude=exclude,
         progress=progress and not quiet,
+        numeric_strata=numeric_strata,
     )
     table = Table(title=f"benchmark: {summary.path}")
     table.add_column("task", overflow="fold")

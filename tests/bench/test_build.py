@@ -163,3 +163,27 @@ def test_unknown_numeric_strata_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="numeric_strata"):
         build_bench(tmp_path, tmp_path / "b", numeric_strata="uniform")
+
+
+def test_cli_numeric_strata_log_takes_every_log_bin(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from spar3d.cli.main import app
+
+    _write_tree(tmp_path / "root")
+    res = CliRunner().invoke(app, ["bench", "build", str(tmp_path / "root"), "--out",
+                                   str(tmp_path / "b"), "--per-task", "8", "--tasks",
+                                   "depth_prediction_oc", "--numeric-strata", "log", "-q"])
+    assert res.exit_code == 0, res.output
+    info = json.loads((tmp_path / "b" / "bench_info.json").read_text())
+    assert info["numeric_strata"] == "log"
+    got = {float(a) for a in pq.read_table(tmp_path / "b" / "data" /
+                                           "test-00000-of-00001.parquet")["answer"].to_pylist()}
+    # the tree's answers are 0.5, 0.8, ..., 3.2 m; 8 equal log-width bins from 0.5 to 3.2 hold
+    # them in 7 non-empty bins, and 8 picks take every non-empty bin at least once
+    pool = 0.5 + 0.3 * np.arange(10)
+    width = np.log(3.2 / 0.5) / 8
+    bins = np.minimum(np.floor(np.log(pool / 0.5) / width + 1e-9), 7)
+    for b in np.unique(bins):
+        assert got & {round(float(v), 1) for v in pool[bins == b]}, (b, sorted(got))
+    assert len(np.unique(bins)) == 7

@@ -12,6 +12,11 @@ from spar3d.cli._options import Split, folded, merge_renamed, names_option, rena
 bench_app = typer.Typer(help="Build SPAR-Bench-style benchmarks.", no_args_is_help=True)
 
 
+class NumericStrata(str, Enum):
+    quantile = "quantile"
+    log = "log"
+
+
 @bench_app.command("build")
 def build_command(
     root: Path = typer.Argument(..., help="SPAR-7M root written by `spar3d generate`."),
@@ -32,9 +37,9 @@ def build_command(
     exclude_flagged: Path | None = typer.Option(
         None, help="Flags JSONL from `spar3d verify`: leave every flagged sample out."
     ),
-    numeric_strata: str = typer.Option(
-        "quantile", help="Numeric answers: 'quantile' bins (follow the split) or 'log' "
-        "(balanced over log-spaced bins of the whole range)."
+    numeric_strata: NumericStrata = typer.Option(
+        NumericStrata.quantile, help="Numeric answers: 'quantile' bins (follow the split) or "
+        "'log' (balanced over log-spaced bins of the whole range)."
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
     quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
@@ -62,7 +67,7 @@ def build_command(
         seed=seed,
         exclude=exclude,
         progress=progress and not quiet,
-        numeric_strata=numeric_strata,
+        numeric_strata=numeric_strata.value,
     )
     table = Table(title=f"benchmark: {summary.path}")
     table.add_column("task", overflow="fold")

@@ -75,13 +75,14 @@ def mix_command(
         Path, typer.Option(help="What relative annotation paths start from.")
     ] = Path("."),
     tag: Annotated[bool, typer.Option(help="Add data_key/data_root to materialised lines.")] = True,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Read annotation files outside --base-dir.")
+    ] = False,
 ) -> None:
     """Mix data_jsons with per-source and per-format ratios (repeat_time multiplied)."""
     from rich.console import Console
 
-    from spar3d.data.mix import MixSpec, mix_indexes, parse_ratio_flags
-    from spar3d.data.mix import materialize as write_lines
-    from spar3d.io import write_json
+    from spar3d.data.mix import MixSpec, mix_indexes, parse_ratio_flags, write_mix
 
     spec = MixSpec.from_yaml(ratios) if ratios else MixSpec()
     spec = spec.merged(
@@ -92,19 +93,14 @@ def mix_command(
     )
     result = mix_indexes(indexes, spec)
     path = out / (name or result.name)
-    write_json(path, result.data)
+    lines = materialize is not None or materialize_all
+    target = (jsonl or path.with_suffix(".jsonl")) if lines else None
+    counts = write_mix(result, path, jsonl=target, n=None if materialize_all else materialize,
+                       seed=seed, base_dir=base_dir, tag=tag,
+                       allow_outside=allow_outside_root)  # fmt: skip
     console = Console()
     console.print(f"wrote {path}: {len(result.data)} entries, {result.total:,} samples with repeat")
-    if materialize is not None or materialize_all:
-        target = jsonl or path.with_suffix(".jsonl")
-        counts = write_lines(
-            result.data,
-            target,
-            None if materialize_all else materialize,
-            seed,
-            base_dir=base_dir,
-            tag=tag,
-        )
+    if counts is not None:
         console.print(f"wrote {target}: {sum(counts.values()):,} lines")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from spar3d.index.records import (
     load_index,
     save_index,
 )
+from spar3d.io import output_lock, remove_temps_of
 from spar3d.pipeline import Resumed, make_executor, run_jobs
 
 
@@ -74,13 +76,36 @@ def _index_job(
     force: bool,
     loader_opts: dict[str, Any] | None = None,
 ) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
-    from spar3d.scenes.loaders import load_scene
-
     scene_dir = Path(scene_dir)
     try:
         cached = index_file_for(scene_dir)
     except InputError:  # a file inside a scene folder: the loader decides
         cached = scene_dir.parent / INDEX_FILENAME
+    # One writer per scene: a second run indexing the same scene waits for the first, then
+    # reuses its index; temporaries a killed run left are removed under the lock.
+    with output_lock(cached.parent, "spar3d index", clean=False, wait=_note_waiting(scene_dir)):
+        remove_temps_of(cached)
+        return _index_locked(scene_dir, cached, params, loader, force, loader_opts)
+
+
+def _note_waiting(scene_dir: Path) -> Callable[[str], None]:
+    def note(holder: str) -> None:
+        print(f"{scene_dir}: waiting for another run indexing this scene ({holder})",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    return note
+
+
+def _index_locked(
+    scene_dir: Path,
+    cached: Path,
+    params: IndexParams,
+    loader: str | None,
+    force: bool,
+    loader_opts: dict[str, Any] | None,
+) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
+    from spar3d.scenes.loaders import load_scene
+
     if not force and cached.is_file():
         existing = load_index(cached)
         stored = {k: v for k, v in existing.params.items() if k != "timings_s"}
@@ -91,6 +116,8 @@ def _index_job(
     target = index_dir_for(scene_dir, scene.scene_id)
     if target.resolve() != Path(scene.root).resolve():
         _rebase_paths(index, Path(scene.root), target)
+    if target != cached.parent:
+        remove_temps_of(target / INDEX_FILENAME)
     save_index(index, target / INDEX_FILENAME)
     return target, index
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,12 +86,30 @@ def alive(pids: set[int]) -> set[int]:
     return out
 
 
+def marked(mark: str) -> set[int]:
+    """Processes whose environment holds ``SPAR3D_FAULT_MARK=<mark>`` (every descendant of a
+    :class:`Watched` command inherits it, however it was started and whoever adopted it)."""
+    needle = f"SPAR3D_FAULT_MARK={mark}".encode() + b"\0"
+    out = set()
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if needle in (d / "environ").read_bytes():
+                    out.add(int(d.name))
+            except OSError:
+                continue
+    return out
+
+
 class Watched:
     """A CLI subprocess whose descendants are recorded while it runs."""
 
     def __init__(self, cmd: list[str], cwd: Path | None = None) -> None:
+        self.mark = uuid.uuid4().hex
+        env = {**os.environ, "SPAR3D_FAULT_MARK": self.mark}
+        env.pop("OPENAI_API_KEY", None)
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+            cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
         self.seen: set[int] = set()
         self._stop = False
@@ -114,10 +133,11 @@ class Watched:
 
     def survivors(self, timeout: float = 5.0) -> set[int]:
         """Descendants still alive ``timeout`` seconds after the command died."""
+        gone = lambda: alive(self.seen | marked(self.mark))  # noqa: E731
         end = time.monotonic() + timeout
-        while alive(self.seen) and time.monotonic() < end:
+        while gone() and time.monotonic() < end:
             time.sleep(0.05)
-        return alive(self.seen)
+        return gone()
 
 
 def wait_for(cond: Callable[[], bool], timeout: float) -> bool:

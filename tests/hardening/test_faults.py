@@ -41,6 +41,7 @@ from .faultkit import (
 pytestmark = pytest.mark.skipif(not HAS_PROC, reason="needs /proc and SIGKILL (Linux)")
 
 TASKS = "depth_prediction_oc,distance_prediction_oo,obj_spatial_relation_oo_mv,camera_motion_infer"
+BENCH_TASKS = "depth_prediction_oc,obj_spatial_relation_oo_mv"
 
 
 # -- shared inputs -------------------------------------------------------------------------------
@@ -181,9 +182,9 @@ def val_tree(scenes: list[Path], tmp_path_factory: pytest.TempPathFactory) -> Pa
     return out
 
 
-def _bench_args(tree: Path, out: Path) -> list[str]:
-    return ["bench", "build", str(tree), "--out", str(out), "--per-task", "3", "--tasks", TASKS,
-            "--no-progress"]  # fmt: skip
+def _bench_args(tree: Path, out: Path, per_task: str = "2", seed: str = "0") -> list[str]:
+    return ["bench", "build", str(tree), "--out", str(out), "--per-task", per_task, "--tasks",
+            BENCH_TASKS, "--seed", seed, "--no-progress"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -195,22 +196,23 @@ def bench_reference(val_tree: Path, tmp_path_factory: pytest.TempPathFactory) ->
 
 # tmp:2 = in the middle of the set's second file; replace:1 = all staged, journal not yet in
 # place; replace:2 = journal in place, nothing moved; replace:3 = the first file moved only.
-@pytest.mark.parametrize("kill_at", ["tmp:2", "replace:1", "replace:2", "replace:3"])
-@pytest.mark.parametrize("over", ["empty", "other bench"])
+# "over": a rebuild over an older benchmark of other samples (a mix of the two must not remain).
+@pytest.mark.parametrize(
+    ("over", "kill_at"),
+    [("empty", "tmp:2"), ("old bench", "replace:1"), ("old bench", "replace:2"),
+     ("old bench", "replace:3")],
+)  # fmt: skip
 def test_bench_build_killed_then_resumed_is_byte_identical(
     val_tree: Path, bench_reference: dict, tmp_path: Path, kill_at: str, over: str
 ) -> None:
     out = tmp_path / "bench"
-    if over == "other bench":  # a rebuild over an older benchmark with other samples
-        run_ok(spar3d(*_bench_args(val_tree, out)[:-4], "--per-task", "2", "--tasks", TASKS,
-                      "--seed", "7"))  # fmt: skip
-        old = files(out)
-    survivors = kill_injected(injected(kill_at, *_bench_args(val_tree, out)))
-    assert not survivors
+    if over == "old bench":
+        run_ok(spar3d(*_bench_args(val_tree, out, per_task="1", seed="7")))
+        assert files(out) != bench_reference
+    assert not kill_injected(injected(kill_at, *_bench_args(val_tree, out)))
     run_ok(spar3d(*_bench_args(val_tree, out)))
     assert debris(out) == []
     assert files(out) == bench_reference
-    assert over == "empty" or old != bench_reference
 
 
 def test_a_second_bench_build_into_the_same_folder_is_refused(
@@ -289,3 +291,133 @@ def test_a_second_mix_into_the_same_folder_is_refused(
     assert not first.kill()
     run_ok(spar3d(*args), cwd=mix_inputs)
     assert debris(out) == [] and files(out) == mix_reference["mix --materialize"]
+
+
+# -- eval ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def eval_bench(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import pyarrow.parquet as pq
+    from evalkit import ROWS, bench_table
+
+    path = tmp_path_factory.mktemp("ebench") / "bench.parquet"
+    pq.write_table(bench_table([*ROWS, *ROWS], first_id=0), path)  # 16 rows
+    return path
+
+
+def _answer(body: dict) -> str:
+    """A deterministic model: the answer depends on the question only."""
+    text = json.dumps(body["messages"])
+    return "A" if "A." in text else f"{len(text) % 7}.5"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One fake server for the module: the backend's settings (its URL) are part of every cache
+    key, so the reference and the faulted runs must talk to the same one."""
+    from evalkit import FakeOpenAI
+
+    with FakeOpenAI(answer=_answer, lifetime_s=600) as fake:
+        yield fake
+    fake.answer = _answer
+
+
+def _eval_args(bench: Path, out: Path, url: str) -> list[str]:
+    return ["eval", str(bench), "-m", "openai", "-M", "model=tiny", "--base-url", url,
+            "--out", str(out), "--concurrency", "2", "--no-preflight", "--no-progress"]  # fmt: skip
+
+
+WALL_CLOCK = ("latency_s", "started")
+
+
+def _masked(rel: str, data: bytes) -> bytes:
+    """Wall-clock values masked, ``timings.json`` (the statistics of one invocation) left out,
+    ``cache.jsonl`` as its set of lines (it is append-only, in arrival order)."""
+
+    def mask(obj: dict) -> dict:
+        return {k: ("masked" if k in WALL_CLOCK else v) for k, v in obj.items()}
+
+    if rel == "timings.json":
+        return b"(one invocation's timings)"
+    if rel.endswith(".jsonl"):
+        rows = [json.dumps(mask(json.loads(x))) for x in data.decode().splitlines()]
+        return "\n".join(sorted(rows) if rel == "cache.jsonl" else rows).encode()
+    if rel == "config.json":
+        return json.dumps(mask(json.loads(data))).encode()
+    return data
+
+
+@pytest.fixture(scope="module")
+def eval_reference(eval_bench: Path, server, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("eref") / "run"
+    run_ok(spar3d(*_eval_args(eval_bench, out, server.base_url)))
+    return files(out, _masked)
+
+
+def _slow(body: dict) -> str:
+    import time
+
+    time.sleep(0.15)
+    return _answer(body)
+
+
+# fsync:1 = config.json written, nothing asked; fsync:6 = five answers cached; "4 answers" = a
+# kill from outside while two requests are in flight.
+@pytest.mark.parametrize("kill_at", ["fsync:1", "fsync:6", "4 answers"])
+def test_eval_killed_then_resumed_is_identical_and_asks_each_question_once(
+    eval_bench: Path, eval_reference: dict, server, tmp_path: Path, kill_at: str
+) -> None:
+    out = tmp_path / "run"
+    args = _eval_args(eval_bench, out, server.base_url)
+    if kill_at.startswith("fsync"):
+        assert not kill_injected(injected(kill_at, *args))
+    else:
+        server.answer = _slow
+        cache = out / "cache.jsonl"
+        n_cached = lambda: len(cache.read_bytes().splitlines()) if cache.exists() else 0  # noqa: E731
+        assert not kill_when(spar3d(*args), lambda: n_cached() >= 4)
+        server.answer = _answer
+    cache = out / "cache.jsonl"
+    cached = len(cache.read_bytes().splitlines()) if cache.exists() else 0
+    asked_before = len(server.requests)
+    run_ok(spar3d(*args))
+    assert debris(out) == []
+    assert files(out, _masked) == eval_reference
+    # Every answer cached before the kill is reused; only the others are asked (again).
+    assert len(server.requests) - asked_before == 16 - cached
+    assert len(cache.read_bytes().splitlines()) == 16
+
+
+def test_a_second_eval_into_the_same_folder_is_refused(
+    eval_bench: Path, eval_reference: dict, server, tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    args = _eval_args(eval_bench, out, server.base_url)
+    first = Paused(injected("fsync:3:pause", *args))
+    second = subprocess.run(spar3d(*args), capture_output=True, text=True)
+    assert second.returncode == 6, second.stderr
+    assert "another spar3d run is writing here (spar3d eval, pid" in second.stderr
+    assert not first.kill()
+    run_ok(spar3d(*args))
+    assert debris(out) == [] and files(out, _masked) == eval_reference
+
+
+@pytest.fixture(scope="module")
+def tiny_vlm(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("transformers")
+    from test_eval_hf import build_tiny_vlm
+
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny_vlm"))
+
+
+def test_eval_data_parallel_workers_die_with_the_killed_run(
+    eval_bench: Path, tiny_vlm: Path, tmp_path: Path
+) -> None:
+    """``--data-parallel`` workers (``spawn``, a model loaded in each, the second started on
+    demand from a runner thread) must not outlive the run; killed at fsync:2 = the first answer
+    cached, batches in flight."""
+    args = ["eval", str(eval_bench), "-m", "hf", "-M", f"model={tiny_vlm}", "-M", "device=cpu",
+            "-M", "dtype=float32", "--data-parallel", "2", "--max-new-tokens", "4",
+            "--out", str(tmp_path / "run"), "--no-progress"]  # fmt: skip
+    assert not kill_injected(injected("fsync:2", *args)), "data-parallel workers outlived kill -9"

@@ -300,6 +300,19 @@ def recover_commit(folder: str | os.PathLike[str]) -> bool:
     return True
 
 
+def settle_commit(folder: str | os.PathLike[str]) -> None:
+    """For readers of a :class:`FileSet` folder: finish a commit a killed writer left half done,
+    so what is read is the old set or the new one, never a mix.
+
+    Does nothing (and writes nothing) unless a journal is there; then it takes the folder's lock
+    and rolls the commit forward, or raises :class:`ResourceBusyError` when a live writer holds
+    the lock (the set is being replaced right now).
+    """
+    if (Path(folder) / COMMIT_JOURNAL).is_file():
+        with output_lock(folder, "spar3d (finishing an interrupted commit)", clean=False):
+            recover_commit(folder)
+
+
 @contextmanager
 def file_set(folder: str | os.PathLike[str]) -> Iterator[FileSet]:
     """``with file_set(dir) as fs: ... fs.open(...)``: committed together on success."""

@@ -215,6 +215,24 @@ def test_bench_build_killed_then_resumed_is_byte_identical(
     assert files(out) == bench_reference
 
 
+@pytest.mark.parametrize("reader", ["eval", "verify"])
+def test_a_reader_after_a_kill_mid_commit_sees_the_new_bench(
+    val_tree: Path, bench_reference: dict, tmp_path: Path, reader: str
+) -> None:
+    """Killed after the Parquet was moved, before provenance and info: the folder holds a mix
+    until the next writer, so readers finish the commit first (and then read the new set)."""
+    out = tmp_path / "bench"
+    run_ok(spar3d(*_bench_args(val_tree, out, per_task="1", seed="7")))
+    assert not kill_injected(injected("replace:3", *_bench_args(val_tree, out)))
+    if reader == "eval":
+        run_ok(spar3d("eval", str(out), "-m", "oracle", "--out", str(tmp_path / "run"),
+                      "--no-progress"))  # fmt: skip
+    else:
+        run_ok(spar3d("verify", str(out), "--out", str(tmp_path / "flags")))
+    assert debris(out) == []
+    assert files(out) == bench_reference
+
+
 def test_a_second_bench_build_into_the_same_folder_is_refused(
     val_tree: Path, bench_reference: dict, tmp_path: Path
 ) -> None:

@@ -266,3 +266,31 @@ def test_mix_annotation_inside_the_base_dir_is_read(tmp_path: Path) -> None:
             str(tmp_path / "o"), "--materialize-all", "--base-dir", str(tmp_path)]  # fmt: skip
     assert run(args) == 0
     assert len((tmp_path / "o" / "1scannet_1structured3d_0k.jsonl").read_text().splitlines()) == 23
+
+
+@pytest.mark.parametrize("command", ["export-hf", "export-llava", "show"])
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_jsonl_data_root_outside_is_refused(
+    command: str, how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A materialised mix line's ``data_root`` (where its images are looked up) must lie inside
+    the current folder (or --images-root): otherwise export would embed, and show display, an
+    image from anywhere."""
+    before = _sentinel(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    root = "../outside" if how == "relative" else str(tmp_path / "outside")
+    line = {"data_key": "scannet_depth_prediction_oc_fill", "data_root": root, "id": "a",
+            "image": ["secret.jpg"], "conversations": [{"from": "human", "value": "<image>\nq"},
+                                                       {"from": "gpt", "value": "1.5"}]}  # fmt: skip
+    (work / "m.jsonl").write_text(json.dumps(line) + "\n")
+    fmt = command.split("-")[1] if "-" in command else ""
+    args = (["export", "m.jsonl", "--format", fmt, "--out", "o", "--no-draw-markers"] if fmt
+            else ["show", "m.jsonl", "--out", "o"])  # fmt: skip
+    code = run(args)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == UnsafeInputError.exit_code and "m.jsonl:1: field 'data_root'" in err, err
+    _assert_untouched(tmp_path, before, work / "o")
+    assert run([*args, "--allow-outside-root"]) == 0  # the explicit opt-in

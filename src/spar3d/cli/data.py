@@ -175,7 +175,8 @@ def export_command(
         source=src.as_posix(),
     )  # fmt: skip
     console = Console(stderr=True)
-    samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root)
+    samples = iter_samples(src, _sources(sources), split, limit=limit, images_root_=images_root,
+                           allow_outside=allow_outside_root)  # fmt: skip
     report = ExportReport()
     records = prepare_samples(
         samples, out, draw=draw_markers, tasks=_sources(tasks), max_images=max_images,
@@ -230,6 +231,9 @@ def show_command(
     ] = None,
     flags: Annotated[Path | None, typer.Option(help="Flags JSONL from `spar3d verify`.")] = None,
     page_size: Annotated[int, typer.Option(help="Samples per page.")] = 50,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Accept a JSONL's data_root outside the current folder.")
+    ] = False,
 ) -> None:
     """Write a static HTML gallery (paged, lazy thumbnails, filters in the URL): images with
     markers, question, answer, provenance; benchmarks and runs too."""
@@ -245,7 +249,8 @@ def show_command(
                                   page_size=page_size)  # fmt: skip
     else:
         per = per_file if src.is_dir() else (limit or per_file)
-        samples = iter_samples(src, _sources(sources), split, per, limit, images_root)
+        samples = iter_samples(src, _sources(sources), split, per, limit, images_root,
+                               allow_outside=allow_outside_root)  # fmt: skip
         path = write_gallery(samples, out, page_size=page_size)
     typer.echo(f"wrote {path}")
 

@@ -13,11 +13,20 @@ import sys
 
 import pytest
 import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
+from spar3d.cli._options import hide_flag_types
 from spar3d.cli.main import LAZY_COMMANDS, app, load_group
 
 HEAVY = ("numpy", "scipy", "trimesh", "PIL", "pyarrow", "spar3d.scenes.synthetic", "embreex")
+
+
+class _EagerGroup(TyperGroup):
+    """A plain group showing its flags as the root group does (no ``<bool>`` type)."""
+
+    def get_params(self, ctx: typer.Context) -> list:
+        return hide_flag_types(super().get_params(ctx))
 
 
 def _eager_app() -> typer.Typer:
@@ -28,6 +37,7 @@ def _eager_app() -> typer.Typer:
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
+        cls=_EagerGroup,
     )
     eager.callback()(app.registered_callback.callback)  # type: ignore[union-attr]
     import importlib

@@ -22,8 +22,8 @@ def test_plain_lines_when_not_a_terminal():
             bar.advance(1, failed=i // 10)
     lines = buf.getvalue().splitlines()
     assert "\x1b" not in buf.getvalue()  # no control characters in a log
-    # one line per 10 % and a final one
-    assert [line.split(",")[0] for line in lines[:-1]] == [f"work: {2 * k}/20" for k in range(1, 11)]
+    # one line per 10 %; the last one is the final count (not repeated at the end)
+    assert [line.split(",")[0] for line in lines] == [f"work: {2 * k}/20" for k in range(1, 11)]
     assert lines[-1].startswith("work: 20/20, 1 failed (")
 
 
@@ -61,3 +61,21 @@ def test_tap_counts_in_steps_and_closes_when_abandoned():
     except RuntimeError:
         pass
     assert buf2.getvalue().splitlines()[-1].startswith("lines: 3/10")  # closed at the error
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def test_scene_passes_keep_their_progress_in_a_log(capsys):
+    """index and generate run their scenes through run_jobs: its display is the shared one, so
+    a log keeps plain lines (the old bar was transient and left nothing)."""
+    from spar3d.pipeline import run_jobs
+
+    outcomes = list(run_jobs(_square, [1, 2, 3], label="indexing scenes", progress=True))
+    assert [o.value for o in outcomes] == [1, 4, 9]
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1].startswith("indexing scenes: 3/3 (")
+    assert "\x1b" not in err
+    list(run_jobs(_square, [1, 2], label="indexing scenes", progress=False))
+    assert capsys.readouterr().err == ""

@@ -177,15 +177,14 @@ def run_jobs(
     label: str = "jobs",
     progress: bool = False,
 ) -> Iterator[JobOutcome[Any]]:
-    """Outcomes of ``job`` on every item, in input order, with a progress bar over items."""
-    from rich.progress import Progress
+    """Outcomes of ``job`` on every item, in input order, with a progress display over items
+    (:mod:`spar3d.progress`: it stays on a terminal, plain lines in a log)."""
+    from spar3d.progress import progress as display
 
     executor = executor or SerialExecutor()
-    with Progress(disable=not progress, transient=True) as bar:
-        task = bar.add_task(label, total=len(items))
-        for outcome in executor.map(partial(run_job, job), items):
-            bar.advance(task)
-            yield outcome
+    yield from display(label, len(items), progress).track(
+        executor.map(partial(run_job, job), items)
+    )
 
 
 def file_sha256(path: str | Path) -> str:

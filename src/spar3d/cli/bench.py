@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from spar3d.cli._options import Split, folded, merge_renamed, names_option, renamed_alias
+
 bench_app = typer.Typer(help="Build SPAR-Bench-style benchmarks.", no_args_is_help=True)
 
 
@@ -14,13 +16,18 @@ bench_app = typer.Typer(help="Build SPAR-Bench-style benchmarks.", no_args_is_he
 def build_command(
     root: Path = typer.Argument(..., help="SPAR-7M root written by `spar3d generate`."),
     out: Path = typer.Option(..., help="Output folder (Parquet under OUT/data/)."),
-    split: str = typer.Option("val", help="Split to sample from."),
+    split: Split = typer.Option(Split.val, help="Split to sample from."),
     per_task: int | None = typer.Option(
         None, min=1, help="Samples per task (default 400; tiny 50)."
     ),
     tiny: bool = typer.Option(False, help="The Tiny variant: 50 per task."),
-    tasks: str | None = typer.Option(None, help="Comma-separated subset of the 20 bench tasks."),
-    source: list[str] | None = typer.Option(None, help="Sources to use (default: all)."),
+    tasks: list[str] | None = names_option(
+        "--tasks", default=None, help="A subset of the 20 bench tasks (default: all)."
+    ),
+    sources: list[str] | None = names_option(
+        "--sources", default=None, help="Sources to use (default: all)."
+    ),
+    old_source: list[str] | None = renamed_alias("--source", "--sources"),
     seed: int = typer.Option(0, help="Sampling seed."),
     exclude_flagged: Path | None = typer.Option(
         None, help="Flags JSONL from `spar3d verify`: leave every flagged sample out."
@@ -43,11 +50,11 @@ def build_command(
     summary = build_bench(
         root,
         out,
-        split=split,
-        sources=source or None,
+        split=split.value,
+        sources=merge_renamed(sources, old_source, "--source", "--sources"),
         per_task=per_task,
         variant="tiny" if tiny else "full",
-        tasks=tasks.split(",") if tasks else None,
+        tasks=tasks,
         seed=seed,
         exclude=exclude,
         progress=progress and not quiet,
@@ -59,7 +66,7 @@ def build_command(
     for task, avail in summary.available.items():
         table.add_row(task, str(summary.counts.get(task, 0)), str(avail))
     console = Console()
-    console.print(table)
+    console.print(folded(table))
     if summary.excluded:
         n = sum(summary.excluded.values())
         console.print(f"left out {n} flagged candidate(s) listed in {exclude_flagged}")

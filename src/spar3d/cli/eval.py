@@ -9,6 +9,11 @@ from typing import Any
 
 import typer
 
+from spar3d.cli._options import ProgressFlag, QuietFlag, folded, open_choice
+
+#: The backends spar3d ships (``spar3d.backends`` entry points add more).
+BUILTIN_BACKENDS = ("openai", "hf", "vllm", "random", "frequency", "origin", "oracle", "mock",
+                    "ground-median", "ground-center")  # fmt: skip
 
 def parse_model_args(pairs: list[str]) -> dict[str, Any]:
     """``["k=v", ...]`` to keyword arguments; values are read as JSON when they parse as JSON.
@@ -60,7 +65,7 @@ def print_summary(result: Any, console: Any = None) -> None:
         levels = scores["levels"]
         table.add_row(mode, fmt(scores["overall"]), *(fmt(levels.get(k)) for k in LEVEL_NAMES))
     if result.scores:
-        console.print(table)
+        console.print(folded(table))
     if result.probe is not None:
         overall, status = result.probe["overall"], result.probe["object_status"]
         console.print(
@@ -75,7 +80,7 @@ def print_summary(result: Any, console: Any = None) -> None:
         for entry in sorted(result.errors.values(), key=lambda e: -e["count"]):
             first = f"sample {entry['id']} ({entry['task']}): {entry['first']}"
             errors.add_row(str(entry["count"]), escape(first))
-        console.print(errors)
+        console.print(folded(errors))
     prompt = result.prompt
     console.print(
         f"prompt preset {prompt.get('requested_preset')} -> {prompt.get('preset')}; "
@@ -96,9 +101,10 @@ def print_summary(result: Any, console: Any = None) -> None:
 
 def eval_command(
     bench: Path = typer.Argument(..., help="SPAR-Bench Parquet file or folder of shards."),
-    model: str = typer.Option(
-        ..., "--model", "-m", help="Backend: openai, hf, random, frequency, oracle, ..."
-    ),
+    model: str = open_choice(
+        ..., "--model", "-m", builtin=BUILTIN_BACKENDS, group="spar3d.backends",
+        help="Model backend (docs/cli/eval.md).",
+    ),  # fmt: skip
     model_arg: list[str] = typer.Option(
         [],
         "--model-arg",
@@ -151,8 +157,8 @@ def eval_command(
         "--allow-outside-root/--no-allow-outside-root",
         help="Read sample images stored by a path outside the benchmark folder.",
     ),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress."),
-    quiet: bool = typer.Option(False, "--quiet/--no-quiet", "-q", help="No progress output."),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Run a model over SPAR-Bench, cache its answers, and score them in compat and strict modes.
 

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
+
+from spar3d.cli._options import ProgressFlag, QuietFlag
+
+
+class Assignment(str, Enum):
+    nearest = "nearest"
+    hungarian = "hungarian"
+
 
 ground_app = typer.Typer(
     help="3D grounding through frame selection (SPAR section 3.5).", no_args_is_help=True
@@ -22,7 +31,8 @@ def build_command(
     ),
     min_views: int = typer.Option(3, "--min-views", min=1, help="Fewest views per sample."),
     max_views: int = typer.Option(5, "--max-views", min=1, help="Most views per sample."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Grounding samples (views + a referring expression -> frame, (u, v), depth, size) written
     as Parquet + provenance, with the scenes' instance boxes as default proposals."""
@@ -40,7 +50,7 @@ def build_command(
         task=task,
         params=params,
         scanrefer=scanrefer,
-        progress=progress,
+        progress=progress and not quiet,
     )
     console = Console()
     console.print(
@@ -66,7 +76,9 @@ def score_command(
         "--proposals",
         help="Proposal boxes (JSON or .npz) to refine with (default: BENCH/proposals.json).",
     ),
-    assignment: str = typer.Option("nearest", "--assignment", help="nearest or hungarian."),
+    assignment: Assignment = typer.Option(
+        Assignment.nearest, "--assignment", help="How lifted boxes pick proposals."
+    ),
     max_center_dist: float = typer.Option(
         1.0, "--max-center-dist", min=0.01, help="Metres; farther proposals are not candidates."
     ),
@@ -88,8 +100,6 @@ def score_command(
     )
     from spar3d.io import atomic_open, write_json, write_jsonl
 
-    if assignment not in ("nearest", "hungarian"):
-        raise ConfigError(f"--assignment must be nearest or hungarian, got {assignment!r}")
     pairs, run_bench = read_predictions(predictions)
     bench = bench or run_bench
     if bench is None:
@@ -109,11 +119,11 @@ def score_command(
     scores = score_grounding(
         items,
         props,
-        assignment=assignment,  # type: ignore[arg-type]
+        assignment=assignment.value,
         max_center_dist_m=max_center_dist,
         n_boot=n_boot,
         seed=seed,
-        refined_with=f"{prop_path.name}, {assignment}" if props else "no proposals",
+        refined_with=f"{prop_path.name}, {assignment.value}" if props else "no proposals",
     )
     out_dir = out or (predictions if predictions.is_dir() else predictions.parent)
     md = report_markdown(scores)

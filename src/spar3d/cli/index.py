@@ -2,42 +2,78 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
+from spar3d.cli._options import (
+    ExecutorName,
+    ProgressFlag,
+    QuietFlag,
+    folded,
+    names_option,
+    open_choice,
+)
 from spar3d.index.builder import IndexParams
 from spar3d.index.keyframes import KeyframeParams
+
+#: Built-in loaders and ray casters (``spar3d.loaders`` / ``spar3d.raycasters`` add more).
+BUILTIN_LOADERS = ("scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes")
+BUILTIN_RAYCASTERS = ("embree", "open3d")
+
+
+class PointcloudVisibility(str, Enum):
+    auto = "auto"
+    splat = "splat"
+    depth = "depth"
 
 
 def index_command(
     scene_dirs: list[Path] = typer.Argument(..., help="Scene folders (ScanNet layout, ...)."),
-    loader: str | None = typer.Option(None, help="Loader name; default: detect."),
+    loader: str | None = open_choice(
+        None,
+        "--loader",
+        builtin=BUILTIN_LOADERS,
+        group="spar3d.loaders",
+        help="Loader (default: detected from the folder).",
+    ),
     force: bool = typer.Option(False, help="Rebuild indexes that already exist."),
     render_width: int = typer.Option(320, help="Width of the visibility render (pixels)."),
-    backend: str = typer.Option("embree", help="Ray casting backend: embree or open3d."),
+    backend: str = open_choice(
+        "embree",
+        "--backend",
+        builtin=BUILTIN_RAYCASTERS,
+        group="spar3d.raycasters",
+        help="Ray casting backend.",
+    ),
     translation_m: float | None = typer.Option(None, help="Keyframe translation threshold (m)."),
     rotation_deg: float | None = typer.Option(None, help="Keyframe rotation threshold (deg)."),
     all_frames: bool = typer.Option(False, help="Skip keyframe selection."),
     min_visible_fraction: float = typer.Option(0.1, help="Min. fraction of visible vertices."),
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
-    pointcloud_visibility: str = typer.Option(
-        "auto", help="Point clouds: splat, depth, or auto (the source's preset, else splat)."
+    pointcloud_visibility: PointcloudVisibility = typer.Option(
+        PointcloudVisibility.auto,
+        help="Point clouds: splat, depth, or auto (the source's preset, else splat).",
     ),
     workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
-    executor: str = typer.Option("process", help="process (pool of --workers), serial or ray."),
+    executor: ExecutorName = typer.Option(
+        ExecutorName.process, help="process (pool of --workers), serial or ray."
+    ),
     loader_opt: list[str] | None = typer.Option(
         None,
         "--loader-opt",
         help="key=value passed to the loader (repeatable): infos=, points_aligned=, "
         "image_root=, label_map=, sem_labels=... (docs/loaders.md).",
     ),
-    catch_all: str | None = typer.Option(
-        None,
+    catch_all: list[str] | None = names_option(
         "--catch-all",
-        help="Comma-separated labels indexed but never named in questions "
+        default=None,
+        help="Labels indexed but never named in questions "
         "(default: otherprop, otherfurniture, otherstructure, object, unknown, ...).",
     ),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Build the scene index (keyframes, image and object records) next to each scene."""
     from rich.console import Console
@@ -61,17 +97,15 @@ def index_command(
         backend=backend,
         min_visible_fraction=min_visible_fraction,
         min_box_area_fraction=min_box_area_fraction,
-        pointcloud_visibility=pointcloud_visibility,
+        pointcloud_visibility=pointcloud_visibility.value,
     )
     if catch_all is not None:
-        params.catch_all_labels = tuple(
-            x.strip().lower() for x in catch_all.split(",") if x.strip()
-        )
+        params.catch_all_labels = tuple(x.lower() for x in catch_all)
     opts = parse_loader_opts(loader_opt or [], loader)
     outcomes = index_scene_dirs(
         scene_dirs, params, loader=loader, force=force, workers=workers, loader_opts=opts,
-        executor=executor,
-    )
+        executor=executor.value, progress=progress and not quiet,
+    )  # fmt: skip
     console = Console()
     table = Table(title="scene index")
     for col in ("scene", "status", "frames", "keyframes", "objects", "seen", "vis/img", "s"):
@@ -93,7 +127,7 @@ def index_command(
             f"{per_img:.1f}",
             f"{o.seconds:.1f}",
         )
-    console.print(table)
+    console.print(folded(table))
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
         console.print(f"[red]{escape(str(o.scene_dir))}: {escape(str(o.error))}")

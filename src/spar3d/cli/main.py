@@ -20,13 +20,9 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-try:  # typer >= 0.20 vendors click
-    from typer._click.exceptions import UsageError
-except ImportError:  # pragma: no cover - older typer depends on click itself
-    from click.exceptions import UsageError  # type: ignore[assignment]
-
 import spar3d
 import spar3d.cli as cli_pkg
+from spar3d.cli._options import UsageError, check_flag_values, hide_flag_types, polish
 
 #: Command -> (module in ``spar3d.cli``, one-line help), in the order ``--help`` lists them.
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
@@ -59,7 +55,7 @@ def load_group(module_name: str) -> dict[str, Any]:
     module = importlib.import_module(f"spar3d.cli.{module_name}")
     sub = typer.Typer()
     module.register(sub)
-    return dict(typer.main.get_group(sub).commands)
+    return {n: polish(c) for n, c in typer.main.get_group(sub).commands.items()}
 
 
 #: Old command names that still work, with a deprecation note: old name -> new name.
@@ -68,6 +64,9 @@ DEPRECATED_ALIASES: dict[str, str] = {"index-data": "data-json"}
 
 class LazyGroup(TyperGroup):
     """The root group: lists :data:`LAZY_COMMANDS` as placeholders, imports a module on use."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return hide_flag_types(super().get_params(ctx))
 
     def list_commands(self, ctx: Any) -> list[str]:
         eager = [n for n in self.commands if n not in LAZY_COMMANDS]
@@ -83,18 +82,22 @@ class LazyGroup(TyperGroup):
         name = args[0] if args else None
         if name in DEPRECATED_ALIASES:
             new = DEPRECATED_ALIASES[name]
-            typer.echo(f"note: `spar3d {name}` is now `spar3d {new}`; the old name will go", err=True)
+            typer.echo(
+                f"note: `spar3d {name}` is now `spar3d {new}`; the old name will go", err=True
+            )
             args = [new, *args[1:]]
             name = new
         if name in LAZY_COMMANDS and name not in self.commands:
             self.commands.update(load_group(LAZY_COMMANDS[name][0]))
         try:
-            return super().resolve_command(ctx, args)
+            resolved = super().resolve_command(ctx, args)
         except UsageError as exc:  # suggest among the commands not loaded yet, too
             matches = difflib.get_close_matches(str(name), self.list_commands(ctx))
             if matches and "Did you mean" not in exc.message:
                 exc.message = f"{exc.message.rstrip('.')}. Did you mean {matches[0]!r}?"
             raise
+        check_flag_values(resolved[1], list(resolved[2]))  # `--rgbd true`: a usage error
+        return resolved
 
 
 app = typer.Typer(
@@ -119,7 +122,7 @@ def _root(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
     ),
     debug: bool = typer.Option(
-        False, "--debug", help="Show Python tracebacks instead of one-line errors."
+        False, "--debug/--no-debug", help="Show Python tracebacks instead of one-line errors."
     ),
 ) -> None:
     """spar3d command line."""

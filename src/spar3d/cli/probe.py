@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
+
+from spar3d.cli._options import ProgressFlag, QuietFlag, folded
+
+
+class ImageFormat(str, Enum):
+    JPEG = "JPEG"
+    PNG = "PNG"
+
+
+class Missing(str, Enum):
+    origin = "origin"
+    exclude = "exclude"
+
 
 probe_app = typer.Typer(
     help="The BEV cognitive-map probe (SPAR section 4.4): build it, score answers.",
@@ -21,8 +35,11 @@ def build_command(
     views: int = typer.Option(3, min=1, help="Images per sample; the first anchors the frame."),
     min_objects: int = typer.Option(3, min=1, help="Fewest objects per sample."),
     max_objects: int = typer.Option(7, min=1, help="Most objects per sample."),
-    image_format: str = typer.Option("JPEG", help="Image encoding in the Parquet: JPEG or PNG."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    image_format: ImageFormat = typer.Option(
+        ImageFormat.JPEG, case_sensitive=False, help="Image encoding in the Parquet."
+    ),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Build N probe samples (Parquet + provenance) from indexed scenes.
 
@@ -35,8 +52,8 @@ def build_command(
     from spar3d.probe.build import ProbeParams, build_probe
 
     params = ProbeParams(n=n, seed=seed, views=views, min_objects=min_objects,
-                         max_objects=max_objects, image_format=image_format.upper())  # fmt: skip
-    summary = build_probe(scene_dirs, out, params, progress=progress)
+                         max_objects=max_objects, image_format=image_format.value)  # fmt: skip
+    summary = build_probe(scene_dirs, out, params, progress=progress and not quiet)
     console = Console()
     table = Table(title=f"BEV probe: {summary.n} rows, {summary.objects} objects "
                   f"in {summary.seconds:.1f}s")  # fmt: skip
@@ -44,7 +61,7 @@ def build_command(
     table.add_column("objects", justify="right")
     for label, count in summary.per_bin.items():
         table.add_row(label, str(count))
-    console.print(table)
+    console.print(folded(table))
     console.print(f"rows per scene: {summary.per_scene}")
     if summary.rejected:
         console.print(f"rejected candidates: {summary.rejected}")
@@ -60,8 +77,8 @@ def score_command(
     predictions: Path = typer.Argument(..., help="A run folder of `spar3d eval` or a JSONL file."),
     report: Path | None = typer.Option(None, help="Write report.md, report.png, scores.json here."),
     json_out: Path | None = typer.Option(None, "--json", help="Write the scores as JSON here."),
-    missing: str = typer.Option(
-        "origin", help="Unread objects: 'origin' (scored at (0, 0)) or 'exclude'."
+    missing: Missing = typer.Option(
+        Missing.origin, help="Unread objects: origin (scored at (0, 0)) or exclude."
     ),
     references: bool = typer.Option(
         True, help="Also score the origin and median-ahead answers on the same rows."
@@ -93,7 +110,7 @@ def score_command(
     )
 
     records, where = read_probe_records(predictions)
-    result = score_probe_records(records, missing, where)
+    result = score_probe_records(records, missing.value, where)
     if result.rows == 0:
         typer.echo(f"error: {where}: no bev_probe records (tasks: {result.skipped})", err=True)
         raise typer.Exit(3)
@@ -102,9 +119,9 @@ def score_command(
         prior = read_probe_records(median_from)[0] if median_from else records
         d = median_distance(prior)
         refs = [
-            ("origin", score_probe_records(baseline_records(records, "origin"), missing)),
+            ("origin", score_probe_records(baseline_records(records, "origin"), missing.value)),
             (f"median ahead ({d:.2f} m)",
-             score_probe_records(baseline_records(records, "median_ahead", d), missing)),
+             score_probe_records(baseline_records(records, "median_ahead", d), missing.value)),
         ]  # fmt: skip
     intervals = ape_intervals(result, n_boot=n_boot, seed=seed)
     table = Table(title=f"BEV probe APE (m) - {where}")
@@ -123,7 +140,7 @@ def score_command(
                       fmt(st.mean), fmt(st.p50), fmt(st.p90),
                       "-" if ci_mean is None else f"[{ci_mean[0]:.2f}, {ci_mean[1]:.2f}]")  # fmt: skip
     console = Console()
-    console.print(table)
+    console.print(folded(table))
     console.print(f"objects by status: {result.status_counts()}; rows by response status: "
                   f"{result.row_status}; reading rules: {result.rules}")  # fmt: skip
     for name, r in refs:
@@ -140,7 +157,7 @@ def score_command(
 def compare_command(
     runs: list[Path] = typer.Argument(..., help="Run folders or prediction JSONL files."),
     markdown: Path | None = typer.Option(None, help="Also write the table as Markdown here."),
-    missing: str = typer.Option("origin", help="Unread objects: 'origin' or 'exclude'."),
+    missing: Missing = typer.Option(Missing.origin, help="Unread objects: origin or exclude."),
 ) -> None:
     """Put probe runs side by side with the paper's rows (APE overall and per distance bin)."""
     from spar3d.io import atomic_open
@@ -150,7 +167,9 @@ def compare_command(
     scored = []
     for path in runs:
         records, where = read_probe_records(path)
-        scored.append((path.name or str(path), score_probe_records(records, missing, where)))
+        scored.append(
+            (path.name or str(path), score_probe_records(records, missing.value, where))
+        )
     text = "\n".join(means_table(scored)) + "\n"
     typer.echo(text)
     if markdown is not None:

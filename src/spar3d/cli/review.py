@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from spar3d.cli._options import ProgressFlag, QuietFlag, Split, folded
+
 
 def _reviewer(name: str | None) -> str:
     from spar3d.paths import check_component
@@ -52,7 +54,7 @@ def review_command(
         None,
         help="Where 'export accepted' writes the new benchmark (default: PATH/review/accepted).",
     ),
-    split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
+    split: Split = typer.Option(Split.val, help="Split of a SPAR-7M tree."),
     host: str = typer.Option("127.0.0.1", help="Address to bind (default: this machine only)."),
     port: int = typer.Option(8765, min=1, max=65535, help="Port."),
 ) -> None:
@@ -65,7 +67,7 @@ def review_command(
     from spar3d.review.decisions import DecisionLog
 
     console = Console()
-    data = ReviewData(path, run=run, flags=flags, split=split)
+    data = ReviewData(path, run=run, flags=flags, split=split.value)
     who = _reviewer(reviewer)
     log = DecisionLog(_decisions_path(data.root, decisions, who), who)
     _check_keys(log.state(), data.index, log.path)  # a malformed log is named before serving
@@ -98,7 +100,7 @@ def agree_command(
     for x in labels:
         table.add_row(x, *(str(res.table[x][y]) for y in labels))
     console = Console()
-    console.print(table)
+    console.print(folded(table))
     console.print(
         f"items decided by both: {res.n}; observed agreement {res.observed:.3f}; "
         f"Cohen's kappa {res.kappa:.3f}; only in A: {res.only_a}; only in B: {res.only_b}"
@@ -109,7 +111,9 @@ def export_command(
     path: Path = typer.Argument(..., help="The folder that was reviewed."),
     decisions: Path = typer.Option(..., help="Decisions JSONL."),
     out: Path = typer.Option(..., help="Output benchmark folder."),
-    split: str = typer.Option("val", help="Split of a SPAR-7M tree."),
+    split: Split = typer.Option(Split.val, help="Split of a SPAR-7M tree."),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Write the accepted items as a new benchmark (Parquet + provenance)."""
     from spar3d.errors import InputError
@@ -119,10 +123,10 @@ def export_command(
 
     if not decisions.is_file():
         raise InputError(f"{decisions}: no such decisions file")
-    data = ReviewData(path, split=split)
+    data = ReviewData(path, split=split.value)
     state = DecisionLog(decisions).state()
     _check_keys(state, data.index, decisions)
-    info = export_accepted(data, state, out)
+    info = export_accepted(data, state, out, progress=progress and not quiet)
     typer.echo(f"exported {info['rows']} accepted items to {out}")
 
 

@@ -24,6 +24,7 @@ from spar3d.bench.report import (
 )
 from spar3d.bench.scoring import LEVEL_NAMES, MODES, ScoreResult, diff_samples, read_samples
 from spar3d.bench.scoring.score import available_modes, score_samples, score_stream
+from spar3d.cli._options import ProgressFlag, QuietFlag, folded, names_option, open_choice
 from spar3d.errors import Spar3dError
 from spar3d.io import atomic_open, write_json, write_jsonl
 from spar3d.progress import Progress
@@ -31,12 +32,15 @@ from spar3d.progress import Progress
 PREDICTIONS_NAME = "predictions.jsonl"
 
 
-class PredictionFormat(str, Enum):
-    auto = "auto"
-    spar3d_run = "spar3d-run"
-    records = "records"
-    lmms_eval = "lmms-eval"
-    plain = "plain"
+#: Prediction formats read by built-in adapters (``spar3d.prediction_formats`` adds more).
+BUILTIN_FORMATS = ("auto", "spar3d-run", "records", "lmms-eval", "plain")
+#: Scoring modes built in (``spar3d.metrics`` plugins may add modes); ``both`` is compat + strict.
+BUILTIN_MODES = ("compat", "strict")
+
+
+class CompareMode(str, Enum):
+    compat = "compat"
+    strict = "strict"
 
 
 def predictions_path(path: Path) -> Path:
@@ -93,7 +97,7 @@ def _diff_output(console: Console, samples: list[Any], out: Path | None, show: i
     table.add_column("samples", justify="right")
     for quirk, count in counts.most_common():
         table.add_row(quirk, str(count))
-    console.print(table)
+    console.print(folded(table))
     if show and diffs:
         detail = Table(title=f"first {min(show, len(diffs))} differing samples")
         for col in ("id", "task", "prediction", "answer", "compat", "strict", "quirk"):
@@ -103,7 +107,7 @@ def _diff_output(console: Console, samples: list[Any], out: Path | None, show: i
                 str(d.id), d.task, d.prediction[:80], d.answer[:60],
                 f"{d.compat:.2f}", f"{d.strict:.2f}", d.quirk,
             )  # fmt: skip
-        console.print(detail)
+        console.print(folded(detail))
     if out is not None:
         write_jsonl(out, (d.to_dict() for d in diffs))
         console.print(f"wrote {out}")
@@ -113,7 +117,13 @@ def score_command(
     predictions: Annotated[
         Path, typer.Argument(help="Predictions JSONL, or a run directory with predictions.jsonl.")
     ],
-    mode: Annotated[str, typer.Option(help="compat, strict or both.")] = "compat",
+    mode: Annotated[
+        str,
+        open_choice(
+            "--mode", builtin=(*BUILTIN_MODES, "both"), group="spar3d.metrics",
+            help="Scoring mode; both is compat and strict.",
+        ),
+    ] = "compat",
     json_out: Annotated[Path | None, typer.Option("--json", help="Write scores as JSON.")] = None,
     markdown_out: Annotated[
         Path | None, typer.Option("--markdown", help="Write a Markdown report.")
@@ -127,7 +137,7 @@ def score_command(
     ] = None,
     paper: Annotated[
         list[str] | None,
-        typer.Option(help="Paper table-4 rows in reports (name or split:name); repeatable."),
+        names_option("--paper", help="Paper table-4 rows in reports (name or split:name)."),
     ] = None,
     diff: Annotated[
         bool,
@@ -138,21 +148,19 @@ def score_command(
     ] = None,
     show: Annotated[int, typer.Option(help="Differing samples printed with --diff.")] = 20,
     fmt: Annotated[
-        PredictionFormat,
-        typer.Option(
-            "--format",
+        str,
+        open_choice(
+            "--format", builtin=BUILTIN_FORMATS, group="spar3d.prediction_formats",
             help="Predictions format: auto (detected from the first line), spar3d-run, "
             "records, lmms-eval (--log_samples file), plain ({id, prediction}; needs --bench).",
         ),
-    ] = PredictionFormat.auto,
+    ] = "auto",
     bench: Annotated[
         Path | None,
         typer.Option(help="Benchmark Parquet (file or folder): ground truth for plain lines."),
     ] = None,
-    progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Show progress.")
-    ] = True,
-    quiet: Annotated[bool, typer.Option("--quiet/--no-quiet", "-q", help="No progress.")] = False,
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
 ) -> None:
     """Score saved predictions (SPAR-Bench metrics) without calling a model.
 
@@ -160,7 +168,7 @@ def score_command(
     """
     console = Console()
     path = predictions_path(predictions)
-    fmt_name = PredictionFormat(fmt).value
+    fmt_name = fmt
     want_diff = diff or diff_out is not None
     samples: list[Any] = []
     try:
@@ -179,7 +187,7 @@ def score_command(
         if isinstance(exc, Spar3dError):
             raise  # a bad input file: one line naming file, line and field (exit 3)
         raise typer.BadParameter(str(exc.args[0] if exc.args else exc)) from None
-    console.print(scores_table(results, f"SPAR-Bench scores: {path}"))
+    console.print(folded(scores_table(results, f"SPAR-Bench scores: {path}")))
     if json_out is not None:
         payload = (
             results[0].to_dict() if len(results) == 1 else {r.mode: r.to_dict() for r in results}
@@ -237,23 +245,22 @@ def compare_command(
     runs: Annotated[
         list[Path], typer.Argument(help="Run directories, predictions JSONL or scores JSON.")
     ],
-    mode: Annotated[str, typer.Option(help="compat or strict.")] = "compat",
+    mode: Annotated[CompareMode, typer.Option(help="Scoring mode.")] = CompareMode.compat,
     paper: Annotated[
-        list[str] | None, typer.Option(help="Add paper table-4 rows (name or split:name).")
+        list[str] | None,
+        names_option("--paper", help="Add paper table-4 rows (name or split:name)."),
     ] = None,
     markdown_out: Annotated[
         Path | None, typer.Option("--markdown", help="Write the comparison as Markdown.")
     ] = None,
 ) -> None:
     """Put several runs (and paper rows) side by side."""
-    if mode not in MODES:
-        raise typer.BadParameter(f"--mode must be compat or strict, not {mode!r}")
-    loaded = [load_run(p, mode) for p in runs]
+    loaded = [load_run(p, mode.value) for p in runs]
     try:
         loaded += [(r.label, _paper_as_scores(r.values)) for r in find_paper_rows(paper or [])]
     except KeyError as exc:
         raise typer.BadParameter(str(exc.args[0])) from None
-    table = Table(title=f"SPAR-Bench comparison ({mode})")
+    table = Table(title=f"SPAR-Bench comparison ({mode.value})")
     table.add_column("")
     for label, _ in loaded:
         table.add_column(label, justify="right")
@@ -265,7 +272,7 @@ def compare_command(
         if any(task in d.get("tasks", {}) for _, d in loaded):
             table.add_row(task, *[_fmt(d.get("tasks", {}).get(task)) for _, d in loaded])
     console = Console()
-    console.print(table)
+    console.print(folded(table))
     if markdown_out is not None:
         with atomic_open(markdown_out, "w", encoding="utf-8") as fh:
             fh.write(compare_markdown(loaded))

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 
 import typer
 
-from spar3d.scenes.synthetic.synthesize import DEFAULT_FRAMES, DEFAULT_HEIGHT, DEFAULT_WIDTH
+from spar3d.cli._options import ProgressFlag, QuietFlag
+from spar3d.scenes.synthetic.synthesize import (
+    DEFAULT_FRAMES,
+    DEFAULT_HEIGHT,
+    DEFAULT_WIDTH,
+    LAYOUTS,
+)
+
+#: The dataset layouts ``synth`` writes (each read back by its loader).
+Layout = Enum("Layout", {name: name for name in LAYOUTS}, type=str)  # type: ignore[misc]
 
 
 def synth(
@@ -18,29 +28,26 @@ def synth(
         DEFAULT_WIDTH, "--width", min=8, help="Image width (colour and depth)."
     ),
     height: int = typer.Option(DEFAULT_HEIGHT, "--height", min=8, help="Image height."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
+    progress: ProgressFlag = True,
+    quiet: QuietFlag = False,
     detail: int = typer.Option(
         0, "--detail", min=0, help="Subdivide each mesh to at least this many faces (ScanNet's "
         "vh_clean_2 meshes: a few hundred thousand; 0: the plain mesh)."
     ),
-    layout: str = typer.Option(
-        "scannet", "--layout", help="scannet, scannet_preprocessed, scannetpp, structured3d or "
-        "arkitscenes: the dataset layout written (each read back by its loader)."
+    layout: Layout = typer.Option(
+        "scannet", "--layout", help="The dataset layout written (each read back by its loader)."
     ),
 ) -> None:
     """Make procedural indoor scenes (mesh, annotations, RGB-D frames, poses) in a dataset layout.
 
     Finished scenes are skipped, so an interrupted run continues where it stopped.
     """
-    from spar3d.errors import ConfigError
-    from spar3d.scenes.synthetic.synthesize import LAYOUTS, synthesize
+    from spar3d.scenes.synthetic.synthesize import synthesize
 
-    if layout not in LAYOUTS:
-        raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     folders = synthesize(
-        out, scenes, seed, n_frames=frames, width=width, height=height, progress=progress,
-        layout=layout, detail=detail or None,
-    )
+        out, scenes, seed, n_frames=frames, width=width, height=height,
+        progress=progress and not quiet, layout=layout.value, detail=detail or None,
+    )  # fmt: skip
     typer.echo(f"{len(folders)} scene(s) in {out}")
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+
+class Method(str, Enum):
+    lora = "lora"
+    full = "full"
 
 
 def train_command(
@@ -27,7 +33,9 @@ def train_command(
     budget: Annotated[
         int | None, typer.Option(help="Samples in the mix (paper: 2,000,000).")
     ] = None,
-    method: Annotated[str | None, typer.Option(help="lora or full.")] = None,
+    method: Annotated[
+        Method | None, typer.Option(help="LoRA adapters or full fine-tuning (recipe default).")
+    ] = None,
     streaming: Annotated[
         bool | None,
         typer.Option(help="Stream the Parquet data (no Arrow copy on disk; steps from budget)."),
@@ -81,7 +89,7 @@ def train_command(
     flags = {
         "model": model, "spar_data": spar_data and str(spar_data),
         "general_data": general_data and str(general_data), "spar_ratio": spar_ratio,
-        "budget": budget, "method": method, "streaming": streaming,
+        "budget": budget, "method": method and method.value, "streaming": streaming,
         "freeze_vision": freeze_vision, "bf16": bf16,
         "gradient_checkpointing": gradient_checkpointing, "learning_rate": learning_rate,
         "max_steps": max_steps, "per_device_batch_size": batch_size,

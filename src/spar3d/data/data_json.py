@@ -64,6 +64,7 @@ def build_data_json(
     split: str = "train",
     *,
     fix_names: bool = False,
+    progress: bool = False,
 ) -> DataJsonResult:
     """Count every QA file's lines and build one index per source.
 
@@ -73,12 +74,16 @@ def build_data_json(
         split: ``train`` or ``val``.
         fix_names: Rename files whose name states a stale count to ``<format>_<actual>.jsonl``.
             Without it stale names are only reported in ``DataJsonResult.stale``.
+        progress: Show one step per QA file counted (:mod:`spar3d.progress`).
 
     Raises:
         FileExistsError: ``fix_names`` would overwrite an existing file.
     """
+    from spar3d.progress import progress as display
+
     result = DataJsonResult()
-    for qa in scan_tree(root, sources, split):
+    files = scan_tree(root, sources, split)
+    for qa in display("data-json (QA files)", len(files), progress).track(files):
         n = count_lines(qa.path)
         path = qa.path
         if qa.declared_count is not None and qa.declared_count != n:

@@ -261,6 +261,7 @@ def materialize(
     tag: bool = True,
     allow_outside: bool = False,
     files: FileSet | None = None,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Write a sampled, shuffled JSONL of a mix without holding its lines in memory.
 
@@ -280,6 +281,7 @@ def materialize(
         allow_outside: Read annotation files outside ``base_dir`` (:func:`annotation_path`).
         files: Stage the JSONL in this :class:`~spar3d.io.FileSet` instead of writing it
             atomically on its own.
+        progress: Show the files read, then the lines written (:mod:`spar3d.progress`).
 
     Returns:
         Lines written per key.
@@ -297,8 +299,11 @@ def materialize(
         n = total
     if n > total:
         raise ConfigError(f"cannot draw {n} lines from a mix of {total}")
+    from spar3d.progress import progress as display
+
     offsets: list[np.ndarray] = []
-    for key, path in zip(keys, paths, strict=True):
+    files_bar = display("mix: reading line offsets (files)", len(keys), progress)
+    for key, path in zip(files_bar.track(keys), paths, strict=True):
         off = line_offsets(path)
         if len(off) - 1 != int(data[key]["length"]):
             raise InputError(
@@ -320,8 +325,9 @@ def materialize(
         % (json.dumps(k).encode(), json.dumps(data[k]["root"]).encode())
         for k in keys
     ]
+    bar = display("mix: writing lines", n, progress)
     opener = files.open if files is not None else atomic_open
-    with ExitStack() as stack, opener(out_path, "wb") as out:
+    with ExitStack() as stack, opener(out_path, "wb") as out, bar:
         fds = [_open_fd(stack, path) for path in paths]
         for lo in range(0, n, _WRITE_BATCH):
             ent = entry[lo : lo + _WRITE_BATCH]
@@ -335,6 +341,7 @@ def materialize(
                     raw = _tagged(raw, prefixes[e], keys[e])
                 buf.append(raw)
             out.write(b"\n".join(buf) + b"\n")
+            bar.advance(len(buf))
     counts = np.bincount(entry, minlength=len(keys))
     return {k: int(c) for k, c in zip(keys, counts, strict=True)}
 
@@ -349,6 +356,7 @@ def write_mix(
     base_dir: str | Path = ".",
     tag: bool = True,
     allow_outside: bool = False,
+    progress: bool = False,
 ) -> dict[str, int] | None:
     """Write a mix's data_json at ``path`` and, with ``jsonl``, its materialised lines
     (:func:`materialize`), holding the output folder's lock (a second run into it is refused).
@@ -371,7 +379,7 @@ def write_mix(
         with file_set(folder) as staged:
             if jsonl is not None:
                 counts = materialize(result.data, jsonl, n, seed, base_dir=base_dir, tag=tag,
-                                     allow_outside=allow_outside,
+                                     allow_outside=allow_outside, progress=progress,
                                      files=None if apart else staged)  # fmt: skip
             write_json(path, result.data, files=staged)
     return counts

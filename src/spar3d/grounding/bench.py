@@ -82,7 +82,7 @@ def generate_grounding(
     progress: bool = False,
 ) -> tuple[list[tuple[SceneIndex, dict[str, Any]]], dict[str, int]]:
     """Up to ``n`` samples spread evenly over the scenes, and the rejection counts."""
-    from rich.progress import Progress
+    from spar3d.progress import progress as display
 
     if task not in GROUNDING_TASKS:
         raise ConfigError(f"--task must be one of {', '.join(GROUNDING_TASKS)}, got {task!r}")
@@ -93,12 +93,11 @@ def generate_grounding(
     per_scene = math.ceil(n / len(indexes)) * len(t.spec.formats)
     lists: list[list[dict[str, Any]]] = []
     rejected: dict[str, int] = {}
-    with Progress(disable=not progress, transient=True) as bar:
-        for idx in bar.track(indexes, description="grounding samples"):
-            samples, stats = t.generate(SceneView(idx), per_scene, seed)
-            lists.append([s for s in samples if s["meta"]["format"] == scored])
-            for k, v in stats.rejected.items():
-                rejected[k] = rejected.get(k, 0) + v
+    for idx in display("ground build (scenes)", len(indexes), progress).track(indexes):
+        samples, stats = t.generate(SceneView(idx), per_scene, seed)
+        lists.append([s for s in samples if s["meta"]["format"] == scored])
+        for k, v in stats.rejected.items():
+            rejected[k] = rejected.get(k, 0) + v
     out: list[tuple[SceneIndex, dict[str, Any]]] = []
     depth = 0
     while len(out) < n and any(depth < len(x) for x in lists):

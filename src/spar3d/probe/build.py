@@ -204,11 +204,11 @@ def build_probe(
         ResourceBusyError: Another spar3d process is writing into ``out_dir``.
     """
     from PIL import Image
-    from rich.progress import Progress
 
     from spar3d.bench.build import BENCH_COLUMNS, image_cells, write_bench
     from spar3d.index.records import load_index
     from spar3d.markers.draw import draw_markers
+    from spar3d.progress import progress as display
     from spar3d.tasks import SceneView
 
     params = params or ProbeParams()
@@ -244,8 +244,7 @@ def build_probe(
     provenance: list[dict[str, Any]] = []
     frames: dict[tuple[int, str], Any] = {}  # decoded keyframes, shared by the samples using them
     per_bin: Counter[str] = Counter()
-    with Progress(disable=not progress, transient=True) as bar:
-        job = bar.add_task("drawing probe images", total=len(ordered))
+    with display("probe build (rows)", len(ordered), progress) as bar:
         for row_id, (s, sample) in enumerate(ordered):
             index = indexes[s]
             base = []
@@ -289,7 +288,7 @@ def build_probe(
                     "meta": sample["meta"],
                 }
             )
-            bar.advance(job)
+            bar.advance(1)
     all_distances = [d for p in provenance for d in p["distance_m"]]
     summary.n = len(ordered)
     summary.per_scene = {indexes[s].scene_id: len(x) for s, x in enumerate(per_scene) if x}

@@ -12,11 +12,16 @@ from spar3d.review.data import ReviewData
 
 
 def export_accepted(
-    data: ReviewData, decisions: dict[str, dict[str, Any]], out_dir: str | Path
+    data: ReviewData,
+    decisions: dict[str, dict[str, Any]],
+    out_dir: str | Path,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Write ``out_dir/data/*.parquet``, ``provenance.jsonl`` and ``bench_info.json`` holding the
-    accepted items, in review order, with ids renumbered from 0; returns the bench info."""
+    accepted items, in review order, with ids renumbered from 0; returns the bench info.
+    ``progress`` shows one step per item (:mod:`spar3d.progress`)."""
     from spar3d.bench.build import PARQUET_NAME, append_row, empty_rows, write_bench
+    from spar3d.progress import progress as display
 
     accepted = [
         i for i, it in enumerate(data.items) if decisions.get(it.key, {}).get("action") == "accept"
@@ -26,7 +31,8 @@ def export_accepted(
     out = Path(out_dir)
     rows = empty_rows()
     provenance = []
-    for new_id, i in enumerate(accepted):
+    bar = display("review-export (items)", len(accepted), progress)
+    for new_id, i in enumerate(bar.track(accepted)):
         it = data.full(i)
         images: list[Any] = []
         if data.kind == "tree":  # full resolution, markers drawn as bench build draws them

@@ -120,6 +120,8 @@ def write_gallery(
     page_size: int = PAGE_SIZE,
     max_thumbs: int = MAX_THUMBS,
     title: str = "spar3d samples",
+    progress: bool = False,
+    total: int | None = None,
 ) -> Path:
     """Write the gallery (module docstring) of ``samples``; returns the ``index.html`` path.
 
@@ -129,6 +131,7 @@ def write_gallery(
         thumb_px: Longest side of the JPEG thumbnails.
         page_size: Cards per page.
         max_thumbs: Thumbnails per sample at most.
+        progress: Show one step per sample (:mod:`spar3d.progress`), of ``total`` if known.
 
     Raises:
         InputError: there is no sample to show.
@@ -149,7 +152,9 @@ def write_gallery(
         for x in it:
             yield from ([x] if isinstance(x, Card) else cards_from_samples([x]))
 
-    for n, card in enumerate(all_cards()):
+    from spar3d.progress import progress as display
+
+    for n, card in enumerate(display("show (samples)", total, progress).track(all_cards())):
         keep = pick_thumbs(card.n_images, card.marked, max_thumbs)
         thumbs = []
         images = card.images()
@@ -202,5 +207,6 @@ def write_gallery_from(
 
     data = ReviewData(path, run=run, flags=flags, split=split)
     cards = cards_from_review(data)
+    total = min(len(data.items), limit) if limit else len(data.items)
     return write_gallery(islice(cards, limit) if limit else cards, out_dir,
-                         title=f"spar3d: {data.root.name}", **kwargs)  # fmt: skip
+                         title=f"spar3d: {data.root.name}", total=total, **kwargs)  # fmt: skip

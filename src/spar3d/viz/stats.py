@@ -76,10 +76,15 @@ def compute_stats(
     sources: Iterable[str] | None = None,
     split: str = "train",
     max_per_file: int | None = 1000,
+    progress: bool = False,
 ) -> Stats:
-    """Statistics of the ``split`` of a SPAR-7M tree (``max_per_file=None`` parses all)."""
+    """Statistics of the ``split`` of a SPAR-7M tree (``max_per_file=None`` parses all);
+    ``progress`` shows one step per QA file (:mod:`spar3d.progress`)."""
+    from spar3d.progress import progress as display
+
     stats = Stats()
-    for qa in scan_tree(root, sources, split):
+    files = scan_tree(root, sources, split)
+    for qa in display("stats (QA files)", len(files), progress).track(files):
         key = (qa.source, qa.task, qa.format)
         stats.counts[key] = stats.counts.get(key, 0) + count_lines(qa.path)
         for sample in islice(read_jsonl(qa.path), max_per_file):

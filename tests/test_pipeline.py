@@ -102,7 +102,7 @@ def test_generate_fingerprint_covers_task_parameters_and_environment_files(
 
     depth = create_task("depth_prediction_oc")
     knob = next(iter(depth.defaults))
-    changed = type(depth)({knob: depth.params[knob] + 1.0})
+    changed = type(depth)({knob: getattr(depth.params, knob) + 1.0})
     assert run_config([depth], 5, 0, False, True).digest() != run_config(
         [changed], 5, 0, False, True
     ).digest()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import re
 import shutil
 import time
@@ -149,7 +148,7 @@ def run_config(
         "generate",
         SHARD_FORMAT,
         {
-            "tasks": [[t.spec.name, t.spec.version, t.params] for t in tasks],
+            "tasks": [[t.spec.name, t.spec.version, t.params.as_dict()] for t in tasks],
             "per_task": per_task,
             "seed": seed,
             "rgbd": rgbd,
@@ -166,18 +165,20 @@ def settings_digest(
     return run_config(tasks, per_task, seed, rgbd, keep_meta).digest()
 
 
-def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, float]]:
-    """``["task.key=value", ...]`` -> ``{task: {key: value}}``, checked against each task's
-    declared parameters (``Task.defaults``: numbers; ``true``/``false`` read as 1/0).
+def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``["task.key=value", ...]`` -> ``{task: {key: value}}``, each value read as the type of the
+    field of the task's ``Params`` dataclass (numbers; ``true``/``false`` for switches) and the
+    whole set checked by making that dataclass (ranges).
 
     Raises:
         ConfigError: naming ``--task-param`` and the item (unknown task or key, not a number,
-            a task not selected by ``--tasks``).
+            out of range, a task not selected by ``--tasks``).
     """
     from spar3d.registry import RegistryError
     from spar3d.tasks import TASKS
 
-    out: dict[str, dict[str, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
+    given: dict[str, list[str]] = {}
     for item in items:
         head, sep, raw = item.partition("=")
         task, dot, key = head.strip().partition(".")
@@ -194,17 +195,18 @@ def parse_task_params(items: Sequence[str], names: Sequence[str]) -> dict[str, d
                 f"--task-param {item!r}: {task} has no parameter {key!r}; it declares "
                 f"{', '.join(sorted(cls.defaults)) or 'none'}"
             )
-        text = raw.strip().lower()
         try:
-            value = {"true": 1.0, "false": 0.0}[text] if text in ("true", "false") else float(text)
-        except ValueError:
-            raise ConfigError(
-                f"--task-param {item!r}: {task}.{key} is a number (default "
-                f"{cls.defaults[key]:g}), got {raw!r}"
-            ) from None
-        if not math.isfinite(value):
-            raise ConfigError(f"--task-param {item!r}: {task}.{key} must be finite")
+            value = cls.Params.parse(key, raw)
+        except ConfigError as exc:
+            raise ConfigError(f"--task-param {item!r}: {task}.{exc}") from None
         out.setdefault(task, {})[key] = value
+        given.setdefault(task, []).append(item)
+    for task, values in out.items():
+        try:
+            TASKS.get(task).Params(**values)
+        except ConfigError as exc:
+            items_text = ", ".join(repr(i) for i in given[task])
+            raise ConfigError(f"--task-param {items_text}: {task}.{exc}") from None
     return out
 
 
@@ -328,7 +330,7 @@ def generate(
     progress: bool = False,
     keep_work: bool = False,
     executor: str = "process",
-    task_params: dict[str, dict[str, float]] | None = None,
+    task_params: dict[str, dict[str, Any]] | None = None,
     rxr_guide: Sequence[str | Path] | None = None,
 ) -> GenerateSummary:
     """Generate QA for scenes and write the SPAR-7M layout under ``out_root``.

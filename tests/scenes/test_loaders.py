@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spar3d.errors import ConfigError
 from spar3d.registry import RegistryError
 from spar3d.scenes.loaders import (
     LOADERS,
+    NoOptions,
     SceneLoader,
     SceneLoadError,
     detect_loader,
@@ -74,7 +76,10 @@ def test_a_registered_third_party_loader_is_used_by_name(tmp_path: Path) -> None
         def detect(self, path: Path) -> bool:
             return (Path(path) / "fake.txt").is_file()
 
-        def load(self, path: Path, *, load_mesh: bool = True, **opts) -> Scene:
+        options_type = NoOptions
+
+        def load(self, path: Path, options: NoOptions | None = None, *,
+                 load_mesh: bool = True) -> Scene:
             return Scene(scene_id=Path(path).name, source="fake", root=Path(path))
 
     LOADERS.add(Fake.name, Fake)  # a class is instantiated on use
@@ -95,3 +100,24 @@ def test_readers_name_the_file(tmp_path: Path) -> None:
         read_matrix_txt(bad)
     bad.write_text(" ".join(["1"] * 9))
     np.testing.assert_array_equal(read_matrix_txt(bad, 3), np.ones((3, 3)))
+
+
+def test_a_loader_without_typed_options_still_loads(tmp_path: Path) -> None:
+    class Legacy:  # the contract before typed options: no options_type, load(path, *, ...)
+        name = "legacy_for_test"
+        layout = "a file named legacy.txt"
+
+        def detect(self, path: Path) -> bool:
+            return (Path(path) / "legacy.txt").is_file()
+
+        def load(self, path: Path, *, load_mesh: bool = True) -> Scene:
+            return Scene(scene_id=Path(path).name, source="legacy", root=Path(path))
+
+    LOADERS.add(Legacy.name, Legacy())
+    try:
+        (tmp_path / "legacy.txt").write_text("")
+        assert load_scene(tmp_path, loader="legacy_for_test").source == "legacy"
+        with pytest.raises(ConfigError, match="the legacy_for_test loader takes no options, got x"):
+            load_scene(tmp_path, loader="legacy_for_test", x=1)
+    finally:
+        LOADERS._items.pop(Legacy.name)

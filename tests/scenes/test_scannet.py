@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from spar3d.errors import ConfigError
 from spar3d.scenes.loaders import SceneLoadError, load_scene
 from spar3d.scenes.scannet import ScanNetLoader
 
@@ -287,7 +288,7 @@ def test_bad_pose_file_is_named(scan: Path) -> None:
 
 
 def test_unknown_option_is_rejected(scan: Path) -> None:
-    with pytest.raises(TypeError, match="colour"):
+    with pytest.raises(ConfigError, match="unknown option 'colour' for the scannet loader"):
         load_scene(scan, colour=True)
 
 

@@ -270,7 +270,7 @@ def test_spatial_imagination_hand_checked():
         index = single_camera_index(objs, (2.0, -3.0, 1.0), (2.0, 1.5, 0.5))
         assert len(index.images[0].visible) == 3
         task = create_task("spatial_imagination_oc")
-        facts = task.compute(SceneView(index), (0, 1, 2, 3))
+        facts = task.compute(SceneView(index), ((0,), (1, 2, 3), (0, 0, 0)))  # (views, ids, positions)
         assert facts.answer.correct == want
 
 

@@ -19,7 +19,10 @@ from spar3d.index.builder import IndexParams
 from spar3d.index.keyframes import KeyframeParams
 
 #: Built-in loaders and ray casters (``spar3d.loaders`` / ``spar3d.raycasters`` add more).
-BUILTIN_LOADERS = ("scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes")
+BUILTIN_LOADERS = (
+    "scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes", "3rscan",
+    "matterport3d",
+)
 BUILTIN_RAYCASTERS = ("embree", "open3d")
 
 
@@ -27,6 +30,7 @@ class PointcloudVisibility(str, Enum):
     auto = "auto"
     splat = "splat"
     depth = "depth"
+    instance = "instance"
 
 
 def index_command(
@@ -54,7 +58,8 @@ def index_command(
     min_box_area_fraction: float = typer.Option(0.002, help="Min. 2D box area / image area."),
     pointcloud_visibility: PointcloudVisibility = typer.Option(
         PointcloudVisibility.auto,
-        help="Point clouds: splat, depth, or auto (the source's preset, else splat).",
+        help="Point clouds: splat, depth, instance (depth and instance images), or auto (the "
+        "source's preset, else splat).",
     ),
     workers: int = typer.Option(1, min=1, help="Scenes indexed in parallel (processes)."),
     executor: ExecutorName = typer.Option(
@@ -63,8 +68,9 @@ def index_command(
     loader_opt: list[str] | None = typer.Option(
         None,
         "--loader-opt",
-        help="key=value passed to the loader (repeatable): infos=, points_aligned=, "
-        "image_root=, label_map=, sem_labels=... (docs/loaders.md).",
+        help="key=value, an option of the scene's loader (repeatable), parsed by its typed "
+        "options and recorded in the index: infos=, image_root=, label_map=, camera=, stride=, "
+        "sky_direction=... (docs/loaders.md lists each loader's).",
     ),
     catch_all: list[str] | None = names_option(
         "--catch-all",

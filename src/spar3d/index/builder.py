@@ -26,7 +26,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,8 +42,17 @@ from spar3d.index.keyframes import (
     select_keyframes,
 )
 from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleObject
-from spar3d.index.visibility import ViewVisibility, mesh_visibility, splat_visibility
+from spar3d.index.visibility import (
+    ViewVisibility,
+    instance_visibility,
+    mesh_visibility,
+    splat_visibility,
+)
+from spar3d.pipeline import RunConfig
 from spar3d.scenes.model import Frame, Scene, SceneObject
+
+if TYPE_CHECKING:
+    from spar3d.scenes.loaders import LoaderOptions
 
 F64 = NDArray[np.float64]
 
@@ -70,9 +79,12 @@ class IndexParams:
         min_depth_m: Rule 3 lower bound.
         max_depth_m: Rule 3 upper bound.
         exclude_labels: Labels that occlude but are not indexed as objects.
-        pointcloud_visibility: ``"splat"`` (z-buffer of the points), ``"depth"`` (depth frames,
-            falling back to splatting where a frame has none), for scenes without faces, or
-            ``"auto"``: the source's preset (``POINTCLOUD_VISIBILITY_PRESETS``), else splat.
+        pointcloud_visibility: For scenes without faces: ``"splat"`` (z-buffer of the points),
+            ``"depth"`` (depth frames, falling back to splatting where a frame has none),
+            ``"instance"`` (each view's depth and instance images, exact: see
+            :func:`~spar3d.index.visibility.instance_visibility`; falls back to ``"depth"``
+            where a frame has no instance image), or ``"auto"``: the source's preset
+            (``POINTCLOUD_VISIBILITY_PRESETS``), else splat.
         footprint_voxel_m: Cell size of the top-down footprint kept for room-size questions.
         noticeable_pixel_fraction: Share of the image an object's visible pixels must cover to
             count as noticeable (for the uniqueness of labels named without a marker).
@@ -103,7 +115,10 @@ class IndexParams:
         check_number(
             "max_depth_m", self.max_depth_m, minimum=self.min_depth_m, exclusive_minimum=True
         )
-        check_choice("pointcloud_visibility", self.pointcloud_visibility, ("auto", "splat", "depth"))
+        check_choice(
+            "pointcloud_visibility", self.pointcloud_visibility,
+            ("auto", "splat", "depth", "instance"),
+        )  # fmt: skip
         check_number(
             "footprint_voxel_m", self.footprint_voxel_m, minimum=0, exclusive_minimum=True
         )
@@ -149,6 +164,20 @@ def _read_depth_m(frame: Frame, width: int, height: int) -> F64 | None:
     with Image.open(frame.depth_path) as im:
         im = im.resize((width, height), Image.Resampling.NEAREST)
         return np.asarray(im, dtype=np.float64) / 1000.0
+
+
+def _read_instance(frame: Frame, position: dict[int, int]) -> NDArray[np.int64] | None:
+    """The frame's instance image (pixel = ``object_id``) at full resolution, as object
+    positions (``position``), -1 for pixels of no indexed object; None without one."""
+    if frame.instance_path is None or not Path(frame.instance_path).is_file():
+        return None
+    from PIL import Image
+
+    with Image.open(frame.instance_path) as im:
+        ids = np.asarray(im).astype(np.int64)
+    uniq, inverse = np.unique(ids, return_inverse=True)
+    lut = np.array([position.get(int(u), -1) for u in uniq], dtype=np.int64)
+    return lut[inverse].reshape(ids.shape)
 
 
 def _footprint(vertices: F64, voxel_m: float) -> F64:
@@ -218,13 +247,19 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
                 face_label=face_obj,
             )  # fmt: skip
         else:
-            depth = None
-            if params.pointcloud_mode(scene.source) == "depth":
-                depth = _read_depth_m(frame, rw, rh)
-            vis = splat_visibility(
-                verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth,
-                vertex_label=vertex_obj,
-            )  # fmt: skip
+            mode = params.pointcloud_mode(scene.source)
+            depth = _read_depth_m(frame, rw, rh) if mode in ("depth", "instance") else None
+            labels = _read_instance(frame, position) if mode == "instance" else None
+            if depth is not None and labels is not None:
+                vis = instance_visibility(
+                    verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth,
+                    instance_full=labels, vertex_label=vertex_obj,
+                )  # fmt: skip
+            else:
+                vis = splat_visibility(
+                    verts, K_render, rw, rh, frame.T_world_cam, scale, depth_frame_m=depth,
+                    vertex_label=vertex_obj,
+                )  # fmt: skip
         visible = _visible_objects(verts, vertex_obj, counts, objects, vis, frame, params)
         noticeable = _noticeable(vis.pixel_owner, objects, params.noticeable_pixel_fraction)
         for v in visible:
@@ -258,7 +293,10 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
         floor_z = float(np.median(verts[np.concatenate(floor_ids), 2]))
     else:
         floor_z = float(np.percentile(verts[:, 2], 1.0))
-    stored = stored_params(params, scene.source)
+    stored = stored_params(params, scene.source, scene.loader, scene.loader_options)
+    stored["fingerprint"] = index_run_config(
+        params, scene.source, scene.loader, scene.loader_options
+    ).digest()
     stored["timings_s"] = {
         "keyframes": round(t_kf - t0, 3),
         "visibility": round(t_vis - t_kf, 3),
@@ -278,16 +316,41 @@ def build_index(scene: Scene, params: IndexParams | None = None) -> SceneIndex:
     )
 
 
-def stored_params(params: IndexParams, source: str) -> dict[str, Any]:
-    """The parameters as an index file stores them (keyframe preset of ``source`` resolved);
-    an existing index is reused only when these equal the requested ones."""
+#: Bumped when what an index holds changes for the same inputs (old indexes are then rebuilt).
+INDEX_VERSION = 1
+
+
+def stored_params(
+    params: IndexParams,
+    source: str,
+    loader: str = "",
+    options: LoaderOptions | None = None,
+) -> dict[str, Any]:
+    """The parameters as an index file stores them (keyframe preset of ``source`` resolved),
+    with the loader that read the scene and its options (``{"name", "options"}``)."""
     stored = asdict(params)
     stored["keyframes"] = asdict(kp) if (kp := params.keyframe_params(source)) else None
     stored["exclude_labels"] = list(params.exclude_labels)
     stored["catch_all_labels"] = list(params.catch_all_labels)
     # ``auto`` resolved for the source (what a scene without faces is indexed with)
     stored["pointcloud_visibility"] = params.pointcloud_mode(source)
+    stored["loader"] = {"name": loader, "options": options.to_dict() if options else {}}
     return stored
+
+
+def index_run_config(
+    params: IndexParams, source: str, loader: str = "", options: LoaderOptions | None = None
+) -> RunConfig:
+    """Everything an index depends on besides the scene's files: its parameters, the loader and
+    its options, and the content of the files those options name (a label map, an infos
+    pickle, ...). Its digest is stored as ``params["fingerprint"]``; an existing index is reused
+    only when it equals the requested one's."""
+    return RunConfig(
+        "index",
+        INDEX_VERSION,
+        stored_params(params, source, loader, options),
+        files=options.files() if options else (),
+    )
 
 
 def _rel(path: Path | None, root: Path) -> str:
@@ -331,6 +394,11 @@ def _visible_objects(
     markers = _MarkerPixels(vis.pixel_owner)
     out: list[VisibleObject] = []
     for k, lo, hi, mz in zip(uniq, vmin, vmax, med_z, strict=True):
+        if vis.boxes is not None:  # an instance image: seen iff it shows the object
+            if int(k) not in vis.boxes:
+                continue
+            x1, y1, x2, y2 = vis.boxes[int(k)]
+            lo, hi = np.array([x1, y1]), np.array([x2, y2])
         area = (hi[0] - lo[0]) * (hi[1] - lo[1])
         if area < min_area or not (params.min_depth_m <= mz <= params.max_depth_m):
             continue

@@ -12,6 +12,7 @@ reports. Structured3D views are sparse already and are not filtered (``KEYFRAME_
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,9 +48,11 @@ KEYFRAME_PRESETS: dict[str, KeyframeParams | None] = {
 }
 
 #: How point-cloud scenes (no faces) decide visibility, per source (``IndexParams``'s
-#: ``pointcloud_visibility="auto"``). Structured3D's points are its views' depth back-projected,
-#: so testing each point against the view's own depth image is exact up to the tolerance.
-POINTCLOUD_VISIBILITY_PRESETS: dict[str, str] = {"structured3d": "depth"}
+#: ``pointcloud_visibility="auto"``). Structured3D ships each view's depth and instance images:
+#: an object is seen in a view iff its instance id is in the view's instance image, which is
+#: exact (nothing is rendered), and its points are checked against both images.
+PointcloudVisibility = Literal["splat", "depth", "instance"]
+POINTCLOUD_VISIBILITY_PRESETS: dict[str, PointcloudVisibility] = {"structured3d": "instance"}
 
 
 def select_keyframes(T_world_cams: ArrayLike, params: KeyframeParams | None = None) -> list[int]:

@@ -295,7 +295,8 @@ def index_file_for(path: str | Path) -> Path:
 
     A scene folder holds its index; a preprocessed ScanNet scene given as
     ``<dir>/<scene>_vert.npy`` or as the prefix ``<dir>/<scene>`` has it in ``<dir>/<scene>/``;
-    an index file is itself. Any other file is an error (it is not read).
+    a Matterport3D region ``<house>/region_segmentations/regionX.ply`` in
+    ``region_segmentations/<house>_regionX/``; an index file is itself. Any other file is an error (it is not read).
 
     Raises:
         InputError: A file that is neither an index nor a point file.
@@ -305,6 +306,8 @@ def index_file_for(path: str | Path) -> Path:
         return p / INDEX_FILENAME
     if p.name.endswith(POINT_FILE_SUFFIX):
         return p.parent / p.name[: -len(POINT_FILE_SUFFIX)] / INDEX_FILENAME
+    if p.suffix == ".ply" and p.parent.name == "region_segmentations":  # a Matterport3D region
+        return p.parent / f"{p.parent.parent.name}_{p.stem}" / INDEX_FILENAME
     if p.is_file() and p.suffix != ".json":
         raise InputError(
             f"{p}: not a scene index; give a scene folder, {INDEX_FILENAME} or a "

@@ -3,7 +3,6 @@ same parameters), report broken scenes, any executor."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -11,10 +10,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spar3d.errors import InputError
-from spar3d.index.builder import IndexParams, build_index, stored_params
+from spar3d.index.builder import IndexParams, build_index, index_run_config
 from spar3d.index.records import (
     INDEX_FILENAME,
     SceneIndex,
@@ -24,6 +23,9 @@ from spar3d.index.records import (
 )
 from spar3d.io import output_lock, remove_temps_of
 from spar3d.pipeline import Resumed, make_executor, run_jobs
+
+if TYPE_CHECKING:
+    from spar3d.scenes.loaders import LoaderOptions
 
 
 @dataclass
@@ -56,8 +58,9 @@ def index_scene_dir(
     """Load one scene, build its index and save it next to the scene (see
     :func:`index_dir_for`); image paths in it are relative to the index file's folder.
 
-    An index already there is reused (``cached``) when it was made with the same parameters
-    (its stored ``params``, timings aside); otherwise, or with ``force``, it is rebuilt.
+    An index already there is reused (``cached``) when its fingerprint (parameters, loader,
+    loader options and the files they name: :func:`index_run_config`) equals the requested
+    one's; otherwise, or with ``force``, it is rebuilt.
     """
     t0 = time.perf_counter()
     result = _index_job(scene_dir, params=params or IndexParams(), loader=loader, force=force,
@@ -76,7 +79,10 @@ def _index_job(
     force: bool,
     loader_opts: dict[str, Any] | None = None,
 ) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
+    from spar3d.scenes.loaders import resolve_loader
+
     scene_dir = Path(scene_dir)
+    chosen, options = resolve_loader(scene_dir, loader, loader_opts, origin="--loader-opt")
     try:
         cached = index_file_for(scene_dir)
     except InputError:  # a file inside a scene folder: the loader decides
@@ -85,7 +91,7 @@ def _index_job(
     # reuses its index; temporaries a killed run left are removed under the lock.
     with output_lock(cached.parent, "spar3d index", clean=False, wait=_note_waiting(scene_dir)):
         remove_temps_of(cached)
-        return _index_locked(scene_dir, cached, params, loader, force, loader_opts)
+        return _index_locked(scene_dir, cached, params, chosen.name, options, force)
 
 
 def _note_waiting(scene_dir: Path) -> Callable[[str], None]:
@@ -100,18 +106,18 @@ def _index_locked(
     scene_dir: Path,
     cached: Path,
     params: IndexParams,
-    loader: str | None,
+    loader: str,
+    options: LoaderOptions,
     force: bool,
-    loader_opts: dict[str, Any] | None,
 ) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
     from spar3d.scenes.loaders import load_scene
 
     if not force and cached.is_file():
         existing = load_index(cached)
-        stored = {k: v for k, v in existing.params.items() if k != "timings_s"}
-        if stored == json.loads(json.dumps(stored_params(params, existing.source))):
+        wanted = index_run_config(params, existing.source, loader, options).digest()
+        if existing.params.get("fingerprint") == wanted:
             return Resumed((cached.parent, existing))
-    scene = load_scene(scene_dir, loader=loader, **(loader_opts or {}))
+    scene = load_scene(scene_dir, loader, options=options)
     index = build_index(scene, params)
     target = index_dir_for(scene_dir, scene.scene_id)
     if target.resolve() != Path(scene.root).resolve():
@@ -158,8 +164,8 @@ def index_scene_dirs(
     Args:
         workers: Scenes indexed in parallel (1 = in this process). Outcomes keep the order of
             ``scene_dirs`` either way.
-        loader_opts: Options passed to the loader (``infos=``, ``image_root=``, ...; see
-            ``docs/loaders.md``).
+        loader_opts: The loader's options by name (``{"infos": "x.pkl"}``, text or typed
+            values), parsed by each scene's loader into its typed options (``docs/loaders.md``).
         executor: ``process``, ``serial`` or ``ray`` (see :mod:`spar3d.pipeline`).
     """
     job = partial(_index_job, params=params or IndexParams(), loader=loader, force=force,

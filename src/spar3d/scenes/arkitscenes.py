@@ -17,9 +17,11 @@ no per-vertex annotation: an object's vertices are the mesh vertices inside its 
 
 from __future__ import annotations
 
+import io
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,8 +30,10 @@ from spar3d.geometry.transforms import invert_pose
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     image_size,
+    option,
     read_json,
     require_file,
     scene_folder,
@@ -158,11 +162,187 @@ def read_annotation(path: Path) -> list[tuple[int, str, Any]]:
     return out
 
 
+# --- sky direction: turning frames upright --------------------------------------------------
+
+#: ``metadata.csv``'s ``sky_direction`` -> clockwise quarter turns that put the sky up, as the
+#: toolkit's ``depth_upsampling/dataset.py`` (``rotate_image``) turns its images: Left ->
+#: ``ROTATE_90_CLOCKWISE``, Right -> ``ROTATE_90_COUNTERCLOCKWISE``, Down -> ``ROTATE_180``.
+CLOCKWISE_TURNS = {"Up": 0, "Left": 1, "Down": 2, "Right": 3}
+UPRIGHT_DIR = "spar3d_upright"
+#: One clockwise quarter turn of the image is a turn of the camera about its optical axis:
+#: ``p_new = QUARTER @ p_old`` (new x = -old y, new y = old x, z kept).
+QUARTER = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def find_metadata(folder: Path, given: Path | None) -> Path | None:
+    """``metadata.csv`` of the dataset: ``given``, else beside the video folder or one up
+    (``download_data.py`` writes ``<dir>/3dod/metadata.csv`` above ``3dod/<split>/<id>/``)."""
+    if given is not None:
+        return require_file(given, "metadata.csv")
+    for cand in (folder.parent / "metadata.csv", folder.parent.parent / "metadata.csv"):
+        if cand.is_file():
+            return cand
+    return None
+
+
+def read_sky_direction(path: Path, video_id: str) -> str | None:
+    """The ``sky_direction`` of ``video_id`` in ``metadata.csv`` (None when absent or NA)."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            missing = {"video_id", "sky_direction"} - set(reader.fieldnames or [])
+            if missing:
+                raise SceneLoadError(f"{path}: header lacks column(s) {', '.join(sorted(missing))}")
+            for lineno, row in enumerate(reader, start=2):
+                raw_id = (row.get("video_id") or "").strip()
+                try:
+                    same = raw_id == video_id or (
+                        video_id.isdigit() and float(raw_id) == float(video_id)
+                    )
+                except ValueError:
+                    same = False
+                if not same:
+                    continue
+                sky = (row.get("sky_direction") or "").strip()
+                if sky in CLOCKWISE_TURNS:
+                    return sky
+                if sky in ("", "NA", "nan"):
+                    return None
+                raise SceneLoadError(
+                    f"{path}, line {lineno} (sky_direction): {sky!r} is not one of "
+                    f"{', '.join(CLOCKWISE_TURNS)} or NA"
+                )
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SceneLoadError(f"{path}: cannot read ({exc})") from exc
+    return None
+
+
+def sky_from_poses(frames: list[Frame]) -> str:
+    """The direction most frames' poses give by the toolkit's ``rectify_im.py``
+    (``decide_pose``): the world's +z seen from the camera (row 2 of ``T_world_cam``'s rotation)
+    pointing to image up (-y), left (-x), down (+y) or right (+x)."""
+    votes = dict.fromkeys(CLOCKWISE_TURNS, 0)
+    names = ("Up", "Left", "Down", "Right")
+    axes = np.array([[0.0, -1.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    for f in frames:
+        votes[names[int(np.argmax(axes @ f.T_world_cam[2, :3]))]] += 1
+    return max(names, key=lambda n: votes[n])  # ties: the first (Up)
+
+
+def resolve_sky_direction(folder: Path, o: ARKitScenesOptions, frames: list[Frame]) -> str:
+    """``Up`` / ``Down`` / ``Left`` / ``Right``: the option, the video's ``metadata.csv`` row,
+    or (no metadata) the poses' majority; ``none`` keeps the images as stored (``Up``)."""
+    if o.sky_direction == "none":
+        return "Up"
+    if o.sky_direction != "auto":
+        return o.sky_direction
+    meta = find_metadata(folder, o.metadata)
+    if meta is not None:
+        sky = read_sky_direction(meta, folder.name)
+        if sky is not None:
+            return sky
+        log.warning("%s: no sky_direction for video %s; deciding from the poses", meta,
+                    folder.name)
+    return sky_from_poses(frames) if frames else "Up"
+
+
+def turn_intrinsics(intr: Intrinsics, turns: int) -> Intrinsics:
+    """The intrinsics of the image turned ``turns`` quarter turns clockwise (pixel centres at
+    integers: a clockwise turn maps pixel ``(x, y)`` of a ``W x H`` image to ``(H-1-y, x)``)."""
+    K, w, h = intr.K.copy(), intr.width, intr.height
+    for _ in range(turns % 4):
+        fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+        K = np.array([[fy, 0.0, h - 1 - cy], [0.0, fx, cx], [0.0, 0.0, 1.0]])
+        w, h = h, w
+    return Intrinsics(K, w, h)
+
+
+def turn_pose(T_world_cam: F64, turns: int) -> F64:
+    """The pose of the camera turned with its image: ``T_world_cam @ [QUARTER^T]^turns``."""
+    T = T_world_cam.copy()
+    R = np.linalg.matrix_power(QUARTER, turns % 4)
+    T[:3, :3] = T_world_cam[:3, :3] @ R.T
+    return T
+
+
+def _turn_image(src: Path, dst: Path, turns: int, reuse: bool) -> Path:
+    from PIL import Image, UnidentifiedImageError
+
+    from spar3d.io import atomic_open
+
+    if reuse and dst.is_file():
+        return dst
+    try:
+        with Image.open(src) as im:
+            arr = np.asarray(im)
+    except (OSError, UnidentifiedImageError) as exc:
+        raise SceneLoadError(f"{src}: cannot read image ({exc})") from exc
+    out = Image.fromarray(np.ascontiguousarray(np.rot90(arr, k=-turns)))
+    buf = io.BytesIO()
+    out.save(buf, format="PNG")  # lossless, uint16 depth kept
+    with atomic_open(dst, "wb") as fh:
+        fh.write(buf.getvalue())
+    return dst
+
+
+def upright_frames(frames: list[Frame], sky: str, out_dir: Path) -> list[Frame]:
+    """Frames turned so that the sky is up: images written to ``out_dir`` (``lowres_wide/``,
+    ``lowres_depth/``; kept while ``upright.json`` matches), intrinsics and poses turned with
+    them."""
+    import json
+
+    from spar3d.io import write_json
+
+    turns = CLOCKWISE_TURNS[sky]
+    record = {"sky_direction": sky, "clockwise_quarter_turns": turns}
+    marker = out_dir / "upright.json"
+    try:
+        reuse = json.loads(marker.read_text(encoding="utf-8")) == record
+    except (OSError, ValueError):
+        reuse = False
+    out = []
+    for f in frames:
+        color_path = depth_path = None
+        if f.color_path is not None and f.color_path.is_file():
+            color_path = _turn_image(f.color_path, out_dir / "lowres_wide" / f.color_path.name,
+                                     turns, reuse)
+        if f.depth_path is not None and f.depth_path.is_file():
+            depth_path = _turn_image(f.depth_path, out_dir / "lowres_depth" / f.depth_path.name,
+                                     turns, reuse)
+        out.append(Frame(f.frame_id, turn_pose(f.T_world_cam, turns),
+                         turn_intrinsics(f.color, turns),
+                         turn_intrinsics(f.depth, turns) if f.depth is not None else None,
+                         color_path, depth_path))
+    write_json(marker, record)
+    return out
+
+
+@dataclass(frozen=True)
+class ARKitScenesOptions(LoaderOptions):
+    """Options of the ``arkitscenes`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "arkitscenes"
+
+    source: str = option("arkitscenes", "dataset name recorded in the scene")
+    sky_direction: Literal["auto", "none", "Up", "Down", "Left", "Right"] = option(
+        "auto", "where the sky is in the stored images; frames are turned so that it is up: "
+        "auto reads the video's row of metadata.csv, else decides from the poses; none keeps "
+        "the images as stored")
+    metadata: Path | None = option(
+        None, "the dataset's metadata.csv (default: beside the video folder or one folder up, "
+        "where download_data.py puts it)", file=True)
+    upright_dir: Path | None = option(
+        None, "where turned images go (default <video_id>/<video_id>_frames/spar3d_upright)")
+
+
 class ARKitScenesLoader:
     """ARKitScenes 3DOD folders (``<video_id>/<video_id>_3dod_annotation.json`` ...)."""
 
     name = "arkitscenes"
     layout = "<video_id>/<video_id>_3dod_annotation.json and <video_id>/<video_id>_3dod_mesh.ply"
+    options_type = ARKitScenesOptions
 
     _folder = staticmethod(scene_folder)
 
@@ -174,17 +354,17 @@ class ARKitScenesLoader:
         ).is_file()
 
     def load(
-        self, path: Path, *, load_mesh: bool = True, source: str = "arkitscenes", **opts: Any
+        self, path: Path, options: ARKitScenesOptions | None = None, *, load_mesh: bool = True
     ) -> Scene:
         """Load one 3DOD video folder.
 
         Args:
             path: The ``<video_id>`` folder (or a file in it).
+            options: :class:`ARKitScenesOptions` (None: the defaults).
             load_mesh: Keep the mesh faces (vertices are read either way).
-            source: Dataset name recorded in the scene.
         """
-        if opts:
-            raise TypeError(f"arkitscenes loader: unknown option(s) {', '.join(sorted(opts))}")
+        o = options or ARKitScenesOptions()
+        source = o.source
         folder = self._folder(Path(path))
         vid = folder.name
         mesh = read_mesh(require_file(folder / f"{vid}_3dod_mesh.ply", "mesh (PLY)"),
@@ -196,6 +376,10 @@ class ARKitScenesLoader:
             objects.append(SceneObject(oid, common_label("arkitscenes", raw), box,
                                        ids.astype(np.int64), raw))
         frames = read_frames(folder / f"{vid}_frames", vid)
+        sky = resolve_sky_direction(folder, o, frames)
+        if CLOCKWISE_TURNS[sky]:
+            out = o.upright_dir or folder / f"{vid}_frames" / UPRIGHT_DIR
+            frames = upright_frames(frames, sky, out)
         if not load_mesh:
             mesh.faces = None
         return Scene(vid, source, folder, objects, frames, mesh if load_mesh else None)

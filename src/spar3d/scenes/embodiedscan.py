@@ -60,11 +60,28 @@ def read_embodiedscan_boxes(pkl: str | Path, scene_id: str) -> list[NineDofBox]:
     Raises:
         SceneLoadError: The pickle is unreadable or lacks the scene.
     """
+    entry, where = infos_entry(pkl, scene_id)
+    return boxes_of_entry(entry, where)
+
+
+def infos_entry(pkl: str | Path, scene_id: str) -> tuple[dict[str, Any], str]:
+    """The ``data_list`` entry of ``scene_id`` (last part of ``sample_idx``) and where it is
+    (``"<pkl>: scene <id>"``, for messages)."""
     path = require_file(Path(pkl), "EmbodiedScan infos pickle")
     entry = _infos_by_scene(str(path), path.stat().st_mtime_ns).get(scene_id)
     if entry is None:
         raise SceneLoadError(f"{path}: no scene {scene_id} in data_list")
-    return boxes_of_entry(entry, f"{path}: scene {scene_id}")
+    return entry, f"{path}: scene {scene_id}"
+
+
+def aligned_entry(pkl: str | Path, key: str) -> tuple[F64, dict[str, Any], str]:
+    """``(axis_align_matrix, entry, where)`` for ``key`` (a scene id or a full ``sample_idx``
+    such as ``matterport3d/<house>/region3``); identity when the entry has no alignment."""
+    from spar3d.scenes.scannet_preprocessed import entry_axis_alignment
+
+    entry, where = infos_entry(pkl, key)
+    A = entry_axis_alignment(entry, where)
+    return (np.eye(4) if A is None else A), entry, where
 
 
 def boxes_of_entry(entry: dict[str, Any], where: str) -> list[NineDofBox]:

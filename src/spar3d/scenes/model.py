@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.geometry.boxes import ArrayLike3, OrientedBox
+
+if TYPE_CHECKING:
+    from spar3d.scenes.loaders import LoaderOptions
 
 F64 = NDArray[np.float64]
 __all__ = ["ArrayLike3", "Frame", "Intrinsics", "OrientedBox", "Scene", "SceneMesh", "SceneObject"]
@@ -81,6 +85,9 @@ class Frame:
         depth: Intrinsics of the depth image, when there is one.
         color_path: Path to the colour image, or None.
         depth_path: Path to the uint16-millimetre depth PNG, or None.
+        instance_path: Path to an instance image of the colour view whose pixel values are the
+            scene's ``object_id`` s (any other value: no object), or None. Structured3D ships
+            one per view; the index then decides visibility from it (exact).
     """
 
     frame_id: str
@@ -89,6 +96,7 @@ class Frame:
     depth: Intrinsics | None = None
     color_path: Path | None = None
     depth_path: Path | None = None
+    instance_path: Path | None = None
 
     @property
     def camera_center(self) -> F64:
@@ -128,6 +136,8 @@ class Scene:
         T_aligned_raw: ``(4, 4)`` the axis alignment applied to the raw scan (identity if none).
         label_set: Which names ``SceneObject.label`` holds (``"scannet_category"`` for ScanNet's
             fine raw categories, ``"scannet200"``, ``"nyu40"``, ``"synthetic"``, ...).
+        loader: The loader that read it (set by ``load_scene``; the scene index records it).
+        loader_options: That loader's typed options (recorded and fingerprinted likewise).
     """
 
     scene_id: str
@@ -138,6 +148,8 @@ class Scene:
     mesh: SceneMesh | None = None
     T_aligned_raw: F64 = field(default_factory=lambda: np.eye(4))
     label_set: str = ""
+    loader: str = ""
+    loader_options: LoaderOptions | None = None
 
     def object_by_id(self, object_id: int) -> SceneObject:
         for obj in self.objects:

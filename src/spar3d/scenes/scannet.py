@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,9 +32,11 @@ from spar3d.geometry.transforms import transform_points
 from spar3d.scenes.labels import find_label_map, read_label_map
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     frame_sort_key,
     image_size,
+    option,
     parse_matrix,
     read_json,
     read_matrix_txt,
@@ -105,6 +108,24 @@ def read_mesh(path: Path, *, with_faces: bool) -> SceneMesh:
     if vertices.ndim != 2 or vertices.shape[1] != 3 or len(vertices) == 0:
         raise SceneLoadError(f"{path}: PLY has no vertices")
     return SceneMesh(vertices=vertices, faces=faces, colors=colors)
+
+
+def read_ply_property(path: Path, element: str, name: str, count: int) -> I64:
+    """One integer property of a PLY element (``vertex`` / ``face``), ``count`` values: the
+    extra columns datasets add (3RScan's ``objectId``, Matterport3D's ``face_segment``)."""
+    import trimesh
+
+    require_file(path, "PLY")
+    try:
+        geom = trimesh.load(str(path), file_type="ply", process=False)
+        values = np.asarray(geom.metadata["_ply_raw"][element]["data"][name]).reshape(-1)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SceneLoadError(f"{path}: no per-{element} {name} property ({exc})") from exc
+    except Exception as exc:  # trimesh raises many types for a bad file
+        raise SceneLoadError(f"{path}: cannot read PLY ({exc})") from exc
+    if len(values) != count:
+        raise SceneLoadError(f"{path}: {len(values)} {name} values for {count} {element}s")
+    return values.astype(np.int64)
 
 
 def read_axis_alignment(path: Path) -> F64:
@@ -275,11 +296,33 @@ def read_frames(files: dict[str, Path], T_aligned_raw: F64) -> list[Frame]:
 _REQUIRED = {"mesh": "mesh (PLY)", "aggregation": "aggregation file", "segs": "segments file"}
 
 
+@dataclass(frozen=True)
+class ScanNetOptions(LoaderOptions):
+    """Options of the ``scannet`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "scannet"
+
+    label_map: Path | None = option(
+        None, "a scannetv2-labels.combined.tsv; default: looked for in the scene folder and its "
+        "parent (raw labels when there is none)", file=True)
+    label_column: Literal["category", "nyu40class"] = option(
+        "category", "the TSV column labels are mapped to")
+    obb: Path | None = option(
+        None, "an oriented-box JSON; default <scene>_obb.json when present", file=True)
+    source: str | None = option(
+        None, "dataset name recorded in the scene; default synthetic for folders written by "
+        "spar3d synth (they hold synth_done.json), else scannet")
+    embodiedscan: Path | None = option(
+        None, "an EmbodiedScan infos pickle whose 9-DoF boxes replace the matching objects' "
+        "boxes", file=True)
+
+
 class ScanNetLoader:
     """ScanNet v2 scan folders (SensReader export plus annotation files)."""
 
     name = "scannet"
     layout = "<scene>/<scene>_vh_clean_2.ply and <scene>/<scene>.aggregation.json"
+    options_type = ScanNetOptions
 
     _folder = staticmethod(scene_folder)
 
@@ -288,35 +331,20 @@ class ScanNetLoader:
         return files["mesh"].is_file() or files["aggregation"].is_file()
 
     def load(
-        self,
-        path: Path,
-        *,
-        load_mesh: bool = True,
-        label_map: str | Path | None = None,
-        label_column: str = "category",
-        obb: str | Path | None = None,
-        source: str | None = None,
-        embodiedscan: str | Path | None = None,
-        **opts: Any,
+        self, path: Path, options: ScanNetOptions | None = None, *, load_mesh: bool = True
     ) -> Scene:
         """Load one scan folder.
 
         Args:
             path: The scene folder (or a file inside it).
+            options: :class:`ScanNetOptions` (None: the defaults).
             load_mesh: Return the mesh; when False ``Scene.mesh`` is None (vertices are still
                 read, because boxes and ``vertex_ids`` need them).
-            label_map: A ``scannetv2-labels.combined.tsv``; default: look in the scene folder
-                and its parent, and keep raw labels when there is none.
-            label_column: ``"category"`` (default) or ``"nyu40class"``.
-            obb: An oriented-box JSON; default ``<scene>_obb.json`` when present.
-            source: Dataset name recorded in the scene (and so the SPAR-7M ``<source>`` folder);
-                default ``"synthetic"`` for folders written by ``spar3d synth`` (they hold
-                ``synth_done.json``), else ``"scannet"``.
-            embodiedscan: An EmbodiedScan infos pickle; its 9-DoF boxes for this scene replace
-                the boxes of the objects they match (``spar3d.scenes.embodiedscan``).
         """
-        if opts:
-            raise TypeError(f"scannet loader: unknown option(s) {', '.join(sorted(opts))}")
+        o = options or ScanNetOptions()
+        label_map, label_column, obb, embodiedscan = (
+            o.label_map, o.label_column, o.obb, o.embodiedscan
+        )  # fmt: skip
         folder = self._folder(Path(path).absolute())  # its parent may hold the label map
         files = scene_files(folder)
         for role, what in _REQUIRED.items():
@@ -359,7 +387,7 @@ class ScanNetLoader:
 
         return Scene(
             scene_id=folder.name,
-            source=source or ("synthetic" if (folder / "synth_done.json").is_file() else "scannet"),
+            source=o.source or ("synthetic" if (folder / "synth_done.json").is_file() else "scannet"),
             root=folder,
             objects=objects,
             frames=read_frames(files, A),

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,9 +36,11 @@ from spar3d.safe_pickle import load_plain_pickle
 from spar3d.scenes.labels import find_label_map, nyu40_name, read_label_map
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     frame_sort_key,
     image_size,
+    option,
     parse_matrix,
     require_file,
 )
@@ -88,6 +91,10 @@ def _infos_by_scene(path: str, mtime_ns: int) -> dict[str, dict[str, Any]]:
         sid = entry_scene_id(entry)
         if sid is not None:
             out.setdefault(sid, entry)
+        if isinstance(entry, dict) and isinstance(entry.get("sample_idx"), str):
+            # the full name too: Matterport3D regions ("matterport3d/<house>/region3") share
+            # their last part across houses
+            out.setdefault(str(entry["sample_idx"]).rstrip("/"), entry)
     return out
 
 
@@ -288,11 +295,36 @@ def _colors(vert: NDArray[Any]) -> NDArray[np.uint8] | None:
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 
 
+@dataclass(frozen=True)
+class ScanNetPreprocessedOptions(LoaderOptions):
+    """Options of the ``scannet_preprocessed`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "scannet_preprocessed"
+
+    infos: Path | bool | None = option(
+        None, "the infos pickle; none: search *infos*.pkl beside the data and one folder up; "
+        "false: load no frames", file=True)
+    points_aligned: bool | None = option(
+        None, "whether _vert.npy is already axis-aligned; none: decided by the files present "
+        "(mmdet3d's _axis_align_matrix.npy / _aligned_bbox.npy mean raw points)")
+    image_root: Path | None = option(
+        None, "folder the infos' image paths are relative to; default: the pickle's folder, its "
+        "parent, then the data folder, first that has the file")
+    sem_labels: Literal["nyu40", "scannet200"] = option(
+        "nyu40", "what _sem_label.npy holds: NYU40 ids, or ScanNet label ids (mmdet3d's "
+        "--scannet200 export) named by the TSV's category column")
+    label_map: Path | None = option(
+        None, "the scannetv2-labels.combined.tsv for sem_labels=scannet200; default: looked "
+        "for in the data folder and the two above it", file=True)
+    source: str = option("scannet", "dataset name recorded in the scene")
+
+
 class ScanNetPreprocessedLoader:
     """Preprocessed ScanNet: per-scene ``.npy`` arrays plus an infos pickle for cameras."""
 
     name = "scannet_preprocessed"
     layout = "<dir>/<scene>_vert.npy (+ _ins_label.npy, _sem_label.npy) and *infos*.pkl"
+    options_type = ScanNetPreprocessedOptions
 
     @staticmethod
     def locate(path: Path) -> tuple[Path, str] | None:
@@ -312,37 +344,23 @@ class ScanNetPreprocessedLoader:
     def load(
         self,
         path: Path,
+        options: ScanNetPreprocessedOptions | None = None,
         *,
         load_mesh: bool = True,
-        infos: str | Path | bool | None = None,
-        points_aligned: bool | None = None,
-        image_root: str | Path | None = None,
-        sem_labels: str = "nyu40",
-        label_map: str | Path | None = None,
-        **opts: Any,
     ) -> Scene:
         """Load one preprocessed scene.
 
         Args:
             path: ``<dir>/<scene>_vert.npy``, ``<dir>/<scene>`` (a prefix) or a folder
                 ``<scene>/`` holding ``<scene>_vert.npy``.
+            options: :class:`ScanNetPreprocessedOptions` (None: the defaults).
             load_mesh: Return the point cloud as ``Scene.mesh`` (faces None); when False the
                 mesh is None (points are still read for the boxes).
-            infos: The infos pickle; None searches ``*infos*.pkl`` beside the data and one
-                folder up; False loads no frames.
-            points_aligned: Whether ``_vert.npy`` is already axis-aligned; None decides by the
-                files present (mmdet3d's ``_axis_align_matrix.npy``/``_aligned_bbox.npy`` mean
-                raw points, otherwise VoteNet's aligned points).
-            image_root: Folder that image paths in the infos are relative to (default: the
-                pickle's folder, its parent, then the data folder, first that has the file).
-            sem_labels: What ``_sem_label.npy`` holds: ``"nyu40"`` (NYU40 ids, the default
-                export) or ``"scannet200"`` (ScanNet label ids, mmdetection3d's
-                ``--scannet200`` export), named by the TSV's ``category`` column.
-            label_map: The ``scannetv2-labels.combined.tsv`` for ``sem_labels="scannet200"``
-                (default: looked for in the data folder and the two above it).
         """
-        if opts:
-            raise TypeError(f"{self.name} loader: unknown option(s) {', '.join(sorted(opts))}")
+        o = options or ScanNetPreprocessedOptions()
+        infos, points_aligned, image_root, sem_labels, label_map = (
+            o.infos, o.points_aligned, o.image_root, o.sem_labels, o.label_map
+        )  # fmt: skip
         located = self.locate(Path(path).absolute())  # ".." and parents must mean something
         if located is None:
             raise SceneLoadError(f"{path}: no <scene>_vert.npy found ({self.layout})")
@@ -373,9 +391,7 @@ class ScanNetPreprocessedLoader:
             frames = frames_from_entry(entry, pkl, folder, A, root)
         mesh = SceneMesh(xyz, None, _colors(vert)) if load_mesh else None
         names: Callable[[int], str] = nyu40_name
-        if sem_labels == "nyu40":
-            pass
-        elif sem_labels == "scannet200":
+        if sem_labels == "scannet200":  # (else NYU40 ids)
             tsv = label_map or find_label_map([folder, folder.parent, folder.parent.parent])
             if tsv is None:
                 raise SceneLoadError(
@@ -386,15 +402,13 @@ class ScanNetPreprocessedLoader:
 
             def names(i: int) -> str:
                 return by_id.get(str(int(i)), f"scannet_{int(i)}")
-        else:
-            raise SceneLoadError(f"sem_labels must be 'nyu40' or 'scannet200', got {sem_labels!r}")
         objects = _objects(xyz, ins, sem, _read_boxes(stem), names)
         if entry is not None and isinstance(entry.get("instances"), list) and entry["instances"]:
             # EmbodiedScan infos: its 9-DoF boxes replace the axis-aligned ones they match
             from spar3d.scenes.embodiedscan import boxes_of_entry, replace_boxes
 
             replace_boxes(objects, boxes_of_entry(entry, f"{pkl}: scene {sid}"))
-        return Scene(sid, "scannet", folder, objects, frames, mesh, A, label_set=sem_labels)
+        return Scene(sid, o.source, folder, objects, frames, mesh, A, label_set=sem_labels)
 
 
 def _read_arrays(stem: Path) -> tuple[NDArray[Any], I64, I64]:

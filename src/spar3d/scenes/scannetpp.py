@@ -24,7 +24,7 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,9 +36,11 @@ from spar3d.paths import check_component
 from spar3d.scenes.labels import common_label
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     frame_sort_key,
     image_size,
+    option,
     parse_matrix,
     read_json,
     require_file,
@@ -360,11 +362,26 @@ def iphone_frames(folder: Path) -> list[Frame]:
     return frames
 
 
+@dataclass(frozen=True)
+class ScanNetPPOptions(LoaderOptions):
+    """Options of the ``scannetpp`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "scannetpp"
+
+    camera: Literal["auto", "dslr", "iphone"] = option(
+        "auto", "camera stream: auto takes the DSLR when dslr/ has poses, else the iPhone")
+    undistort_dir: Path | None = option(
+        None, "where undistorted DSLR images go (default <scene>/dslr/spar3d_undistorted); "
+        "reused while its camera.json matches")
+    source: str = option("scannetpp", "dataset name recorded in the scene")
+
+
 class ScanNetPPLoader:
     """ScanNet++ scene folders (``<data>/<scene_id>/scans``, ``dslr``, ``iphone``)."""
 
     name = "scannetpp"
     layout = "<scene>/scans/mesh_aligned_0.05.ply and <scene>/scans/segments_anno.json"
+    options_type = ScanNetPPOptions
 
     @staticmethod
     def _folder(path: Path) -> Path:
@@ -378,30 +395,17 @@ class ScanNetPPLoader:
         return (folder / MESH).is_file() or (folder / ANNOTATION).is_file()
 
     def load(
-        self,
-        path: Path,
-        *,
-        load_mesh: bool = True,
-        camera: str = "auto",
-        undistort_dir: str | Path | None = None,
-        source: str = "scannetpp",
-        **opts: Any,
+        self, path: Path, options: ScanNetPPOptions | None = None, *, load_mesh: bool = True
     ) -> Scene:
         """Load one ScanNet++ scene.
 
         Args:
             path: The scene folder (or a file in it, or its ``scans`` folder).
+            options: :class:`ScanNetPPOptions` (None: the defaults).
             load_mesh: Keep the mesh faces (vertices are read either way).
-            camera: ``"dslr"``, ``"iphone"`` or ``"auto"`` (DSLR when ``dslr/`` has poses,
-                else iPhone).
-            undistort_dir: Where undistorted DSLR images go (default
-                ``<scene>/dslr/spar3d_undistorted``); reused when its ``camera.json`` matches.
-            source: Dataset name recorded in the scene.
         """
-        if opts:
-            raise TypeError(f"scannetpp loader: unknown option(s) {', '.join(sorted(opts))}")
-        if camera not in ("auto", "dslr", "iphone"):
-            raise ValueError(f"camera must be 'auto', 'dslr' or 'iphone', got {camera!r}")
+        o = options or ScanNetPPOptions()
+        camera, undistort_dir, source = o.camera, o.undistort_dir, o.source
         folder = self._folder(Path(path))
         mesh = read_mesh(require_file(folder / MESH, "mesh (PLY)"), with_faces=load_mesh)
         seg = read_segments(require_file(folder / SEGMENTS, "segments file"), len(mesh.vertices))

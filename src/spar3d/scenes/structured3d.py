@@ -11,28 +11,34 @@ Files read, for a folder ``scene_<id>/``::
         camera_pose.txt                                vx vy vz tx ty tz ux uy uz xfov yfov 1
 
 There is no mesh. The surface is the point cloud of every view's depth, back-projected (one
-point per ``stride`` pixels along each axis, default 8), each point labelled by its instance pixel; visibility is then
-decided against each view's own depth image (``pointcloud_visibility="depth"``, the source's
-preset), which is exact up to the depth tolerance because every point comes from those depths.
+point per ``stride`` pixels along each axis, default 8), each point labelled by its instance
+pixel. Each frame keeps its ``instance.png`` (``Frame.instance_path``), and the index decides
+visibility from each view's depth and instance images (``pointcloud_visibility="instance"``,
+the source's preset): an object is seen in a view iff its id is in the view's instance image,
+which is exact, with its 2D box from those pixels and its points checked against both images.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.errors import check_number
 from spar3d.geometry.camera import unproject
 from spar3d.geometry.transforms import cam_to_world
 from spar3d.scenes.labels import common_label, nyu40_name
 from spar3d.scenes.loaders import (
     LOADERS,
+    LoaderOptions,
     SceneLoadError,
     frame_sort_key,
     image_size,
+    option,
     read_json,
     require_file,
     scene_folder,
@@ -119,6 +125,22 @@ def _read_png(path: Path) -> NDArray[Any]:
         raise SceneLoadError(f"{path}: cannot read image ({exc})") from exc
 
 
+def read_instance_png(path: Path, boxes: dict[int, OrientedBox]) -> NDArray[np.int64]:
+    """An ``instance.png``: one 16-bit channel of instance ids, 65535 = background
+    (``data_organization.md``); every other id should be a ``bbox_3d.json`` ``ID``
+    (``visualize_bbox.py`` looks each one up there), ids without a box are logged."""
+    arr = _read_png(path)
+    if arr.ndim != 2 or arr.dtype.kind not in "ui" or arr.dtype.itemsize < 2:
+        raise SceneLoadError(f"{path}: expected a single-channel 16-bit PNG of instance ids, "
+                             f"got {arr.dtype} with shape {arr.shape}")
+    ids = arr.astype(np.int64)
+    stray = sorted(set(np.unique(ids).tolist()) - set(boxes) - {BACKGROUND})
+    if stray:
+        log.warning("%s: instance id(s) %s have no box in bbox_3d.json; treated as background",
+                    path, ", ".join(map(str, stray[:10])))
+    return ids
+
+
 def view_dirs(folder: Path) -> list[tuple[str, Path]]:
     """``(frame_id, position folder)`` of every perspective view, rooms and positions sorted."""
     out = []
@@ -135,11 +157,25 @@ def view_dirs(folder: Path) -> list[tuple[str, Path]]:
     return out
 
 
+@dataclass(frozen=True)
+class Structured3DOptions(LoaderOptions):
+    """Options of the ``structured3d`` loader (``docs/loaders.md``)."""
+
+    loader: ClassVar[str] = "structured3d"
+
+    stride: int = option(8, "back-project one depth pixel in stride along each image axis")
+    source: str = option("structured3d", "dataset name recorded in the scene")
+
+    def validate(self) -> None:
+        check_number(self.option_name("stride"), self.stride, minimum=1, maximum=1024)
+
+
 class Structured3DLoader:
     """Structured3D scene folders (``scene_<id>/bbox_3d.json`` + ``2D_rendering``)."""
 
     name = "structured3d"
     layout = "scene_<id>/bbox_3d.json and scene_<id>/2D_rendering/<room>/perspective/full/<pos>/"
+    options_type = Structured3DOptions
 
     _folder = staticmethod(scene_folder)
 
@@ -148,27 +184,18 @@ class Structured3DLoader:
         return (folder / "bbox_3d.json").is_file() and (folder / "2D_rendering").is_dir()
 
     def load(
-        self,
-        path: Path,
-        *,
-        load_mesh: bool = True,
-        stride: int = 8,
-        source: str = "structured3d",
-        **opts: Any,
+        self, path: Path, options: Structured3DOptions | None = None, *, load_mesh: bool = True
     ) -> Scene:
         """Load one scene.
 
         Args:
             path: The ``scene_<id>`` folder.
+            options: :class:`Structured3DOptions` (None: the defaults).
             load_mesh: Keep the point cloud as ``Scene.mesh`` (it is built either way: objects'
                 ``vertex_ids`` index it).
-            stride: Back-project one pixel in ``stride`` along each image axis.
-            source: Dataset name recorded in the scene.
         """
-        if opts:
-            raise TypeError(f"structured3d loader: unknown option(s) {', '.join(sorted(opts))}")
-        if stride < 1:
-            raise ValueError(f"stride must be >= 1, got {stride}")
+        o = options or Structured3DOptions()
+        stride, source = o.stride, o.source
         folder = self._folder(Path(path))
         boxes = read_boxes(require_file(folder / "bbox_3d.json", "box file"))
         views = view_dirs(folder)
@@ -182,13 +209,15 @@ class Structured3DLoader:
             w, h = image_size(depth_path if depth_path.is_file() else rgb_path, (1280, 720))
             T, K = read_camera_pose(pos / "camera_pose.txt", w, h)
             intr = Intrinsics(K, w, h)
+            instance_path = pos / "instance.png"
             frames.append(Frame(frame_id, T, intr, intr if depth_path.is_file() else None,
                                 rgb_path if rgb_path.is_file() else None,
-                                depth_path if depth_path.is_file() else None))
+                                depth_path if depth_path.is_file() else None,
+                                instance_path if instance_path.is_file() else None))
             if not depth_path.is_file():
                 continue
             depth = _read_png(depth_path).astype(np.float64) / MM
-            ins = _read_png(require_file(pos / "instance.png", "instance image")).astype(np.int64)
+            ins = read_instance_png(require_file(instance_path, "instance image"), boxes)
             se = _read_png(require_file(pos / "semantic.png", "semantic image")).astype(np.int64)
             rgb = _read_png(rgb_path)[..., :3] if rgb_path.is_file() else None
             for name, arr in (("instance.png", ins), ("semantic.png", se)):
@@ -232,6 +261,13 @@ class Structured3DLoader:
             if idx is None:
                 log.info("%s: box %d is seen in no view (no label); skipped", folder, bid)
                 continue
+            # depth against instance: the pixels of an id, lifted by their depth, lie in its box
+            local = np.abs((points[idx] - box.center) @ box.R_world_box)
+            inside = np.all(local <= box.size / 2.0 * 1.05 + 0.05, axis=1).mean()
+            if inside < 0.5:
+                log.warning("%s: only %.0f%% of the pixels of instance %d lie in its "
+                            "bbox_3d.json box (depth and instance images disagree with it)",
+                            folder, 100 * inside, bid)
             nyu = int(np.bincount(semantic[idx].clip(0)).argmax())
             raw = nyu40_name(nyu)
             objects.append(SceneObject(bid, common_label("structured3d", raw), box, idx, raw))

@@ -23,7 +23,17 @@ from spar3d.tasks.base import (
 )
 from spar3d.tasks.registry import TASKS, create_task, register_task, task_names
 
-_INFRA = {"base", "registry", "templates", "options", "markers", "schema", "catalog", "common"}
+_INFRA = {
+    "base",
+    "registry",
+    "templates",
+    "options",
+    "markers",
+    "schema",
+    "catalog",
+    "common",
+    "views",
+}
 
 
 def _import_task_modules() -> None:

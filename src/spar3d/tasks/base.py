@@ -9,8 +9,10 @@ relation, formats, markers, placeholders; its benchmark level and metric are rea
 :mod:`spar3d.task_table`) and implements only two methods:
 
 * ``propose(scene, rng) -> tuple | None`` -- draw ONE random candidate with the given
-  ``numpy.random.Generator`` and return a hashable key (image indices and object ids, e.g.
-  ``(image_index, red_id, blue_id)``). The key de-duplicates samples: a key already used for this
+  ``numpy.random.Generator`` and return a hashable key (image indices and object ids; tasks that
+  draw objects in views use the one shape ``(views, ids, positions, *extra)`` of
+  :mod:`spar3d.tasks.views`, whose strategies draw one image, co-visible views or the scene's
+  video). The key de-duplicates samples: a key already used for this
   (scene, task) is rejected as ``"duplicate"``. Return ``None`` only when the scene cannot supply
   any candidate at all (for instance no image sees two objects); the loop then stops.
 * ``compute(scene, key) -> Facts`` -- turn the candidate into answer quantities using the 3D
@@ -63,10 +65,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 import numpy as np
 
@@ -75,12 +77,14 @@ from spar3d.index.records import ImageRecord, ObjectRecord, SceneIndex, VisibleO
 from spar3d.task_table import task_row
 from spar3d.tasks.markers import COLORS, Markers
 from spar3d.tasks.options import OptionSet, choice_options, numeric_options
+from spar3d.tasks.params import TaskParams, params_from_defaults
 from spar3d.tasks.templates import TemplateBank, load_templates
 
 Format = Literal["fill", "select", "sentence", "judge"]
 FORMATS: tuple[str, ...] = ("fill", "select", "sentence", "judge")
 VIEWS: tuple[str, ...] = ("S", "MV", "V")
 RELATIONS: tuple[str, ...] = ("OC", "OO", "-")
+T = TypeVar("T")
 
 
 class Reject(Exception):
@@ -235,7 +239,12 @@ def derive_seed(seed: int, scene_id: str, task_name: str) -> int:
 
 
 class SceneView:
-    """A :class:`SceneIndex` with per-image caches the tasks share (camera-frame centres etc.).
+    """A :class:`SceneIndex` with the per-scene derived tables every task shares.
+
+    It owns every cache derived from one scene: camera-frame centres, visible and noticeable ids
+    per image, label uniqueness, and the tables a view strategy builds once per scene (the
+    co-visibility lists, the images that see each object, the scene's video; see
+    :meth:`derived`). Tasks keep no per-scene state of their own.
 
     Attributes:
         index: The scene index.
@@ -268,6 +277,14 @@ class SceneView:
         self._unique: dict[tuple[int, ...], frozenset[int]] = {}
         self._images_cache: dict[tuple[str, int], list[int]] = {}
         self._T_cam_world: dict[int, np.ndarray] = {}
+        self._derived: dict[Hashable, Any] = {}
+
+    def derived(self, key: Hashable, build: Callable[[SceneView], T]) -> T:
+        """The per-scene table ``key``, built by ``build(self)`` on first use and kept with this
+        scene (e.g. ``("covisible",)`` or ``("video", 32, 4)``): one cache for every task."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return cast(T, self._derived[key])
 
     @property
     def scene_id(self) -> str:
@@ -401,7 +418,10 @@ class Task:
 
     Class attributes:
         spec: The :class:`TaskSpec`.
-        defaults: Thresholds and knobs of the task; override per instance with ``params``.
+        Params: The task's parameters, a frozen :class:`spar3d.tasks.params.TaskParams`
+            dataclass (types, defaults, ranges checked when made); ``self.params`` is one.
+        defaults: Every parameter's default by name, derived from ``Params`` (a third-party task
+            may declare a plain ``defaults`` dict instead: ``Params`` is then made from it).
         center_note: Whether questions end with SPAR's "Calculate or judge based on the 3D center
             points of these objects." sentence.
         max_duplicate_streak: The loop stops after this many consecutive duplicate candidates
@@ -419,12 +439,14 @@ class Task:
             objects out itself).
 
     Args:
-        params: Overrides of ``defaults`` (unknown keys raise ValueError).
+        params: A ``Params`` instance, or overrides of its defaults by name (an unknown name or
+            a value out of range raises :class:`spar3d.errors.ConfigError`).
         max_attempts_per_sample: Attempt budget per requested sample before giving up.
     """
 
     spec: ClassVar[TaskSpec]
-    defaults: ClassVar[dict[str, float]] = {}
+    Params: ClassVar[type[TaskParams]] = TaskParams
+    defaults: ClassVar[dict[str, Any]] = {}
     center_note: ClassVar[bool] = True
     max_duplicate_streak: ClassVar[int] = 300
     requires: ClassVar[tuple[str, ...]] = ()
@@ -432,18 +454,38 @@ class Task:
     label_is_subject: ClassVar[bool] = False
     names_by_expression: ClassVar[bool] = False
 
-    def __init__(self, params: dict[str, float] | None = None, max_attempts_per_sample: int = 40):
-        unknown = set(params or {}) - set(self.defaults)
-        if unknown:
-            raise ConfigError(
-                f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
-                f"{sorted(self.defaults) or 'none'}"
-            )
-        self.params: dict[str, float] = {**self.defaults, **(params or {})}
-        # parameters set by the user (recorded in each sample's meta and the resume fingerprint)
-        self.overrides: dict[str, float] = {
-            k: v for k, v in sorted((params or {}).items()) if v != self.defaults[k]
-        }
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if "defaults" in cls.__dict__ and "Params" not in cls.__dict__:  # a plain dict declared
+            cls.Params = params_from_defaults(f"{cls.__name__}Params", cls.defaults, cls.__module__)
+        cls.defaults = cls.Params.defaults()
+
+    def __init__(
+        self,
+        params: TaskParams | Mapping[str, Any] | None = None,
+        max_attempts_per_sample: int = 40,
+    ) -> None:
+        if isinstance(params, TaskParams):
+            if not isinstance(params, self.Params):
+                raise ConfigError(
+                    f"task {self.spec.name}: parameters {type(params).__name__}, expected "
+                    f"{self.Params.__name__}"
+                )
+            self.params: Any = params
+        else:
+            unknown = set(params or {}) - set(self.defaults)
+            if unknown:
+                raise ConfigError(
+                    f"task {self.spec.name}: unknown parameter(s) {sorted(unknown)}; it declares "
+                    f"{sorted(self.defaults) or 'none'}"
+                )
+            try:
+                self.params = self.Params(**(params or {}))
+            except ConfigError as exc:
+                raise ConfigError(f"task {self.spec.name}: {exc}") from None
+        # parameters set by the user (recorded in each sample's meta; every field enters the
+        # resume fingerprint)
+        self.overrides: dict[str, Any] = self.params.overrides()
         self.max_attempts_per_sample = max_attempts_per_sample
         self.templates: TemplateBank = load_templates(
             self.spec.name, self.spec.formats, self.spec.placeholders, self.templates_package

@@ -1,4 +1,5 @@
-"""Helpers shared by task families: drawing objects, placing markers, formatting numbers."""
+"""Helpers shared by task families: placing markers, naming objects, formatting numbers, relation
+words. How views and objects are drawn: :mod:`spar3d.tasks.views`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 from spar3d.geometry.boxes import boxes2d_overlap
 from spar3d.geometry.relations import Relation
 from spar3d.tasks.base import ChoiceAnswer, Reject, SceneView
-from spar3d.tasks.markers import COLORS, MarkerError, Markers, bbox_norm1000, point_norm1000
+from spar3d.tasks.markers import MarkerError, bbox_norm1000, point_norm1000
 
 
 def metres(x: float) -> str:
@@ -20,27 +21,6 @@ def metres(x: float) -> str:
 def vec(x: np.ndarray, nd: int = 4) -> list[float]:
     """A vector as a JSON-friendly rounded list (provenance in ``meta.quantities``)."""
     return [round(float(v), nd) for v in np.asarray(x).reshape(-1)]
-
-
-def draw_image_objects(
-    scene: SceneView, rng: np.random.Generator, k: int, unique_labels: bool = False
-) -> tuple[int, ...] | None:
-    """A random image seeing >= k objects and k distinct objects of it, as ``(image, id1, ...)``.
-
-    ``unique_labels``: only objects whose label is unique among the objects noticeable in the
-    image (questions that name objects without markers). Returns None when no image has k such
-    objects. Cheap: two integer draws and a small choice.
-    """
-    images = scene.images_with(k, unique_labels)
-    if not images:
-        return None
-    i = images[int(rng.integers(len(images)))]
-    ids = scene.visible_ids(i)
-    if unique_labels:
-        allowed = scene.unique_label_ids([i])
-        ids = [o for o in ids if o in allowed]
-    picked = rng.choice(len(ids), size=k, replace=False)
-    return (i, *(ids[int(j)] for j in picked))
 
 
 def point_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
@@ -56,22 +36,6 @@ def point_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
 def bbox_marker(scene: SceneView, image: int, object_id: int) -> list[int]:
     """The object's visible 2D box in 0-1000."""
     return bbox_norm1000(scene.visible(image, object_id), scene.image(image))
-
-
-def point_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> Markers:
-    """Centre points of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
-    m = Markers()
-    for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
-        m.point(color, point_marker(scene, image, o), obj=o)
-    return m
-
-
-def bbox_markers(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> Markers:
-    """2D boxes of ``ids`` coloured red, blue, green, yellow in that order (one image)."""
-    m = Markers()
-    for color, o in zip(COLORS[: len(ids)], ids, strict=True):  # > 4 objects: error
-        m.bbox(color, bbox_marker(scene, image, o), obj=o)
-    return m
 
 
 def reject_if_boxes_overlap(scene: SceneView, image: int, ids: tuple[int, ...] | list[int]) -> None:

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import logging
 import statistics
+from dataclasses import dataclass
 from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 
-from spar3d.errors import ConfigError
 from spar3d.grounding.answer import (
     FORMAT_NOTE,
     FORMAT_RULES,
@@ -43,68 +42,79 @@ from spar3d.grounding.expressions import (
 )
 from spar3d.grounding.scanrefer import ENV_SCANREFER, annotations_for, scanrefer_files
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec, TaskStats
-from spar3d.tasks.multiview.views import _centre_inside, object_views
+from spar3d.tasks.params import TaskParams, check_range, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import marker_placeable, object_views
 
 log = logging.getLogger(__name__)
 
-_EXPRESSIONS: WeakKeyDictionary[SceneView, dict[int, list[Expression]]] = WeakKeyDictionary()
-_STATS: WeakKeyDictionary[SceneView, dict[str, Any]] = WeakKeyDictionary()
-
 PLACEHOLDERS = ("expression", "n_views", "answer_format", "answer_rules", "frame", "u", "v",
                 "depth", "w", "h", "l", "yaw_clause")  # fmt: skip
-GROUND_DEFAULTS = {"min_views": 3, "max_views": 5, "min_visible_fraction": 0.3}
 
 
-_GOOD: WeakKeyDictionary[SceneView, dict[tuple[int, float], list[int]]] = WeakKeyDictionary()
+@dataclass(frozen=True)
+class GroundParams(TaskParams):
+    """``min_views``..``max_views`` images per sample (>= 1); ``min_visible_fraction``: least
+    visible share of the target in the view that shows it (0-1)."""
+
+    min_views: int = knob(3, minimum=1)
+    max_views: int = knob(5, minimum=1)
+    min_visible_fraction: float = knob(0.3, minimum=0, maximum=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_range("min_views", self.min_views, "max_views", self.max_views)
 
 
 def good_views(scene: SceneView, obj: int, min_fraction: float) -> list[int]:
     """Images that see ``obj`` with enough of it visible and its 3D centre inside the image."""
-    table = _GOOD.setdefault(scene, {})
+    table: dict[tuple[int, float], list[int]] = scene.derived(("grounding_good_views",), _table)
     out = table.get((obj, min_fraction))
     if out is None:
         out = [
             i
             for i in object_views(scene).get(obj, [])
             if scene.visible(i, obj).visible_fraction >= min_fraction
-            and _centre_inside(scene, i, obj)
+            and marker_placeable(scene, i, obj)
         ]
         table[(obj, min_fraction)] = out
     return out
 
 
+def _table(scene: SceneView) -> dict[Any, Any]:
+    return {}  # a per-scene table filled on use (kept by SceneView.derived)
+
+
 def scene_stats(scene: SceneView) -> dict[str, Any]:
-    """Room centre and median object size: what the no-model baselines may know (cached)."""
-    st = _STATS.get(scene)
-    if st is None:
-        idx = scene.index
-        objs = [o for o in idx.objects if o.label not in STRUCTURAL] or idx.objects
-        zs = [float(o.center[2]) for o in objs] or [idx.floor_z + 1.0]
-        if len(idx.footprint_xy):
-            xy = (idx.footprint_xy.min(0) + idx.footprint_xy.max(0)) / 2
-        else:
-            xy = np.mean([o.center[:2] for o in objs], axis=0) if objs else np.zeros(2)
-        sizes = np.array([o.box.size for o in objs]) if objs else np.ones((1, 3))
-        st = {
-            "room_center": [float(xy[0]), float(xy[1]), float(np.median(zs))],
-            # boxes' (x, y, z) extents as (w, h, l): x across, z height, y length
-            "median_size_whl_m": [
-                float(np.median(sizes[:, 0])),
-                float(np.median(sizes[:, 2])),
-                float(np.median(sizes[:, 1])),
-            ],
-        }
-        _STATS[scene] = st
+    """Room centre and median object size: what the no-model baselines may know (one per
+    scene)."""
+    return scene.derived(("grounding_stats",), _scene_stats)
+
+
+def _scene_stats(scene: SceneView) -> dict[str, Any]:
+    idx = scene.index
+    objs = [o for o in idx.objects if o.label not in STRUCTURAL] or idx.objects
+    zs = [float(o.center[2]) for o in objs] or [idx.floor_z + 1.0]
+    if len(idx.footprint_xy):
+        xy = (idx.footprint_xy.min(0) + idx.footprint_xy.max(0)) / 2
+    else:
+        xy = np.mean([o.center[:2] for o in objs], axis=0) if objs else np.zeros(2)
+    sizes = np.array([o.box.size for o in objs]) if objs else np.ones((1, 3))
+    st = {
+        "room_center": [float(xy[0]), float(xy[1]), float(np.median(zs))],
+        # boxes' (x, y, z) extents as (w, h, l): x across, z height, y length
+        "median_size_whl_m": [
+            float(np.median(sizes[:, 0])),
+            float(np.median(sizes[:, 2])),
+            float(np.median(sizes[:, 1])),
+        ],
+    }
     return st
-
-
-_VIEWS: WeakKeyDictionary[SceneView, dict[int, dict[str, Any]]] = WeakKeyDictionary()
 
 
 def view_record(scene: SceneView, i: int) -> dict[str, Any]:
     """The context entry of image ``i`` (camera, size, median depth of what it sees; cached)."""
-    table = _VIEWS.setdefault(scene, {})
+    table: dict[int, dict[str, Any]] = scene.derived(("grounding_view_records",), _table)
     rec = table.get(i)
     if rec is None:
         im = scene.image(i)
@@ -119,6 +129,16 @@ def view_record(scene: SceneView, i: int) -> dict[str, Any]:
         }
         table[i] = rec
     return rec
+
+
+def _expressions(scene: SceneView) -> dict[int, list[Expression]]:
+    objs = scene.index.objects
+    table = {}
+    for o in objs:
+        ex = referring_expressions(objs, o.object_id, catch_all=scene.catch_all)
+        if ex:
+            table[o.object_id] = ex
+    return table
 
 
 def answer_values(a: GroundingAnswer) -> dict[str, str]:
@@ -149,20 +169,15 @@ class GroundingTask(Task):
 
     names_by_expression = True
 
-    defaults = dict(GROUND_DEFAULTS)
+    Params = GroundParams
     center_note = False
 
     def n_views(self) -> tuple[int, int]:
-        lo, hi = int(self.params["min_views"]), int(self.params["max_views"])
-        if not 1 <= lo <= hi:
-            raise ConfigError(
-                f"task {self.spec.name}: need 1 <= min_views <= max_views, got {lo} and {hi}"
-            )
-        return lo, hi
+        return self.params.min_views, self.params.max_views
 
     def draw_views(self, scene: SceneView, rng: np.random.Generator, obj: int) -> tuple[int, ...]:
         """A good view of ``obj`` and random other images, in random order (may Reject)."""
-        good = good_views(scene, obj, self.params["min_visible_fraction"])
+        good = good_views(scene, obj, self.params.min_visible_fraction)
         if not good:
             raise Reject("target_not_visible")
         n_images = len(scene.index.images)
@@ -184,7 +199,7 @@ class GroundingTask(Task):
         kind: str,
         extra: dict[str, Any] | None = None,
     ) -> Facts:
-        frac = self.params["min_visible_fraction"]
+        frac = self.params.min_visible_fraction
         good = set(good_views(scene, obj, frac))
         shown_good = [k for k, i in enumerate(views) if i in good]
         if not shown_good:
@@ -244,20 +259,12 @@ class Ground3D(GroundingTask):
     )
 
     def expressions(self, scene: SceneView) -> dict[int, list[Expression]]:
-        table = _EXPRESSIONS.get(scene)
-        if table is None:
-            objs = scene.index.objects
-            table = {}
-            for o in objs:
-                ex = referring_expressions(objs, o.object_id, catch_all=scene.catch_all)
-                if ex:
-                    table[o.object_id] = ex
-            _EXPRESSIONS[scene] = table
-        return table
+        """The referring expressions of every object that has one (one table per scene)."""
+        return scene.derived(("grounding_expressions",), _expressions)
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
         table = self.expressions(scene)
-        frac = self.params["min_visible_fraction"]
+        frac = self.params.min_visible_fraction
         ids = [o for o in sorted(table) if good_views(scene, o, frac)]
         if not ids:
             return None

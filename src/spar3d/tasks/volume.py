@@ -7,14 +7,16 @@ in centimetres; volume = length x width x height in cubic centimetres (from unro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
-from spar3d.tasks.common import bbox_marker, draw_image_objects, labels, object_quantities
-from spar3d.tasks.markers import Markers
+from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
+from spar3d.tasks.common import labels
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import Draw, SingleImage, ViewTask, bbox_markers
 
 
 def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
@@ -29,8 +31,15 @@ def footprint_size_m(corners_world: np.ndarray) -> tuple[float, float, float]:
     return length, width, height
 
 
+@dataclass(frozen=True)
+class VolumeParams(TaskParams):
+    """``min_visible_fraction``: least visible share of the object in the image (0-1)."""
+
+    min_visible_fraction: float = knob(0.5, minimum=0, maximum=1)
+
+
 @register_task
-class SpatialVolumeInfer(Task):
+class SpatialVolumeInfer(ViewTask):
     """Length, width, height (cm) and volume (cm^3) of the red-boxed object."""
 
     spec = TaskSpec(
@@ -46,15 +55,17 @@ class SpatialVolumeInfer(Task):
             "in cm^3 of the red object's 3D box"
         ),
     )
-    defaults = {"min_visible_fraction": 0.5}
+    views = SingleImage()
+    Params = VolumeParams
     center_note = False
 
-    def propose(self, scene: SceneView, rng: Any) -> tuple[int, ...] | None:
-        return draw_image_objects(scene, rng, 1)
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        return self.draw(scene, rng, 1)
 
-    def compute(self, scene: SceneView, key: tuple[int, ...]) -> Facts:
-        image, a = key
-        if scene.visible(image, a).visible_fraction < self.params["min_visible_fraction"]:
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        d = Draw.of(key)
+        image, (a,) = d.primary, d.ids
+        if scene.visible(image, a).visible_fraction < self.params.min_visible_fraction:
             raise Reject("mostly_out_of_view")  # its size cannot be judged from this view
         length, width, height = footprint_size_m(scene.objects[a].box.corners())
         l_cm, w_cm, h_cm = (round(100 * v) for v in (length, width, height))
@@ -62,7 +73,7 @@ class SpatialVolumeInfer(Task):
         (la,) = labels(scene, (a,))
         text = f"{l_cm}, {w_cm}, {h_cm}, {volume}"
         return Facts(
-            images=[image],
+            images=list(d.views),
             object_ids=[a],
             values={
                 "label_A": la,
@@ -72,12 +83,12 @@ class SpatialVolumeInfer(Task):
                 "volume_cm3": str(volume),
             },  # fmt: skip
             answer=ChoiceAnswer(text),
-            markers=Markers().bbox("red", bbox_marker(scene, image, a), obj=a),
+            markers=bbox_markers(scene, d.views, self.marks(d)),
             quantities={
                 "length_m": length,
                 "width_m": width,
                 "height_m": height,
                 "volume_cm3": volume,
-                "objects": object_quantities(scene, image, (a,)),
+                **self.views.quantities(scene, d),
             },  # fmt: skip
         )

@@ -6,7 +6,8 @@ import pytest
 from video_factory import HANDSET_VIS, make_handset_index
 
 from spar3d.tasks import SceneView, create_task
-from spar3d.tasks.video.frames import even_positions, frame_text, video_frames
+from spar3d.tasks.video.frames import frame_text
+from spar3d.tasks.views import even_positions, video_frames
 
 
 @pytest.mark.parametrize("n, m", [(10, 5), (100, 32), (33, 32), (7, 3), (5, 8), (1, 1)])

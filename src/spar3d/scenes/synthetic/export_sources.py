@@ -260,10 +260,15 @@ def write_structured3d_scene(
 def write_arkitscenes_scene(
     world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
     width: int = 256, height: int = 192, seed: int = 0, on_frame: OnFrame = None,
+    sky_direction: str | None = None,
 ) -> Path:
     """Write ``world`` as an ARKitScenes 3DOD folder ``<video_id>/`` (``scene_id`` is the video
     id): annotation with ``obbAligned`` boxes, mesh, ``lowres_wide`` colour, ``lowres_depth``,
-    ``.pincam`` intrinsics and the ``lowres_wide.traj`` world-to-camera trajectory."""
+    ``.pincam`` intrinsics and the ``lowres_wide.traj`` world-to-camera trajectory.
+
+    ``sky_direction`` (``Up``, ``Left``, ``Down``, ``Right``) films the walk with the device
+    held so that the sky appears there in the stored ``width x height`` images, and records it
+    in ``<out_dir>/metadata.csv`` (one row per video, merged)."""
     vid = scene_id
     folder = Path(out_dir) / vid
     (folder / DONE_MARKER).unlink(missing_ok=True)
@@ -287,7 +292,10 @@ def write_arkitscenes_scene(
     traj = []
     from scipy.spatial.transform import Rotation
 
-    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+    turns = SKY_CLOCKWISE_TURNS[sky_direction or "Up"]
+    up_w, up_h = (height, width) if turns % 2 else (width, height)  # the upright image's size
+    for i, T_up in enumerate(_walk(world, n_frames, seed, up_w, up_h)):
+        T = _device_pose(T_up, turns)
         ts = f"{6845.7 + i * 0.1:.3f}"
         rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T)
         _write_bytes(frames / "lowres_wide" / f"{vid}_{ts}.png", _png(rgb))
@@ -301,9 +309,49 @@ def write_arkitscenes_scene(
         if on_frame is not None:
             on_frame()
     _write_bytes(frames / "lowres_wide.traj", ("\n".join(traj) + "\n").encode())
+    if sky_direction is not None:
+        _merge_metadata_row(Path(out_dir) / "metadata.csv", vid, sky_direction)
     _done(folder, {"layout": "arkitscenes", "scene_id": scene_id, "world_seed": world.seed,
                    "seed": seed, "n_frames": n_frames, "width": width, "height": height})
     return folder
+
+
+#: ARKitScenes ``sky_direction`` -> clockwise quarter turns that make a stored image upright
+#: (the toolkit's ``depth_upsampling/dataset.py``: Left -> 90 degrees clockwise, Right -> 90
+#: counter-clockwise, Down -> 180).
+SKY_CLOCKWISE_TURNS = {"Up": 0, "Left": 1, "Down": 2, "Right": 3}
+
+
+def _device_pose(T_world_up: F64, turns: int) -> F64:
+    """Pose of the device camera whose image, turned ``turns`` quarter turns clockwise, is the
+    upright camera's: it is rolled about the optical axis so that its +x axis is the upright
+    camera's -y axis once per turn (turning the image clockwise takes the sky from the left
+    edge to the top)."""
+    R = T_world_up[:3, :3].copy()
+    for _ in range(turns):
+        R = np.column_stack([R[:, 1], -R[:, 0], R[:, 2]])  # x_dev = y_up, y_dev = -x_up
+    T = T_world_up.copy()
+    T[:3, :3] = R
+    return T
+
+
+def _merge_metadata_row(path: Path, video_id: str, sky_direction: str) -> None:
+    """Add (or replace) ``video_id``'s row of an ARKitScenes-style ``metadata.csv``."""
+    import csv
+
+    cols = ["video_id", "visit_id", "fold", "sky_direction"]
+    rows: dict[str, dict[str, str]] = {}
+    if path.is_file():
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = {r["video_id"]: r for r in csv.DictReader(fh)}
+    rows[video_id] = {"video_id": video_id, "visit_id": "", "fold": "Training",
+                      "sky_direction": sky_direction}
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    writer.writeheader()
+    for vid in sorted(rows):
+        writer.writerow({c: rows[vid].get(c, "") for c in cols})
+    _write_bytes(path, buf.getvalue().encode())
 
 
 # --- preprocessed ScanNet (mmdetection3d) ---------------------------------------------------
@@ -390,3 +438,188 @@ def write_infos(out_dir: str | Path, scene_ids: list[str]) -> Path:
     path = out / INFOS_NAME
     _write_bytes(path, pickle.dumps(entries, protocol=INFOS_PROTOCOL))
     return path
+
+
+# --- 3RScan ---------------------------------------------------------------------------------
+
+
+def _annotated_ply_bytes(world: SyntheticWorld, vertices: F64, object_ids: NDArray[np.int64]) -> bytes:
+    """3RScan's ``labels.instances.annotated.v2.ply`` (ASCII in v2, the toolkit's FAQ): per
+    vertex ``x y z red green blue objectId globalId NYU40 Eigen13 RIO27``, then the faces."""
+    header = (
+        "ply\nformat ascii 1.0\n"
+        f"element vertex {len(vertices)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+        "property ushort objectId\nproperty ushort globalId\nproperty uchar NYU40\n"
+        "property uchar Eigen13\nproperty uchar RIO27\n"
+        f"element face {len(world.faces)}\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    nyu = np.array([nyu40_id(o.label) for o in world.objects] + [0])[world.instance_ids]
+    rows = [
+        f"{x:.6f} {y:.6f} {z:.6f} {r} {g} {b} {oid} {oid} {n} 0 0"
+        for (x, y, z), (r, g, b), oid, n in zip(vertices, world.colors[:, :3], object_ids, nyu,
+                                               strict=True)
+    ]
+    faces = [f"3 {a} {b} {c}" for a, b, c in world.faces]
+    return (header + "\n".join(rows + faces) + "\n").encode("ascii")
+
+
+def write_3rscan_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 240, seed: int = 0, on_frame: OnFrame = None,
+) -> tuple[Path, F64]:
+    """Write ``world`` as a 3RScan scan ``<scene_id>/`` in the scan's own (raw) frame:
+    ``mesh.refined.v2.obj``, ``labels.instances.annotated.v2.ply`` (``objectId`` = instance id
+    + 1; 0 = unannotated), ``semseg.v2.json``, and ``sequence/`` with ``_info.txt``,
+    ``frame-XXXXXX.color.jpg``, half-size ``.depth.pgm`` (uint16 mm) and ``.pose.txt``
+    (camera-to-world, raw frame; every third frame ``-inf``, lost tracking).
+
+    Returns the folder and ``T_aligned_raw`` (the world is the aligned frame: EmbodiedScan's
+    ``axis_align_matrix`` for this scan).
+    """
+    folder = Path(out_dir) / scene_id
+    (folder / DONE_MARKER).unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    A = random_alignment(rng)
+    raw = invert_pose(A)
+    v_raw = transform_points(raw, world.vertices)
+    object_ids = np.where(world.instance_ids >= 0, world.instance_ids + 1, 0)
+    obj = ["# spar3d synthetic world", "mtllib mesh.refined.mtl"]
+    obj += [f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in v_raw]
+    obj += [f"f {a + 1} {b + 1} {c + 1}" for a, b, c in world.faces]
+    _write_bytes(folder / "mesh.refined.v2.obj", ("\n".join(obj) + "\n").encode())
+    _write_bytes(folder / "labels.instances.annotated.v2.ply",
+                 _annotated_ply_bytes(world, v_raw, object_ids))
+    groups = [{"id": o.instance_id + 1, "objectId": o.instance_id + 1, "label": o.label,
+               "segments": []} for o in world.objects]
+    _write_bytes(folder / "semseg.v2.json",
+                 _json_bytes({"scan_id": scene_id, "segGroups": groups}, indent=1))
+    K = default_intrinsics(width, height)
+    dw, dh = max(1, width // 2), max(1, height // 2)
+    K_depth = Intrinsics(K, width, height).scaled_to(dw, dh).K
+    seq = folder / "sequence"
+
+    def k16(M: F64) -> str:
+        K4 = np.eye(4)
+        K4[:3, :3] = M
+        return " ".join(f"{v:.9g}" for v in K4.ravel())
+
+    info = [
+        "m_versionNumber = 4", "m_sensorName = spar3d synthetic",
+        f"m_colorWidth = {width}", f"m_colorHeight = {height}",
+        f"m_depthWidth = {dw}", f"m_depthHeight = {dh}", "m_depthShift = 1000",
+        f"m_calibrationColorIntrinsic = {k16(K)}",
+        f"m_calibrationColorExtrinsic = {k16(np.eye(3))}",
+        f"m_calibrationDepthIntrinsic = {k16(K_depth)}",
+        f"m_calibrationDepthExtrinsic = {k16(np.eye(3))}",
+        f"m_frames.size = {n_frames}",
+    ]
+    _write_bytes(seq / "_info.txt", ("\n".join(info) + "\n").encode())
+    caster = make_world_caster(world)
+    rays, rays_depth = _rays(K, width, height), _rays(K_depth, dw, dh)
+    for i, T in enumerate(_walk(world, n_frames, seed, width, height)):
+        stem = f"frame-{i:06d}"
+        rgb, _, _ = render_rays(world, caster, rays, width, height, T)
+        _, depth_mm, _ = render_rays(world, caster, rays_depth, dw, dh, T)
+        _write_bytes(seq / f"{stem}.color.jpg", _jpeg(rgb))
+        buf = io.BytesIO()
+        Image.fromarray(depth_mm.astype(np.uint16)).save(buf, format="PPM")  # 16-bit P5 PGM
+        _write_bytes(seq / f"{stem}.depth.pgm", buf.getvalue())
+        pose = np.full((4, 4), -np.inf) if i % 3 == 2 else raw @ T
+        _write_bytes(seq / f"{stem}.pose.txt",
+                     ("\n".join(" ".join(f"{v:.9g}" for v in row) for row in pose) + "\n").encode())
+        if on_frame is not None:
+            on_frame()
+    _done(folder, {"layout": "3rscan", "scene_id": scene_id, "world_seed": world.seed,
+                   "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return folder, A
+
+
+# --- Matterport3D ---------------------------------------------------------------------------
+
+
+def _region_ply_bytes(
+    vertices: F64, colors: NDArray[np.uint8], faces: NDArray[np.int64],
+    face_props: NDArray[np.int64],
+) -> bytes:
+    """A region PLY as ``data_organization.md`` describes it: vertices with normals, texture
+    coordinates and colours, faces with ``face_material face_segment face_category``."""
+    header = (
+        "ply\nformat ascii 1.0\n"
+        f"element vertex {len(vertices)}\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "property float nx\nproperty float ny\nproperty float nz\n"
+        "property float tu\nproperty float tv\n"
+        "property uchar red\nproperty uchar green\nproperty uchar blue\n"
+        f"element face {len(faces)}\nproperty list uchar int vertex_indices\n"
+        "property int face_material\nproperty int face_segment\nproperty int face_category\n"
+        "end_header\n"
+    )
+    rows = [f"{x:.6f} {y:.6f} {z:.6f} 0 0 1 0 0 {r} {g} {b}"
+            for (x, y, z), (r, g, b) in zip(vertices, colors[:, :3], strict=True)]
+    rows += [f"3 {a} {b} {c} {m} {s} {k}"
+             for (a, b, c), (m, s, k) in zip(faces, face_props, strict=True)]
+    return (header + "\n".join(rows) + "\n").encode("ascii")
+
+
+def write_matterport3d_scene(
+    world: SyntheticWorld, out_dir: str | Path, scene_id: str, n_frames: int,
+    width: int = 320, height: int = 256, seed: int = 0, on_frame: OnFrame = None,
+) -> tuple[Path, F64]:
+    """Write ``world`` as one region (``region0``) of a Matterport3D house ``<scene_id>/`` in
+    the house's own (raw) frame: ``region_segmentations/region0.{ply,fsegs.json,semseg.json}``,
+    ``undistorted_camera_parameters/<house>.conf`` (OpenGL camera-to-world poses: the canonical
+    camera looks along -z with +y up), ``undistorted_color_images/<pano>_i<cam>_0.jpg`` and
+    ``undistorted_depth_images/<pano>_d<cam>_0.png`` (uint16, 0.25 mm per unit), three
+    cameras per panorama, plus one camera of another region far outside this one.
+
+    Returns the region PLY and ``T_aligned_raw`` (EmbodiedScan's ``axis_align_matrix``).
+    """
+    house = Path(out_dir) / scene_id
+    (house / DONE_MARKER).unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    A = random_alignment(rng)
+    raw = invert_pose(A)
+    v_raw = transform_points(raw, world.vertices)
+    seg = over_segment(world.vertices, world.instance_ids)[world.faces[:, 0]]  # per face
+    inst = world.face_instance_ids
+    cat = np.array([nyu40_id(o.label) for o in world.objects] + [0])[inst]
+    props = np.column_stack([seg, np.where(inst >= 0, inst, -1), cat])
+    regions = house / "region_segmentations"
+    _write_bytes(regions / "region0.ply", _region_ply_bytes(v_raw, world.colors, world.faces,
+                                                            props))
+    _write_bytes(regions / "region0.fsegs.json",
+                 _json_bytes({"sceneId": f"{scene_id}_region0", "segIndices": seg.tolist()}))
+    groups = [{"id": o.instance_id, "objectId": o.instance_id, "label": o.label,
+               "segments": np.unique(seg[inst == o.instance_id]).tolist()}
+              for o in world.objects]
+    _write_bytes(regions / "region0.semseg.json",
+                 _json_bytes({"sceneId": f"{scene_id}_region0", "segGroups": groups}, indent=1))
+    K = default_intrinsics(width, height)
+    caster = make_world_caster(world)
+    rays = _rays(K, width, height)
+    poses = _walk(world, n_frames, seed, width, height)
+    far = poses[0].copy()
+    far[:3, 3] += [50.0, 0.0, 0.0]  # a camera of another region
+    conf = ["dataset matterport", f"n_images {n_frames + 1}",
+            "depth_directory undistorted_depth_images", "color_directory undistorted_color_images",
+            "intrinsics_matrix " + " ".join(f"{v:.9g}" for v in K.ravel())]
+    gl = np.diag([1.0, -1.0, -1.0, 1.0])  # OpenCV camera axes -> the canonical OpenGL camera
+    for i, T in enumerate([*poses, far]):
+        pano, cam = f"{i // 3:032x}", i % 3
+        color, depth = f"{pano}_i{cam}_0.jpg", f"{pano}_d{cam}_0.png"
+        if i < n_frames:
+            rgb, depth_mm, _ = render_rays(world, caster, rays, width, height, T)
+            _write_bytes(house / "undistorted_color_images" / color, _jpeg(rgb))
+            quarter_mm = np.minimum(depth_mm.astype(np.int64) * 4, 65535).astype(np.uint16)
+            _write_bytes(house / "undistorted_depth_images" / depth, _png(quarter_mm))
+            if on_frame is not None:
+                on_frame()
+        T_conf = raw @ T @ gl
+        conf.append(f"scan {depth} {color} " + " ".join(f"{v:.9g}" for v in T_conf.ravel()))
+    _write_bytes(house / "undistorted_camera_parameters" / f"{scene_id}.conf",
+                 ("\n".join(conf) + "\n").encode())
+    _done(house, {"layout": "matterport3d", "scene_id": scene_id, "world_seed": world.seed,
+                  "seed": seed, "n_frames": n_frames, "width": width, "height": height})
+    return regions / "region0.ply", A

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from spar3d.tasks.multiview import (  # noqa: F401  (imported to register the tasks)
     camera_motion,
-    depth_mv,
-    distance_mv,
-    imagination_mv,
     map_mv,
     position_matching,
-    relation_mv,
     view_change,
 )

@@ -15,6 +15,7 @@ the answer, depths on a geometric grid whose rank among the four options is unif
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -23,8 +24,9 @@ from spar3d.geometry.camera import project, uv_to_norm1000
 from spar3d.geometry.transforms import world_to_cam
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import metres
-from spar3d.tasks.multiview.views import covisible, draw_pair
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import covisible, draw_pair
 
 N_DISTRACTORS = 3
 
@@ -70,6 +72,15 @@ def cameras_in_view(
     return out
 
 
+@dataclass(frozen=True)
+class CameraMotionParams(TaskParams):
+    """``min_depth_m``: least depth of a camera shown as an option; ``min_option_gap``: least
+    distance between options (0-1000 image units)."""
+
+    min_depth_m: float = knob(0.1, minimum=0)
+    min_option_gap: float = knob(150.0, minimum=0)
+
+
 @register_task
 class CameraMotionInfer(Task):
     """The second image's camera centre as seen in the first image: (x, y) and depth."""
@@ -87,7 +98,7 @@ class CameraMotionInfer(Task):
             "and its depth (z in the first camera's frame, m); kept only when inside the image"
         ),
     )
-    defaults = {"min_depth_m": 0.1, "min_option_gap": 150.0}
+    Params = CameraMotionParams
     center_note = False  # the question is about boxes / cameras, not object centres
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
@@ -98,21 +109,21 @@ class CameraMotionInfer(Task):
         im1 = scene.image(i)
         c2_cam1 = world_to_cam(im1.T_world_cam, scene.image(j).T_world_cam[:3, 3])
         depth = float(c2_cam1[2])
-        if depth < self.params["min_depth_m"]:
+        if depth < self.params.min_depth_m:
             raise Reject("camera_behind")
         uv = project(im1.K, c2_cam1[None])[0][0]
         inside = -0.5 <= uv[0] <= im1.width - 0.5 and -0.5 <= uv[1] <= im1.height - 0.5
         if not inside:
             raise Reject("camera_outside_image")
         x, y = (int(v) for v in uv_to_norm1000(uv, im1.width, im1.height))
-        gap = self.params["min_option_gap"]
+        gap = self.params.min_option_gap
         correct = option_text((x, y), depth)
         # wrong options come from the answers' own population: keyframes that share an object
         # with the first view (others are farther off and show as the nearer options)
         shares = set(covisible(scene, i))
         wrong = [
             (xy, d)
-            for k, (xy, d) in sorted(cameras_in_view(scene, i, self.params["min_depth_m"]).items())
+            for k, (xy, d) in sorted(cameras_in_view(scene, i, self.params.min_depth_m).items())
             if k != j and k in shares and np.hypot(xy[0] - x, xy[1] - y) >= gap
         ]
         if len(wrong) < N_DISTRACTORS:

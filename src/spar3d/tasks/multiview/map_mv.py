@@ -11,6 +11,7 @@ views than ``min_views`` (a primary view with too few co-visible images) is ``to
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,22 @@ from spar3d.geometry.bev import SteepViewError, observer_frame
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels, metres
 from spar3d.tasks.markers import Markers
-from spar3d.tasks.multiview.views import MVTask, mv_quantities, unpack
+from spar3d.tasks.params import MultiViewParams, check_range, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import Draw, MVTask
+
+
+@dataclass(frozen=True)
+class MapParams(MultiViewParams):
+    """``min_objects``..``max_objects`` listed objects; ``max_pitch_deg``: steepest first view."""
+
+    min_objects: int = knob(3, minimum=1)
+    max_objects: int = knob(6, minimum=1)
+    max_pitch_deg: float = knob(75.0, minimum=0, maximum=90)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_range("min_objects", self.min_objects, "max_objects", self.max_objects)
 
 
 @register_task
@@ -41,19 +56,20 @@ class SpatialImaginationMapMV(MVTask):
             "the viewing direction on the floor, +x right"
         ),
     )
-    defaults = {**MVTask.defaults, "min_objects": 3, "max_objects": 6, "max_pitch_deg": 75.0}
+    Params = MapParams
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
-        k = int(rng.integers(int(self.params["min_objects"]), int(self.params["max_objects"]) + 1))
+        k = int(rng.integers(int(self.params.min_objects), int(self.params.max_objects) + 1))
         return self.draw(scene, rng, k)
 
     def compute(self, scene: SceneView, key: Any) -> Facts:
-        views, ids, positions = unpack(key)
+        d = Draw.of(key)
+        views, ids, positions = d.views, d.ids, d.positions
         T = scene.image(views[0]).T_world_cam
-        if len(views) < int(self.params["min_views"]):
+        if len(views) < int(self.params.min_views):
             raise Reject("too_few_views")
         try:
-            frame = observer_frame(T, scene.index.floor_z, self.params["max_pitch_deg"])
+            frame = observer_frame(T, scene.index.floor_z, self.params.max_pitch_deg)
         except SteepViewError:
             raise Reject("pitch_too_steep") from None
         bev = frame.to_bev(np.stack([scene.objects[o].center for o in ids]))
@@ -73,5 +89,5 @@ class SpatialImaginationMapMV(MVTask):
             },
             answer=ChoiceAnswer(coords),
             markers=markers,
-            quantities={"bev_xy_m": xy, **mv_quantities(scene, views, ids, positions)},
+            quantities={"bev_xy_m": xy, **self.views.quantities(scene, d)},
         )

@@ -13,14 +13,16 @@ IoU >= ``max_distractor_iou`` are dropped, so no option is a near copy of the ri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spar3d.geometry.boxes import box2d_iou
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels
 from spar3d.tasks.markers import Markers
-from spar3d.tasks.multiview.views import mv_quantities, object_views
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import mv_quantities, object_views
 
 
 def box_text(box: list[int]) -> str:
@@ -51,6 +53,13 @@ def shifted_boxes(box: list[int]) -> list[list[int]]:
     return out
 
 
+@dataclass(frozen=True)
+class PositionMatchingParams(TaskParams):
+    """``max_distractor_iou``: most overlap of a wrong box with the right one (0-1)."""
+
+    max_distractor_iou: float = knob(0.5, minimum=0, maximum=1)
+
+
 @register_task
 class PositionMatching(Task):
     """Where the object boxed in red in the first image is in the second image."""
@@ -69,7 +78,7 @@ class PositionMatching(Task):
             "object's first-image box"
         ),
     )
-    defaults = {"max_distractor_iou": 0.5}
+    Params = PositionMatchingParams
     center_note = False  # the question is about boxes / cameras, not object centres
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
@@ -85,7 +94,7 @@ class PositionMatching(Task):
     def compute(self, scene: SceneView, key: Any) -> Facts:
         i, j, obj = key
         ref, box = bbox_marker(scene, i, obj), bbox_marker(scene, j, obj)
-        max_iou = self.params["max_distractor_iou"]
+        max_iou = self.params.max_distractor_iou
         others = [
             box_like_at(box, bbox_marker(scene, j, o)) for o in scene.visible_ids(j) if o != obj
         ]

@@ -12,14 +12,16 @@ largest) moves in the image, from its box centres on a 3 x 3 grid.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spar3d.geometry.boxes import box2d_area
 from spar3d.geometry.pose import RelativePose, relative_pose
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, Task, TaskSpec
 from spar3d.tasks.common import bbox_marker, labels
-from spar3d.tasks.multiview.views import draw_pair, mv_quantities
+from spar3d.tasks.params import TaskParams, knob
 from spar3d.tasks.registry import register_task
+from spar3d.tasks.views import draw_pair, mv_quantities
 
 # (positive key, negative key, words for the sentence) in SPAR's order
 AXES = (
@@ -77,6 +79,16 @@ def _move_sentence(values: list[float]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+@dataclass(frozen=True)
+class ViewChangeParams(TaskParams):
+    """Least camera motion asked about: ``min_translation_m``, ``min_rotation_deg``, and
+    ``min_image_shift`` (0-1000 image units) of the shared object."""
+
+    min_translation_m: float = knob(0.1, minimum=0)
+    min_rotation_deg: float = knob(5.0, minimum=0)
+    min_image_shift: float = knob(100.0, minimum=0)
+
+
 @register_task
 class ViewChangeInfer(Task):
     """How the camera moves and turns from the first image to the second."""
@@ -94,7 +106,7 @@ class ViewChangeInfer(Task):
             "right/left, up/down, forward/backward (m), rotate up/down, right/left (deg)"
         ),
     )
-    defaults = {"min_translation_m": 0.1, "min_rotation_deg": 5.0, "min_image_shift": 100.0}
+    Params = ViewChangeParams
     center_note = False  # the question is about boxes / cameras, not object centres
 
     def propose(self, scene: SceneView, rng: Any) -> Any:
@@ -119,8 +131,8 @@ class ViewChangeInfer(Task):
         i, j = key
         rp = relative_pose(scene.image(i).T_world_cam, scene.image(j).T_world_cam)
         values = axis_values(rp)
-        small_move = max(abs(v) for v in values[:3]) < self.params["min_translation_m"]
-        if small_move and max(abs(v) for v in values[3:]) < self.params["min_rotation_deg"]:
+        small_move = max(abs(v) for v in values[:3]) < self.params.min_translation_m
+        if small_move and max(abs(v) for v in values[3:]) < self.params.min_rotation_deg:
             raise Reject("views_too_similar")
         obj = self.shared_object(scene, i, j)
         b1, b2 = bbox_marker(scene, i, obj), bbox_marker(scene, j, obj)
@@ -135,7 +147,7 @@ class ViewChangeInfer(Task):
                 "region_1": _region(*c1),
                 "region_2": _region(*c2),
                 "object_motion": _motion(
-                    c2[0] - c1[0], c2[1] - c1[1], self.params["min_image_shift"]
+                    c2[0] - c1[0], c2[1] - c1[1], self.params.min_image_shift
                 ),
                 "camera_motion": _move_sentence(values),
             },

@@ -11,7 +11,6 @@ from spar3d.tasks.video import (  # noqa: F401  (imported to register the tasks)
     appearance,
     count,
     distance,
-    imagination,
     nav,
     room,
 )

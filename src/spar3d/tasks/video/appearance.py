@@ -7,21 +7,16 @@ visibility rule, appx 7.4). Frames are numbered from 1 in question and answer te
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView
 from spar3d.tasks.common import bbox_marker
 from spar3d.tasks.markers import Markers
+from spar3d.tasks.params import VideoParams, knob
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import (
-    VIDEO_DEFAULTS,
-    VideoTask,
-    and_list,
-    draw_seen,
-    frame_text,
-    unique_label_ids,
-    video_spec,
-)
+from spar3d.tasks.video.frames import and_list, frame_text, video_spec
+from spar3d.tasks.views import Draw, VideoTask, unique_label_ids
 
 
 @register_task
@@ -69,6 +64,13 @@ class ObjFrameLocate(VideoTask):
         )
 
 
+@dataclass(frozen=True)
+class AppearanceParams(VideoParams):
+    """``n_objects``: objects whose order of appearance is asked (>= 2)."""
+
+    n_objects: int = knob(3, minimum=2)
+
+
 @register_task
 class AppearanceOrder(VideoTask):
     """Order in which named objects first appear in the video."""
@@ -84,30 +86,31 @@ class AppearanceOrder(VideoTask):
             "their first appearance in the video; ties in the first frame are skipped"
         ),
     )
-    defaults = {**VIDEO_DEFAULTS, "n_objects": 3.0}
+    Params = AppearanceParams
 
-    def propose(self, scene: SceneView, rng: Any) -> tuple[int, ...] | None:
-        ids = draw_seen(
-            self.video(scene), rng, int(self.params["n_objects"]), unique_label_ids(scene)
+    def propose(self, scene: SceneView, rng: Any) -> Any:
+        # named only: labels unique in the scene; no marker, so no frame drawn
+        return self.draw(
+            scene, rng, self.params.n_objects, among=unique_label_ids(scene), marked=False
         )
-        return None if ids is None else tuple(ids)
 
-    def compute(self, scene: SceneView, key: tuple[int, ...]) -> Facts:
+    def compute(self, scene: SceneView, key: Any) -> Facts:
+        ids = Draw.of(key).ids
         video = self.video(scene)
-        first = {o: video.appearances[o][0] for o in key}
-        if len(set(first.values())) < len(key):
+        first = {o: video.appearances[o][0] for o in ids}
+        if len(set(first.values())) < len(ids):
             raise Reject("same_first_frame")
-        order = sorted(key, key=first.__getitem__)
+        order = sorted(ids, key=first.__getitem__)
         names = [scene.objects[o].label for o in order]
         steps = [f"the {n} ({frame_text([first[o]])})" for n, o in zip(names, order, strict=True)]
         return self.facts(
             video,
-            list(key),
+            list(ids),
             {
-                "objects": and_list([scene.objects[o].label for o in key]),
+                "objects": and_list([scene.objects[o].label for o in ids]),
                 "order": ", ".join(names),
                 "order_sentence": steps[0] + " appears first, then " + and_list(steps[1:]),
             },
             ChoiceAnswer(", ".join(names)),
-            {"first_frame": {str(o): first[o] for o in key}, "order": [int(o) for o in order]},
+            {"first_frame": {str(o): first[o] for o in ids}, "order": [int(o) for o in order]},
         )

@@ -10,11 +10,14 @@ formats and paraphrases), as SPAR-7M does; the repeat number is part of the samp
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
+from spar3d.tasks.params import VideoParams, knob
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VideoTask
 
 
 def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
@@ -24,6 +27,16 @@ def instances_by_label(scene: SceneView) -> dict[str, list[int]]:
         if scene.nameable(oid):
             out[scene.objects[oid].label].append(oid)
     return dict(out)
+
+
+@dataclass(frozen=True)
+class CountParams(VideoParams):
+    """``min_instances``: least instances of a counted label; ``require_all_seen``: every
+    instance must appear in the video; ``max_repeats``: question variants drawn per label."""
+
+    min_instances: int = knob(2, minimum=1)
+    require_all_seen: bool = True
+    max_repeats: int = knob(2, minimum=1)
 
 
 @register_task
@@ -41,7 +54,7 @@ class ObjCount(VideoTask):
             "instances, every instance seen in the video)"
         ),
     )
-    defaults = {**VIDEO_DEFAULTS, "min_instances": 2.0, "require_all_seen": 1.0, "max_repeats": 2.0}
+    Params = CountParams
     label_is_subject = True  # "how many chairs": every chair is meant
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[str, int] | None:
@@ -50,18 +63,18 @@ class ObjCount(VideoTask):
         pool = sorted(
             lab
             for lab, ids in instances_by_label(scene).items()
-            if len(ids) >= self.params["min_instances"]
+            if len(ids) >= self.params.min_instances
         )
         if not pool:
             return None
-        return (pool[int(rng.integers(len(pool)))], int(rng.integers(self.params["max_repeats"])))
+        return (pool[int(rng.integers(len(pool)))], int(rng.integers(self.params.max_repeats)))
 
     def compute(self, scene: SceneView, key: tuple[str, int]) -> Facts:
         label, _ = key
         video = self.video(scene)
         ids = instances_by_label(scene)[label]
         unseen = [o for o in ids if o not in video.appearances]
-        if unseen and self.params["require_all_seen"]:
+        if unseen and self.params.require_all_seen:
             raise Reject("instance_not_in_video")
         return self.facts(
             video,

@@ -35,8 +35,10 @@ import numpy as np
 
 from spar3d.index.records import SceneIndex
 from spar3d.tasks.base import ChoiceAnswer, Facts, Reject, SceneView, TaskStats
+from spar3d.tasks.params import VideoParams, check_range, knob
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, Video, VideoTask, even_positions, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import Video, VideoTask, even_positions
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,20 @@ def path_frames(index: SceneIndex, path: tuple[str, ...]) -> list[int] | None:
     return out
 
 
+@dataclass(frozen=True)
+class NavParams(VideoParams):
+    """A path's frames: at least ``min_frames``; ``min_masked``..``max_masked`` action words
+    masked per instruction."""
+
+    min_frames: int = knob(2, minimum=1)
+    min_masked: int = knob(1, minimum=1)
+    max_masked: int = knob(3, minimum=1)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_range("min_masked", self.min_masked, "max_masked", self.max_masked)
+
+
 @register_task
 class NavVideo(VideoTask):
     """Fill in the missing action words of an RxR instruction, given the frames along its path."""
@@ -212,7 +228,7 @@ class NavVideo(VideoTask):
             f"{ENV_GUIDE} and a Matterport3D scene index, otherwise skipped"
         ),
     )
-    defaults = {**VIDEO_DEFAULTS, "min_frames": 2.0, "min_masked": 1.0, "max_masked": 3.0}
+    Params = NavParams
     guide_paths: list[Path] | None = None  # RxR guide files; None: SPAR3D_RXR_GUIDE
 
     def input_files(self) -> list[Path]:
@@ -267,9 +283,9 @@ class NavVideo(VideoTask):
         r = recs[int(rng.integers(len(recs)))]
         slots = action_slots(r.instruction)
         k = min(
-            len(slots), int(rng.integers(self.params["min_masked"], self.params["max_masked"] + 1))
+            len(slots), int(rng.integers(self.params.min_masked, self.params.max_masked + 1))
         )
-        if k < self.params["min_masked"]:
+        if k < self.params.min_masked:
             return (r.instruction_id, ())
         picked = sorted(int(slots[int(j)]) for j in rng.choice(len(slots), size=k, replace=False))
         return (r.instruction_id, tuple(picked))
@@ -286,11 +302,11 @@ class NavVideo(VideoTask):
         frames = path_frames(scene.index, rec.path)
         if frames is None:
             raise Reject("path_frames_missing")
-        if len(frames) > self.params["max_frames"]:  # evenly spaced along the path, ends kept
+        if len(frames) > self.params.max_frames:  # evenly spaced along the path, ends kept
             frames = [
-                frames[i] for i in even_positions(len(frames), int(self.params["max_frames"]))
+                frames[i] for i in even_positions(len(frames), int(self.params.max_frames))
             ]
-        if len(frames) < self.params["min_frames"]:
+        if len(frames) < self.params.min_frames:
             raise Reject("too_few_frames")
         masked, words = mask_words(rec.instruction, list(slots))
         return self.facts(

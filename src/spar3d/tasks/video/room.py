@@ -15,6 +15,7 @@ summed over triangles here instead); ``alpha = 2`` closes gaps narrower than abo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -22,8 +23,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from spar3d.tasks.base import Facts, NumericAnswer, Reject, SceneView
+from spar3d.tasks.params import VideoParams, knob
 from spar3d.tasks.registry import register_task
-from spar3d.tasks.video.frames import VIDEO_DEFAULTS, VideoTask, video_spec
+from spar3d.tasks.video.frames import video_spec
+from spar3d.tasks.views import VideoTask
 
 MIN_VOXELS = 100  # below this the paper reverts to the original points
 
@@ -96,6 +99,17 @@ def scene_room_area(
     return _cached_area(pts.tobytes(), float(footprint_voxel_m), float(voxel_m), float(alpha))
 
 
+@dataclass(frozen=True)
+class RoomParams(VideoParams):
+    """``voxel_m``: footprint cell (m); ``alpha``: alpha-shape radius; ``min_area_m2``: smaller
+    rooms are skipped; ``max_repeats``: question variants drawn per scene."""
+
+    voxel_m: float = knob(0.1, above=0)
+    alpha: float = knob(2.0, above=0)
+    min_area_m2: float = knob(4.0, minimum=0)
+    max_repeats: int = knob(3, minimum=1)
+
+
 @register_task
 class RoomSize(VideoTask):
     """Floor area of the room shown by the video."""
@@ -111,33 +125,27 @@ class RoomSize(VideoTask):
             "half a voxel, area; rooms under min_area_m2 skipped"
         ),
     )
-    defaults = {
-        **VIDEO_DEFAULTS,
-        "voxel_m": 0.1,
-        "alpha": 2.0,
-        "min_area_m2": 4.0,
-        "max_repeats": 3.0,
-    }
+    Params = RoomParams
 
     def propose(self, scene: SceneView, rng: Any) -> tuple[int] | None:
         if not self.video(scene).images or len(scene.index.footprint_xy) < 3:
             return None
         # one fact per scene, asked up to max_repeats times (formats / paraphrases)
-        return (int(rng.integers(self.params["max_repeats"])),)
+        return (int(rng.integers(self.params.max_repeats)),)
 
     def compute(self, scene: SceneView, key: tuple[int]) -> Facts:
         area, n_points = scene_room_area(
             scene.index.footprint_xy,
             scene.index.footprint_voxel_m,
-            self.params["voxel_m"],
-            self.params["alpha"],
+            self.params.voxel_m,
+            self.params.alpha,
         )
-        if area < self.params["min_area_m2"]:
+        if area < self.params.min_area_m2:
             raise Reject("room_too_small")
         return self.facts(
             self.video(scene),
             [],
             {"area": f"{area:.1f}"},
-            NumericAnswer(area, decimals=1, minimum=self.params["min_area_m2"]),
+            NumericAnswer(area, decimals=1, minimum=self.params.min_area_m2),
             {"area_m2": area, "footprint_points": n_points},
         )

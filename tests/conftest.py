@@ -67,10 +67,11 @@ def generated_spar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     runs without external files, 2 samples per task (about 60 samples; under a second)."""
     from spar3d.generate import generate
     from spar3d.index.run import index_scene_dirs
+    from spar3d.scenes.synthetic.params import ONE_ROOM
     from spar3d.scenes.synthetic.synthesize import synthesize
 
     base = tmp_path_factory.mktemp("generated")
-    dirs = synthesize(base / "scenes", 1, 0, 40, 160, 120, progress=False)
+    dirs = synthesize(base / "scenes", 1, 0, 40, 160, 120, progress=False, world=ONE_ROOM)
     index_scene_dirs(dirs, progress=False)
     generate(dirs, base / "spar", split="train", per_task=2, seed=0, progress=False)
     return base / "spar"

@@ -32,9 +32,9 @@ class DemoConfig:
     frames: int = 120
     width: int = 320
     height: int = 240
-    per_task_train: int = 12
-    per_task_val: int = 30
-    bench_per_task: int = 50
+    per_task_train: int = 40
+    per_task_val: int = 80
+    bench_per_task: int = 16
     seed: int = 0
     baselines: tuple[str, ...] = ("random", "frequency", "oracle")
     layout: str = "scannet"
@@ -171,29 +171,86 @@ def _print_scores(console: Console, res: DemoResult) -> None:
     console.print(table)
 
 
-def answer_spread(bench_path: Path) -> dict[str, tuple[int, float, float, float, float]]:
-    """Per numeric (fill) task of a benchmark: ``(n, mean, sd, min, max)`` of its answers."""
+@dataclass(frozen=True)
+class TaskSpread:
+    """What a benchmark task's answers allow a model that ignores the images.
+
+    Attributes:
+        n: Samples of the task.
+        chance: Multiple choice: the uniform-chance score ``100 * mean(1 / options)``.
+        letters: Multiple choice: share (0-100) of each correct letter.
+        values: Numeric: the answers.
+        best_constant: Numeric: the best single guess for every sample and its MRA score (0-100),
+            an upper bound on any constant-answer baseline (``frequency`` included).
+    """
+
+    n: int
+    chance: float | None = None
+    letters: dict[str, float] = field(default_factory=dict)
+    values: tuple[float, ...] = ()
+    best_constant: tuple[float, float] | None = None
+
+    def spread_text(self) -> str:
+        """``mean ± sd [q10, q50, q90]`` of numeric answers, or the letters' shares."""
+        if self.values:
+            a = np.asarray(self.values)
+            q = np.quantile(a, (0.1, 0.5, 0.9))
+            return f"{a.mean():.2f} ± {a.std():.2f} [{q[0]:.1f}, {q[1]:.1f}, {q[2]:.1f}]"
+        return " ".join(f"{k}:{v:.0f}" for k, v in sorted(self.letters.items()))
+
+
+def best_constant_mra(values: list[float]) -> tuple[float, float]:
+    """The constant answer with the highest mean MRA over ``values`` and that score (0-100).
+
+    MRA of a constant is piecewise constant between the points ``v * (1 -+ tol)``, so trying
+    those breakpoints' midpoints and the values themselves finds the maximum."""
+    from spar3d.bench.scoring.mra import TOLERANCES, mra
+
+    a = np.asarray(values, float)
+    cands = {float(v) for v in a}
+    for tol in TOLERANCES:
+        cands |= {float(v) * (1 - tol) for v in a} | {float(v) * (1 + tol) for v in a}
+    ordered = sorted(cands)
+    cands |= {(x + y) / 2 for x, y in zip(ordered[:-1], ordered[1:], strict=True)}
+    best = max(sorted(cands), key=lambda c: sum(mra(c, float(v)) for v in a))
+    return best, 100.0 * float(np.mean([mra(best, float(v)) for v in a]))
+
+
+def task_spreads(bench_path: Path) -> dict[str, TaskSpread]:
+    """Per task of a benchmark Parquet file: chance and letter shares (multiple choice), or the
+    answers and their best constant guess (numeric ``fill`` tasks)."""
     import pyarrow.parquet as pq
 
-    values: dict[str, list[float]] = {}
-    for row in pq.read_table(bench_path, columns=["task", "format_type", "answer"]).to_pylist():
-        if row["format_type"] != "fill":
+    from spar3d.bench.scoring.choice import parse_options
+
+    rows = pq.read_table(bench_path, columns=["task", "format_type", "answer", "question"])
+    by_task: dict[str, list[dict[str, Any]]] = {}
+    for row in rows.to_pylist():
+        by_task.setdefault(row["task"], []).append(row)
+    out: dict[str, TaskSpread] = {}
+    for task, task_rows in sorted(by_task.items()):
+        if task_rows[0]["format_type"] == "fill":
+            numbers = []
+            for row in task_rows:
+                try:
+                    numbers.append(float(row["answer"]))
+                except (TypeError, ValueError):
+                    continue  # view_change_infer: several numbers, no single spread
+            if numbers:
+                out[task] = TaskSpread(len(numbers), values=tuple(numbers),
+                                       best_constant=best_constant_mra(numbers))
             continue
-        try:
-            number = float(row["answer"])
-        except (TypeError, ValueError):
-            continue
-        values.setdefault(row["task"], []).append(number)
-    out = {}
-    for task, numbers in sorted(values.items()):
-        a = np.asarray(numbers)
-        out[task] = (len(a), float(a.mean()), float(a.std()), float(a.min()), float(a.max()))
+        ks = [len(parse_options(r["question"])) or 4 for r in task_rows]
+        letters = [str(r["answer"]).strip()[:1].upper() for r in task_rows]
+        shares = {k: 100.0 * letters.count(k) / len(letters) for k in sorted(set(letters))}
+        out[task] = TaskSpread(len(ks), chance=100.0 * float(np.mean([1 / k for k in ks])),
+                               letters=shares)
     return out
 
 
 def _print_task_table(console: Console, res: DemoResult, bench_path: Path) -> None:
-    """Per task: our random and frequency baselines, their gap, the paper's chance rows, and
-    the spread of numeric answers (a narrow spread lets a constant guess beat chance)."""
+    """Per task: our random and frequency baselines, the uniform chance (multiple choice) or the
+    best constant guess (numeric), the paper's chance rows, and the spread of the answers."""
     from rich.table import Table
 
     from spar3d.bench.report import find_paper_rows
@@ -201,23 +258,25 @@ def _print_task_table(console: Console, res: DemoResult, bench_path: Path) -> No
     ours = {name: by_mode.get("compat", {}).get("tasks", {}) for name, by_mode in res.scores.items()}
     paper = {r.name: r.values for r in find_paper_rows(["Chance Level (Random)",
                                                          "Chance Level (Frequency)"])}
-    spread = answer_spread(bench_path)
+    spreads = task_spreads(bench_path)
     tasks = sorted(set().union(*(set(t) for t in ours.values())) if ours else set())
-    table = Table(title="Per task (compat): baselines on the demo benchmark, the paper's chance "
-                        "rows, and the spread of numeric answers")
-    for col in ("task", "random", "frequency", "freq - random", "paper random",
-                "paper frequency", "answers: mean ± sd [min, max] (n)"):
+    table = Table(title="Per task (compat): baselines on the demo benchmark beside the paper's "
+                        "chance rows; numeric answers: mean ± sd [q10, q50, q90]")
+    for col in ("task", "n", "random", "frequency", "chance / best const", "paper random",
+                "paper frequency", "answers"):
         table.add_column(col, justify="left" if col == "task" else "right")
 
     def fmt(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}"
 
     for task in tasks:
-        r, f = ours.get("random", {}).get(task), ours.get("frequency", {}).get(task)
-        gap = None if r is None or f is None else f - r
-        sp = spread.get(task)
-        sp_txt = "" if sp is None else f"{sp[1]:.2f} ± {sp[2]:.2f} [{sp[3]:.1f}, {sp[4]:.1f}] ({sp[0]})"
-        table.add_row(task, fmt(r), fmt(f), fmt(gap),
+        sp = spreads.get(task)
+        ref = None if sp is None else (sp.chance if sp.chance is not None else
+                                       (sp.best_constant[1] if sp.best_constant else None))
+        table.add_row(task, "" if sp is None else str(sp.n),
+                      fmt(ours.get("random", {}).get(task)),
+                      fmt(ours.get("frequency", {}).get(task)), fmt(ref),
                       fmt(paper["Chance Level (Random)"].get(task)),
-                      fmt(paper["Chance Level (Frequency)"].get(task)), sp_txt)
+                      fmt(paper["Chance Level (Frequency)"].get(task)),
+                      "" if sp is None else sp.spread_text())
     console.print(table)

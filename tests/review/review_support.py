@@ -105,9 +105,11 @@ def small_bench_with_run(tmp: Path) -> tuple[Path, Path]:
     from spar3d.bench.build import build_bench
     from spar3d.generate import generate
     from spar3d.index.run import index_scene_dirs
+    from spar3d.scenes.synthetic.params import ONE_ROOM
     from spar3d.scenes.synthetic.synthesize import synthesize
 
-    dirs = synthesize(tmp / "scenes", 1, seed=2, n_frames=20, width=96, height=72, progress=False)
+    dirs = synthesize(tmp / "scenes", 1, seed=2, n_frames=20, width=96, height=72,
+                      progress=False, world=ONE_ROOM)
     index_scene_dirs(dirs)
     generate(
         dirs,

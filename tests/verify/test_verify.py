@@ -15,6 +15,7 @@ from spar3d.generate import generate
 from spar3d.index.run import index_scene_dirs
 from spar3d.io import read_jsonl, write_jsonl
 from spar3d.scenes.model import OrientedBox
+from spar3d.scenes.synthetic.params import ONE_ROOM
 from spar3d.scenes.synthetic.synthesize import synthesize
 from spar3d.verify import VerifyParams, read_flagged_keys, verify
 from spar3d.verify.checks import marker_labels, parse_options
@@ -32,7 +33,8 @@ TASKS = [
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("verify")
     dirs = synthesize(
-        base / "scenes", 1, seed=0, n_frames=40, width=160, height=120, progress=False
+        base / "scenes", 1, seed=0, n_frames=40, width=160, height=120, progress=False,
+        world=ONE_ROOM,
     )
     index_scene_dirs(dirs)
     generate(dirs, base / "spar", split="val", tasks=TASKS, per_task=12)
@@ -168,7 +170,9 @@ def test_ambiguous_label_is_flagged(world: dict[str, Any]) -> None:
         for v in im["visible"]:
             if v["visible_fraction"] > 0.3 and (v["bbox_xyxy"][2] - v["bbox_xyxy"][0]) > 8:
                 seen.setdefault(labels[v["object_id"]], []).append(v["object_id"])
-        dup = [lab for lab, ids in seen.items() if len(ids) >= 2 and lab not in ("floor", "wall")]
+        # "object" is the catch-all label: never named, so never ambiguous
+        dup = [lab for lab, ids in seen.items()
+               if len(ids) >= 2 and lab not in ("floor", "wall", "object")]
         if dup:
             pick = (im["frame_id"], dup[0])
             break

@@ -6,7 +6,8 @@ scores (the ``format`` column of :mod:`spar3d.task_table`: ``fill`` for numeric 
 view_change_infer, ``select`` for multiple-choice tasks),
 balanced three ways:
 
-* answers: multiple-choice samples are stratified by correct letter, numeric samples by answer
+* answers: multiple-choice samples are stratified by correct letter (and number of options, so
+  that a fixed letter scores exactly the uniform chance ``mean(1 / options)``), numeric samples by answer
   quantile bin (``NUMERIC_BINS``), and strata are taken in turn, so no letter or numeric range
   dominates and a "frequency" baseline gains little;
 * scenes: inside a stratum, scenes are taken in turn (shuffled with the seed);
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,10 +92,13 @@ class BuildSummary:
     excluded: dict[str, int] = field(default_factory=dict)
 
 
-def _stratum_keys(task: str, answers: list[str]) -> list[str]:
+def _stratum_keys(task: str, answers: list[str], questions: list[str] | None = None) -> list[str]:
     kind = bench_row(task).kind
     if kind == "choice":
-        return [a.strip()[:1].upper() for a in answers]
+        from spar3d.bench.scoring.choice import parse_options
+
+        counts = [len(parse_options(q)) for q in questions] if questions else [0] * len(answers)
+        return [f"{k}{a.strip()[:1].upper()}" for k, a in zip(counts, answers, strict=True)]
     if kind == "numeric":
         values = np.array([_first_float(a) for a in answers])
         finite = np.isfinite(values)
@@ -114,9 +118,23 @@ def _first_float(text: str) -> float:
 
 
 def balanced_pick(
-    strata: list[str], scenes: list[str], n: int, rng: np.random.Generator
+    strata: list[str],
+    scenes: list[str],
+    n: int,
+    rng: np.random.Generator,
+    groups: list[str] | None = None,
 ) -> list[int]:
-    """Indices of ``n`` items taken in turn from each stratum, and inside it from each scene."""
+    """Indices of ``n`` items taken in turn from each stratum, and inside it from each scene.
+
+    With ``groups`` (one key per stratum's items, e.g. the number of options of a choice
+    question), strata are first taken in whole rounds per group (one item of each of its
+    strata), and only while a whole round fits in ``n``: a group stops as soon as one of its
+    strata runs dry, so every stratum of a group contributes equally and a letter that every
+    question offers scores exactly the uniform chance. A group named by a number ``k`` takes
+    part only when it has ``k`` strata (every letter of a k-option question). When less than the
+    largest group's round is missing, fewer than ``n`` items are returned; when more is missing,
+    it is filled from the rest in turn.
+    """
     by: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for i, (s, sc) in enumerate(zip(strata, scenes, strict=True)):
         by[s][sc].append(i)
@@ -130,11 +148,31 @@ def balanced_pick(
             merged.extend(int(scene_lists[k][d]) for k in order if d < len(scene_lists[k]))
         queues.append(merged)
     picked: list[int] = []
+    taken = [0] * len(queues)
+    if groups is not None:
+        group_of = {s: g for s, g in zip(strata, groups, strict=True)}
+        keys = sorted(by)
+        members = Counter(group_of[k] for k in keys)
+        # a group named by a number k (options) takes part only with all k letters present
+        live = sorted(g for g, m in members.items() if not g.isdigit() or int(g) == m)
+        while live:
+            for g in [live[i] for i in rng.permutation(len(live))]:
+                round_ = [q for q in rng.permutation(len(queues)) if group_of[keys[q]] == g]
+                if len(picked) + len(round_) > n:  # only whole rounds: try a smaller group
+                    live.remove(g)
+                    continue
+                for q in round_:
+                    picked.append(queues[q][taken[q]])
+                    taken[q] += 1
+                if any(taken[q] >= len(queues[q]) for q in round_):
+                    live.remove(g)  # a dry stratum ends the group's rounds
+        if picked and n - len(picked) < max(members.values()):
+            return picked  # less than a round short: a partial round would unbalance letters
     pos = 0
-    while len(picked) < n and any(pos < len(q) for q in queues):
+    while len(picked) < n and any(taken[q] + pos < len(queues[q]) for q in range(len(queues))):
         for q in rng.permutation(len(queues)):
-            if pos < len(queues[q]) and len(picked) < n:
-                picked.append(queues[q][pos])
+            if taken[q] + pos < len(queues[q]) and len(picked) < n:
+                picked.append(queues[q][taken[q] + pos])
         pos += 1
     return picked
 
@@ -324,8 +362,11 @@ def build_bench(
                 qa.append(question_answer(s))
             except ValueError as exc:
                 raise InputError(f"{where}: {exc}") from None
-        strata = _stratum_keys(task, [a for _, a in qa])
-        picked = balanced_pick(strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng)
+        strata = _stratum_keys(task, [a for _, a in qa], [q for q, _ in qa])
+        groups = [k[:-1] for k in strata] if bench_row(task).kind == "choice" else None
+        picked = balanced_pick(
+            strata, [scene_of(s) for _, s, _ in cands], n_per_task, rng, groups
+        )
         for i in sorted(picked):
             source, sample, _ = cands[i]
             question, answer = qa[i]

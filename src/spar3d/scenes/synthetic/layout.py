@@ -23,6 +23,7 @@ from spar3d.scenes.synthetic.catalog import (
     sample_color,
     sample_size,
 )
+from spar3d.scenes.synthetic.params import DEFAULT_WORLD, WorldParams
 
 F64 = NDArray[np.float64]
 WALL_T = 0.1
@@ -30,6 +31,8 @@ WALL_T = 0.1
 FLOOR_GAP = 0.04
 #: Floor objects stop being added once their footprints cover this share of a room.
 MAX_FLOOR_COVER = 0.4
+#: Shortest room side: a doorway (up to 1.2 m) with 0.3 m of wall either side fits any wall.
+MIN_SIDE = 2.2
 
 
 @dataclass(frozen=True)
@@ -151,43 +154,47 @@ def yaw_facing(v: F64) -> float:
 
 
 def make_rooms(
-    rng: np.random.Generator, second_room: bool | None
+    rng: np.random.Generator, n_rooms: int | None, params: WorldParams = DEFAULT_WORLD
 ) -> tuple[list[Room], list[WallSegment]]:
-    """One room, or two joined along x = W with a doorway (an L-shape when their depths differ)."""
-    W, D, H = rng.uniform(4.0, 7.0), rng.uniform(3.6, 6.0), rng.uniform(2.5, 3.0)
-    main_theme = str(rng.choice(["bedroom", "office", "living room", "kitchen"]))
-    rooms = [Room(0.0, 0.0, W, D, H, main_theme)]
-    if second_room is None:
-        second_room = bool(rng.random() < 0.5)
-    if not second_room:
-        return rooms, [
-            WallSegment((0, 0), (W, 0), (0, 1), 0),
-            WallSegment((0, D), (W, D), (0, -1), 0),
-            WallSegment((0, 0), (0, D), (1, 0), 0),
-            WallSegment((W, 0), (W, D), (-1, 0), 0),
+    """``n_rooms`` rooms (None: drawn from ``params``) in a row along x, each joined to the one
+    before through a doorway; where neighbours' depths differ the plan steps (an L for two).
+
+    Sizes come from ``params.draw_room_sides``; rooms below ``params.small_room_m2`` after the
+    first are bathrooms, the others get one of the living themes.
+    """
+    if n_rooms is None:
+        n_rooms = params.draw_n_rooms(rng)
+    if n_rooms < 1:
+        raise ValueError(f"n_rooms must be >= 1, got {n_rooms}")
+    H = float(rng.uniform(*params.ceiling_range_m))
+    rooms: list[Room] = []
+    walls: list[WallSegment] = []
+    x = 0.0
+    for k in range(n_rooms):
+        W, D = (max(MIN_SIDE, v) for v in params.draw_room_sides(rng))
+        if k > 0 and params.small_room_m2 > W * D:
+            theme = "bathroom"
+        else:
+            theme = str(rng.choice(["bedroom", "office", "living room", "kitchen"]))
+        rooms.append(Room(x, 0.0, x + W, D, H, theme))
+        walls += [
+            WallSegment((x, 0), (x + W, 0), (0, 1), k),
+            WallSegment((x, D), (x + W, D), (0, -1), k),
         ]
-    theme2 = str(rng.choice(["bedroom", "office", "living room", "kitchen", "bathroom"]))
-    if theme2 == "bathroom":
-        W2, D2 = rng.uniform(3.2, 4.0), rng.uniform(3.2, min(4.0, D))
-    else:
-        W2, D2 = rng.uniform(3.5, 5.5), rng.uniform(3.2, 6.5)
-    rooms.append(Room(W, 0.0, W + W2, D2, H, theme2))
-    shared = min(D, D2)
-    door_w = rng.uniform(0.9, 1.2)
-    s0 = rng.uniform(0.3, shared - door_w - 0.3)
-    walls = [
-        WallSegment((0, 0), (W, 0), (0, 1), 0),
-        WallSegment((0, D), (W, D), (0, -1), 0),
-        WallSegment((0, 0), (0, D), (1, 0), 0),
-        WallSegment((W, 0), (W, shared), (-1, 0), 0, (s0, s0 + door_w, 2.1)),
-        WallSegment((W, 0), (W + W2, 0), (0, 1), 1),
-        WallSegment((W, D2), (W + W2, D2), (0, -1), 1),
-        WallSegment((W + W2, 0), (W + W2, D2), (-1, 0), 1),
-    ]
-    if D > D2:
-        walls.append(WallSegment((W, D2), (W, D), (-1, 0), 0))
-    elif D2 > D:
-        walls.append(WallSegment((W, D), (W, D2), (1, 0), 1))
+        if k == 0:
+            walls.append(WallSegment((0, 0), (0, D), (1, 0), 0))
+        else:  # the wall shared with the room before: a doorway, and a step where depths differ
+            D0 = rooms[k - 1].y1
+            shared = min(D0, D)
+            door_w = float(rng.uniform(0.9, 1.2))
+            s0 = float(rng.uniform(0.3, shared - door_w - 0.3))
+            walls.append(WallSegment((x, 0), (x, shared), (-1, 0), k - 1, (s0, s0 + door_w, 2.1)))
+            if D0 > D:
+                walls.append(WallSegment((x, D), (x, D0), (-1, 0), k - 1))
+            elif D > D0:
+                walls.append(WallSegment((x, D0), (x, D), (1, 0), k))
+        x += W
+    walls.append(WallSegment((x, 0), (x, rooms[-1].y1), (-1, 0), n_rooms - 1))
     return rooms, walls
 
 
@@ -195,9 +202,14 @@ class Placer:
     """Places objects room by room, rejecting any that leave the room or touch another box."""
 
     def __init__(
-        self, rng: np.random.Generator, rooms: list[Room], walls: list[WallSegment]
+        self,
+        rng: np.random.Generator,
+        rooms: list[Room],
+        walls: list[WallSegment],
+        params: WorldParams = DEFAULT_WORLD,
     ) -> None:
         self.rng = rng
+        self.params = params
         self.rooms = rooms
         self.walls = walls
         self.placed: list[Placed] = []
@@ -212,6 +224,14 @@ class Placer:
                 self.reserved.append(
                     OrientedBox.axis_aligned((c[0], c[1], 1.0), (size[0], size[1], 2.0))
                 )
+
+    def size(self, cat: Category) -> tuple[float, float, float]:
+        """A catalog size times a per-object scale factor (wall objects keep catalog sizes)."""
+        w, d, h = sample_size(cat, self.rng)
+        if cat.placement == "wall":
+            return w, d, h
+        s = self.params.draw_scale(self.rng)
+        return w * s, (w if cat.square else d) * s, h * s
 
     # -- checks ----------------------------------------------------------------------------------
 
@@ -240,7 +260,7 @@ class Placer:
         size: tuple[float, float, float] | None = None,
         parent: int | None = None,
     ) -> Placed:
-        w, d, h = size or sample_size(cat, self.rng)
+        w, d, h = size or self.size(cat)
         parts = cat.build(w, d, h, sample_color(cat, self.rng), self.rng)
         support = cat.support(w, d, h) if cat.support else None
         # a "top" category placed without a host (a box) stands on the floor
@@ -271,7 +291,7 @@ class Placer:
         walls = self._room_walls(room)
         for _ in range(tries):
             wall = walls[int(self.rng.integers(len(walls)))]
-            size = sample_size(cat, self.rng)
+            size = self.size(cat)
             n = np.asarray(wall.normal, float)
             yaw = yaw_facing(n)
             z0 = float(self.rng.uniform(*cat.wall_z)) if cat.placement == "wall" else 0.0
@@ -323,7 +343,7 @@ class Placer:
         self.rng.shuffle(sides)
         out: list[int] = []
         for side in sides[:n]:
-            w, d, ht = sample_size(cat, self.rng)
+            w, d, ht = self.size(cat)
             along = float(self.rng.uniform(-0.25, 0.25)) * float(
                 half[0] if side[0] == 0 else half[1]
             )
@@ -339,12 +359,16 @@ class Placer:
                 out.append(idx)
         return out
 
-    def on_top(self, cat: Category, room: int, tries: int = 20) -> int | None:
-        """On the surface of a supporting object of the room (lamp on a nightstand, ...)."""
+    def on_top(
+        self, cat: Category, room: int, tries: int = 20, only: int | None = None
+    ) -> int | None:
+        """On the surface of a supporting object of the room (lamp on a nightstand, ...), or of
+        the placed object ``only`` when given."""
         hosts = [
             i
             for i, p in enumerate(self.placed)
             if p.room == room and p.support is not None and p.label in cat.rests_on
+            and (only is None or i == only)
         ]
         if not hosts:
             return None
@@ -392,7 +416,7 @@ class Placer:
             side = [np.array(v) for v in ((0.0, 1.0), (0.0, -1.0), (1.0, 0.0), (-1.0, 0.0))][
                 int(self.rng.integers(4))
             ]
-            w, d, ht = sample_size(cat, self.rng)
+            w, d, ht = self.size(cat)
             along = float(self.rng.uniform(-0.6, 0.6)) * float(half[0] if side[0] == 0 else half[1])
             local = (
                 side * (float(np.abs(side) @ half) + FLOOR_GAP + 0.01 + max(w, d) / 2)
@@ -430,11 +454,11 @@ class Placer:
         return out
 
 
-def populate(placer: Placer, room: int, n_objects: tuple[int, int]) -> None:
-    """Fill one room with a number of objects drawn from ``n_objects`` (inclusive range)."""
-    lo, hi = n_objects
+def populate(placer: Placer, room: int, target: int, minimum: int | None = None) -> None:
+    """Fill one room with ``target`` objects (fewer where the floor runs out), at least
+    ``minimum`` (default ``target``) or RuntimeError."""
+    lo = target if minimum is None else min(minimum, target)
     rng = placer.rng
-    target = int(rng.integers(lo, hi + 1))
     anchors, pool = THEMES[placer.rooms[room].theme]
     count = 0
 
@@ -465,10 +489,21 @@ BIG_HOSTS = ("sofa", "bed", "cabinet", "bookshelf", "dresser", "kitchen cabinets
              "desk", "refrigerator", "armchair", "tv stand")  # fmt: skip
 
 
-def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (3, 6)) -> None:
+#: Small things of real desks, tables and counters (ScanNet labels), put on surfaces as clutter.
+SURFACE_CLUTTER = ("cup", "bottle", "bowl", "book", "laptop", "keyboard", "box")
+#: Furniture whose top gets surface clutter.
+CLUTTER_HOSTS = ("table", "desk", "coffee table", "kitchen cabinets", "nightstand", "dresser",
+                 "cabinet", "tv stand")  # fmt: skip
+
+
+def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] | None = None) -> None:
     """Add the situations of real scans to a populated room.
 
-    * catch-all clutter: ``n_clutter`` objects labelled ``"object"`` on surfaces or the floor;
+    * surface clutter: on each table, desk, counter, nightstand, dresser, cabinet and tv stand, a
+      Poisson number (mean ``params.clutter_per_surface``) of small things (cups, bottles,
+      bowls, books, laptops, keyboards, boxes) resting on its top;
+    * catch-all clutter: ``n_clutter`` (default ``params.catch_all_range``) objects labelled
+      ``"object"`` on surfaces or the floor;
     * partly hidden same-label distractors: for up to three big pieces of furniture, a small floor
       object tucked against it, of a label the room already has when it has one (a second
       trash can behind the sofa), so that only a small part of it shows from most views.
@@ -476,7 +511,16 @@ def add_real_clutter(placer: Placer, room: int, n_clutter: tuple[int, int] = (3,
     Furniture placed before keeps its place; the new objects come after it.
     """
     rng = placer.rng
-    for _ in range(int(rng.integers(n_clutter[0], n_clutter[1] + 1))):
+    params = placer.params
+    hosts_top = [i for i, p in enumerate(placer.placed)
+                 if p.room == room and p.label in CLUTTER_HOSTS and p.support is not None]
+    for host in hosts_top:
+        for _ in range(int(rng.poisson(params.clutter_per_surface))):
+            cat = CATEGORIES[SURFACE_CLUTTER[int(rng.integers(len(SURFACE_CLUTTER)))]]
+            if placer.placed[host].label in cat.rests_on:
+                placer.on_top(cat, room, tries=8, only=host)
+    lo, hi = n_clutter or params.catch_all_range
+    for _ in range(int(rng.integers(lo, hi + 1))):
         placer.place(CLUTTER, room, 1)
     present = {p.label for p in placer.placed if p.room == room}
     hosts = [i for i, p in enumerate(placer.placed) if p.room == room and p.label in BIG_HOSTS]

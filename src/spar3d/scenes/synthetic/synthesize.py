@@ -16,6 +16,7 @@ from spar3d.io import write_json
 from spar3d.pipeline import Resumed, SerialExecutor, run_jobs
 from spar3d.scenes.synthetic import export_sources
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
+from spar3d.scenes.synthetic.params import DEFAULT_WORLD, WorldParams
 from spar3d.scenes.synthetic.world import build_world
 
 #: ``spar3d synth --layout``: the on-disk layout written, and so the loader that reads it back.
@@ -66,11 +67,11 @@ def scene_seed(seed: int, k: int) -> int:
 def _params(
     seed: int, k: int, n_frames: int, width: int, height: int, layout: str = "scannet",
     detail: int | None = None,
+    world: WorldParams = DEFAULT_WORLD,
 ) -> dict[str, object]:
     s = scene_seed(seed, k)
     extra: dict[str, object] = {} if layout == "scannet" else {"layout": layout}
-    if detail:
-        extra["detail_faces"] = detail
+    extra.update(_ours(detail, world))
     return {
         **extra,
         "scene_id": scene_id(k, layout),
@@ -80,6 +81,15 @@ def _params(
         "width": width,
         "height": height,
     }
+
+
+def _ours(detail: int | None, world: WorldParams) -> dict[str, object]:
+    """What ``synthesize`` adds to the writers' done-marker: the world's distributions and the
+    mesh detail."""
+    out: dict[str, object] = {"world_params": world.to_json()}
+    if detail:
+        out["detail_faces"] = detail
+    return out
 
 
 def is_complete(folder: Path, params: dict[str, object]) -> bool:
@@ -104,6 +114,7 @@ def synthesize(
     progress: bool = True,
     layout: str = "scannet",
     detail: int | None = None,
+    world: WorldParams | None = None,
 ) -> list[Path]:
     """Write ``n_scenes`` synthetic scenes ``out/synth0000_00 ...`` in the given layout.
 
@@ -114,6 +125,8 @@ def synthesize(
         layout: One of :data:`LAYOUTS` (default ScanNet's scan folders).
         detail: Subdivide each mesh to at least this many faces (ScanNet's ``vh_clean_2``
             meshes have a few hundred thousand), so indexing costs what it costs on real scans.
+        world: The distributions the worlds are drawn from (default ``DEFAULT_WORLD``); stored
+            in each scene's ``synth_done.json`` as ``world_params``.
 
     Returns:
         The scene paths, in order: what ``spar3d index`` and ``load_scene`` take.
@@ -121,6 +134,7 @@ def synthesize(
     if layout not in _WRITERS:
         raise ConfigError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
     writer = _WRITERS[layout]
+    world_params = world or DEFAULT_WORLD
     if n_scenes < 0 or n_frames < 1 or width < 1 or height < 1:
         raise ConfigError(
             f"need n_scenes >= 0 and positive frames/size, got {n_scenes=}, {n_frames=}, {width=}, {height=}"
@@ -142,21 +156,21 @@ def synthesize(
 
         def make(k: int) -> Path | Resumed[Path]:
             sid = scene_id(k, layout)
-            params = _params(seed, k, n_frames, width, height, layout, detail)
+            params = _params(seed, k, n_frames, width, height, layout, detail, world_params)
             marker_folder = _marker_folder(out, sid, layout)
             if is_complete(marker_folder, params):
                 return Resumed(_scene_path(out, sid, layout))
             bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
             s = scene_seed(seed, k)
-            world = build_world(s, subdivide_to_faces=detail or None)
+            world = build_world(s, subdivide_to_faces=detail or None, params=world_params)
             writer(
                 world, out, sid, n_frames, width, height, seed=s,
                 on_frame=lambda: bar.advance(frames_task),
             )  # fmt: skip
-            if detail:  # the writers record the world seed; the detail is ours to record
-                marker = marker_folder / DONE_MARKER
-                done = json.loads(marker.read_text(encoding="utf-8"))
-                write_json(marker, {**done, "detail_faces": detail}, indent=1)
+            # the writers record the world seed; the distributions and detail are ours to record
+            marker = marker_folder / DONE_MARKER
+            done = json.loads(marker.read_text(encoding="utf-8"))
+            write_json(marker, {**done, **_ours(detail, world_params)}, indent=1)
             return _scene_path(out, sid, layout)
 
         # Serial: the frame bar follows one scene at a time (scenes are independent, so a

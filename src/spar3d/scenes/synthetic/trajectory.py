@@ -2,8 +2,9 @@
 
 The walk goes between random goal points over a grid of free floor (inside the walls, through
 doorways, clear of furniture), is smoothed, and is sampled at a small constant step per frame,
-like a 30 fps ScanNet capture kept every tenth frame. The camera stays at eye height, looks
-roughly where it walks while sweeping left and right, and tilts slightly down.
+like a 30 fps ScanNet capture kept every tenth frame. The camera stays at a height drawn per walk
+(``WorldParams.draw_eye_height``), looks at furniture while sweeping left and right, and tilts
+down by an angle drawn per walk (``WorldParams.pitch_range_deg``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ F64 = NDArray[np.float64]
 CELL = 0.1  # grid resolution of the free-floor map, metres
 CLEARANCE = 0.3  # distance kept from walls and furniture, metres
 STEP = 0.06  # camera travel between consecutive frames, metres
-EYE_HEIGHT = (1.35, 1.55)  # base eye height range; a slow bob adds at most 0.05
+BOB = 0.05  # amplitude of the slow up-and-down bob around a walk's height, metres
 
 
 def free_floor(
@@ -125,11 +126,13 @@ def _resample(poly: F64, step: float) -> F64:
     return np.stack([np.interp(t, s, poly[:, k]) for k in range(poly.shape[1])], axis=1)
 
 
-def _attention_yaw(world: SyntheticWorld, xy: F64, heading: F64, rng: np.random.Generator) -> F64:
+def _attention_yaw(
+    world: SyntheticWorld, xy: F64, heading: F64, rng: np.random.Generator, min_dist: float = 1.0
+) -> F64:
     """Per-frame yaw ``(n,)`` towards an object of interest, changed every second or so.
 
     A person scanning a room looks at the furniture rather than where they step; looking at an
-    object at least a metre away also keeps walls from filling the view.
+    object at least ``min_dist`` away also keeps walls from filling the view.
     """
     n = len(xy)
     yaw = heading.copy()
@@ -146,7 +149,7 @@ def _attention_yaw(world: SyntheticWorld, xy: F64, heading: F64, rng: np.random.
             0,
         )
         cands = [
-            o for o in objs if o.room == room and np.linalg.norm(o.box.center[:2] - xy[k]) > 1.0
+            o for o in objs if o.room == room and np.linalg.norm(o.box.center[:2] - xy[k]) > min_dist
         ]
         if cands:
             c = cands[int(rng.integers(len(cands)))].box.center[:2]
@@ -165,8 +168,9 @@ def camera_trajectory(
         world: The world to walk through.
         n_frames: Number of poses.
         seed: Seed of the walk (independent of the world's seed).
-        width, height: Image size; the downward tilt is a share of the vertical field of view of
-            :func:`default_intrinsics` at this size, so the floor ahead stays in view.
+        width, height: Image size; the tilt is drawn from ``world.params.pitch_range_deg`` and
+            kept under the vertical half field of view of :func:`default_intrinsics` at this
+            size, so the floor ahead stays in view.
 
     Returns:
         ``n_frames`` poses; consecutive ones are at most ``STEP`` metres apart.
@@ -199,16 +203,19 @@ def camera_trajectory(
         2 * np.pi * i / rng.uniform(50, 90) + rng.uniform(0, 2 * np.pi)
     )
     yaw = (
-        ndimage.gaussian_filter1d(_attention_yaw(world, xy, heading, rng), sigma=12, mode="nearest")
+        ndimage.gaussian_filter1d(
+            _attention_yaw(world, xy, heading, rng, world.params.min_look_distance_m),
+            sigma=12,
+            mode="nearest",
+        )
         + sweep
     )
-    K = default_intrinsics(width, height)
-    half_vfov = np.degrees(np.arctan2(height / 2, K[1, 1]))
-    pitch0 = float(np.clip(0.5 * half_vfov, 8.0, 25.0))
+    half_vfov = float(np.degrees(np.arctan2(height / 2, default_intrinsics(width, height)[1, 1])))
+    pitch0 = min(float(rng.uniform(*world.params.pitch_range_deg)), half_vfov)
     pitch = np.radians(
         pitch0 + 4.0 * np.sin(2 * np.pi * i / rng.uniform(60, 120) + rng.uniform(0, 2 * np.pi))
     )
-    z = rng.uniform(*EYE_HEIGHT) + 0.05 * np.sin(2 * np.pi * i / rng.uniform(20, 40))
+    z = world.params.draw_eye_height(rng) + BOB * np.sin(2 * np.pi * i / rng.uniform(20, 40))
     poses = []
     for k in range(n_frames):
         eye = np.array([xy[k, 0], xy[k, 1], z[k]])

@@ -31,6 +31,7 @@ from spar3d.scenes.synthetic.layout import (
     make_rooms,
     populate,
 )
+from spar3d.scenes.synthetic.params import DEFAULT_WORLD, WorldParams
 
 F64 = NDArray[np.float64]
 FLOOR_TILE = 0.5  # metres; tiles give the floor texture that flat boxes lack
@@ -71,6 +72,7 @@ class SyntheticWorld:
         rooms: Room outlines.
         walls: Wall segments (one ``"wall"`` instance each).
         lights: ``(L, 3) float64`` point light positions (one per room, under the ceiling).
+        params: The distributions it was drawn from (the camera walk draws from them too).
     """
 
     seed: int
@@ -82,6 +84,7 @@ class SyntheticWorld:
     rooms: list[Room]
     walls: list[WallSegment]
     lights: F64
+    params: WorldParams = DEFAULT_WORLD
     _face_colors: NDArray[np.uint8] | None = field(default=None, repr=False)
     _face_normals: F64 | None = field(default=None, repr=False)
     _face_normals32: NDArray[np.float32] | None = field(default=None, repr=False)
@@ -223,17 +226,23 @@ def _wall_boxes(w: WallSegment, height: float) -> list[Prim]:
 def build_world(
     seed: int,
     *,
-    n_objects: tuple[int, int] = (8, 25),
+    n_objects: tuple[int, int] | None = None,
     second_room: bool | None = None,
     subdivide_to_faces: int | None = None,
     real_clutter: bool = True,
+    n_rooms: int | None = None,
+    params: WorldParams | None = None,
 ) -> SyntheticWorld:
-    """Build a furnished room (or two rooms joined by a doorway) from a seed.
+    """Build a furnished room, or an apartment of rooms joined by doorways, from a seed.
 
     Args:
         seed: Any int; the same seed always gives the same world.
-        n_objects: Inclusive range of the number of objects per room (structure excluded).
-        second_room: Add a second room (an L-shape when depths differ); None draws it from the seed.
+        n_objects: Inclusive range of the number of themed objects per room (structure and
+            clutter excluded); None draws it from the room's area (``params.objects_per_m2``).
+        second_room: Old spelling of ``n_rooms``: True is 2 rooms, False is 1.
+        n_rooms: Number of rooms in a row; None draws it from ``params.rooms_weights``.
+        params: The distributions of rooms, objects, clutter and camera
+            (:class:`~spar3d.scenes.synthetic.params.WorldParams`; default ``DEFAULT_WORLD``).
         subdivide_to_faces: Split long edges until the mesh has at least this many faces
             (ScanNet's ``vh_clean_2`` meshes have a few hundred thousand).
         real_clutter: Add what real scans hold (:func:`layout.add_real_clutter`): catch-all
@@ -243,15 +252,21 @@ def build_world(
     Returns:
         The world, in the axis-aligned frame with the floor at z = 0.
     """
-    if n_objects[0] < 1 or n_objects[1] < n_objects[0]:
+    if n_objects is not None and (n_objects[0] < 1 or n_objects[1] < n_objects[0]):
         raise ValueError(
             f"n_objects must be an increasing (lo, hi) range with lo >= 1, got {n_objects}"
         )
+    params = params or DEFAULT_WORLD
+    if n_rooms is None and second_room is not None:
+        n_rooms = 2 if second_room else 1
     rng = np.random.default_rng(seed)
-    rooms, walls = make_rooms(rng, second_room)
-    placer = Placer(rng, rooms, walls)
-    for r in range(len(rooms)):
-        populate(placer, r, n_objects)
+    rooms, walls = make_rooms(rng, n_rooms, params)
+    placer = Placer(rng, rooms, walls, params)
+    for r, room in enumerate(rooms):
+        if n_objects is not None:
+            populate(placer, r, int(rng.integers(n_objects[0], n_objects[1] + 1)), n_objects[0])
+        else:  # a crowded small room may hold fewer than drawn: keep what fits (>= the minimum)
+            populate(placer, r, params.draw_n_objects(room.area_m2, rng), params.objects_range[0])
     if real_clutter:
         placer.rng = np.random.default_rng(
             [abs(int(seed)), 1]
@@ -317,7 +332,7 @@ def build_world(
     if subdivide_to_faces:
         vertices, faces, colors, ids = subdivide(vertices, faces, colors, ids, subdivide_to_faces)
     lights = np.array([[(r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2, r.height - 0.3] for r in rooms])
-    return SyntheticWorld(seed, vertices, faces, colors, ids, objects, rooms, walls, lights)
+    return SyntheticWorld(seed, vertices, faces, colors, ids, objects, rooms, walls, lights, params)
 
 
 def subdivide(

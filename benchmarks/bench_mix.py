@@ -87,7 +87,7 @@ def main() -> None:
     print(f"mix: {time.perf_counter() - t:.3f}s, {mix.total:,} lines with repeat ({mix.name})")
     out = args.workdir / "mix.jsonl"
     t = time.perf_counter()
-    counts = materialize(mix.data, out, seed=0)
+    counts = materialize(mix.data, out, seed=0, base_dir=args.workdir)
     dt = time.perf_counter() - t
     n = sum(counts.values())
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
@@ -96,7 +96,7 @@ def main() -> None:
     if args.tracemalloc:
         # A second pass under tracemalloc (which slows allocation-heavy code several-fold).
         tracemalloc.start()
-        materialize(mix.data, out, seed=0)
+        materialize(mix.data, out, seed=0, base_dir=args.workdir)
         _, traced_peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"peak traced allocations (tracemalloc pass): {traced_peak / 1e6:.1f} MB")

@@ -65,3 +65,19 @@ def test_scene_commands_are_silent_when_quiet(
                 "--tasks", TASKS, "--per-task", "1", quiet]) == 0  # fmt: skip
     assert run(["verify", str(tmp_path / "spar"), quiet]) == 0
     assert _progress_lines(capsys.readouterr().err) == []
+
+
+def test_synth_logs_frames_and_scenes_and_counts_resumed_scenes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2 scenes x 5 frames: the last line says 10/10 frames and 2 scenes, also when a rerun
+    resumes both scenes (their frames count at once); -q prints nothing."""
+    argv = ["synth", "--out", str(tmp_path / "s"), "--scenes", "2", "--frames", "5",
+            "--width", "64", "--height", "48"]  # fmt: skip
+    for _ in range(2):  # made, then resumed
+        assert run(argv) == 0
+        lines = _progress_lines(capsys.readouterr().err)
+        assert lines, "no progress line"
+        assert lines[-1].startswith("synth (frames): 10/10, 2 scenes ("), lines
+    assert run([*argv, "-q"]) == 0
+    assert _progress_lines(capsys.readouterr().err) == []

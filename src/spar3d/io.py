@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -139,18 +140,39 @@ def clean_stale_temps(folder: str | os.PathLike[str], *, older_than_s: float = 0
     return removed
 
 
+def remove_temps_of(path: str | os.PathLike[str]) -> int:
+    """Remove the temporaries :func:`atomic_open` left for one file (``.<name>.*.tmp`` beside
+    it), for writers that own one file in a folder they do not own (an index in a scene
+    folder). Call it holding a lock on that file's writers. Returns how many were removed."""
+    target = Path(path)
+    removed = 0
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}"):
+        try:
+            tmp.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
 @contextmanager
 def output_lock(
-    folder: str | os.PathLike[str], command: str = "spar3d", *, clean: bool = True
+    folder: str | os.PathLike[str],
+    command: str = "spar3d",
+    *,
+    clean: bool = True,
+    wait: Callable[[str], None] | None = None,
 ) -> Iterator[Path]:
     """Hold an exclusive lock on an output folder for the duration of a command.
 
     A second process that asks for the same folder gets :class:`ResourceBusyError` at once,
-    naming the folder and the process that holds it. The lock is an ``flock`` on
-    ``<folder>/.spar3d.lock``: the kernel releases it when the holder dies (kill -9 included), so
-    a stale lock file never blocks a later run. On entry, temporaries left by a killed run are
-    cleaned (:func:`clean_stale_temps`) unless ``clean`` is False (then the command cleans the
-    sub-folders it rewrites, to avoid walking a dataset of millions of files).
+    naming the folder and the process that holds it; with ``wait`` it calls ``wait(holder)``
+    instead and blocks until the holder is done (a writer whose work can be shared, such as one
+    scene's index). The lock is an ``flock`` on ``<folder>/.spar3d.lock``: the kernel releases it
+    when the holder dies (kill -9 included), so a stale lock file never blocks a later run. On
+    entry, temporaries left by a killed run are cleaned (:func:`clean_stale_temps`) unless
+    ``clean`` is False (then the command cleans the sub-folders it rewrites, to avoid walking a
+    dataset of millions of files).
     """
     import fcntl
 
@@ -163,10 +185,13 @@ def output_lock(
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
-            raise ResourceBusyError(
-                f"{root}: another spar3d run is writing here ({holder}); wait for it to finish "
-                "or choose another output folder"
-            ) from None
+            if wait is None:
+                raise ResourceBusyError(
+                    f"{root}: another spar3d run is writing here ({holder}); wait for it to "
+                    "finish or choose another output folder"
+                ) from None
+            wait(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{command}, pid {os.getpid()}".encode(), 0)
         if clean:
@@ -273,6 +298,19 @@ def recover_commit(folder: str | os.PathLike[str]) -> bool:
             os.replace(tmp, final)
     journal.unlink()
     return True
+
+
+def settle_commit(folder: str | os.PathLike[str]) -> None:
+    """For readers of a :class:`FileSet` folder: finish a commit a killed writer left half done,
+    so what is read is the old set or the new one, never a mix.
+
+    Does nothing (and writes nothing) unless a journal is there; then it takes the folder's lock
+    and rolls the commit forward, or raises :class:`ResourceBusyError` when a live writer holds
+    the lock (the set is being replaced right now).
+    """
+    if (Path(folder) / COMMIT_JOURNAL).is_file():
+        with output_lock(folder, "spar3d (finishing an interrupted commit)", clean=False):
+            recover_commit(folder)
 
 
 @contextmanager

@@ -47,7 +47,7 @@ def check_component(value: object, what: str, where: str) -> str:
 
 def resolve_under(
     root: str | os.PathLike[str], rel: str | os.PathLike[str], where: str, *,
-    allow_outside: bool = False,
+    allow_outside: bool = False, absolute_inside: bool = False,
 ) -> Path:
     """``root / rel``, refused when ``rel`` is absolute or climbs out of ``root``.
 
@@ -56,6 +56,8 @@ def resolve_under(
         rel: The path read from a file.
         where: The file or sample ``rel`` came from, for the message.
         allow_outside: Accept any path (``--allow-outside-root``).
+        absolute_inside: Accept an absolute ``rel`` that lies inside ``root`` (for files whose
+            format stores absolute paths, such as a data_json; ``root`` must then be absolute).
 
     Raises:
         UnsafeInputError: ``rel`` escapes ``root``; the message names ``where``, the path and how
@@ -68,7 +70,8 @@ def resolve_under(
     if allow_outside:
         return Path(joined)
     base = os.path.normpath(os.fspath(root))
-    if os.path.isabs(text) or not (joined == base or joined.startswith(base.rstrip(os.sep) + os.sep)):
+    inside = joined == base or joined.startswith(base.rstrip(os.sep) + os.sep)
+    if (os.path.isabs(text) and not absolute_inside) or not inside:
         raise UnsafeInputError(
             f"{where}: path {text!r} leaves the folder {base} "
             "(pass --allow-outside-root if this is intended)"

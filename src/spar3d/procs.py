@@ -4,6 +4,11 @@ A ``kill -9`` of ``spar3d generate`` cannot run any clean-up code in the killed 
 workers of its process pool must notice on their own. :func:`die_with_parent` is the pool's
 ``initializer``: on Linux it asks the kernel (``prctl(PR_SET_PDEATHSIG, SIGKILL)``) to kill the
 worker the moment its parent dies; elsewhere a daemon thread polls the parent's pid once a second.
+
+The kernel's signal follows the parent *thread* that started the worker, so workers that a pool
+starts on demand from other threads (``spawn`` pools since Python 3.9) pass their parent's pid
+and are watched by the polling thread only: their parent may be gone before they get here, and a
+helper thread that started them may end long before the command does.
 """
 
 from __future__ import annotations
@@ -17,10 +22,18 @@ import time
 _PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """Make the calling process exit when its parent process dies (pool ``initializer``)."""
+def die_with_parent(parent: int | None = None) -> None:
+    """Make the calling process exit when its parent process dies (pool ``initializer``).
+
+    Args:
+        parent: The parent's pid, for a worker started with ``spawn`` (see the module
+            docstring: watched by polling only); default: the current parent.
+    """
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+    polled = parent is not None
     parent = os.getppid()
-    if sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux") and not polled:
         try:
             import ctypes
 

@@ -59,7 +59,7 @@ class Progress:
         self._start = time.perf_counter()
         self._last_line = self._start
         self._last_tenth = 0
-        self._printed: int | None = None  # the count of the last plain line
+        self._printed: tuple[int, dict[str, Any]] | None = None  # what the last plain line said
 
     @property
     def live(self) -> bool:
@@ -143,7 +143,7 @@ class Progress:
         extra = "".join(f", {v} {k}" for k, v in self.fields.items())
         elapsed = time.perf_counter() - self._start
         self.console.print(f"{self.description}: {done}{extra} ({elapsed:.0f} s)", highlight=False)
-        self._printed = self.completed
+        self._printed = (self.completed, dict(self.fields))
 
     def __exit__(
         self,
@@ -154,8 +154,8 @@ class Progress:
         if self._rich is not None:
             self._rich.__exit__(exc_type, exc, tb)
             self._rich = None
-        elif self.enabled and exc_type is None and self._printed != self.completed:
-            self._line()  # the final count, unless the last line already said it
+        elif self.enabled and exc_type is None and self._printed != (self.completed, self.fields):
+            self._line()  # the final counts, unless the last line already said them
 
 
 def progress(description: str, total: int | None, enabled: bool = True, **fields: Any) -> Progress:

@@ -73,3 +73,19 @@ def test_stale_count_fixed_with_fix_names(tmp_path: Path) -> None:
     assert not stale.exists() and (stale.parent / "fill_10.jsonl").exists()
     entry = result.indexes["scannet"]["scannet_depth_prediction_oc_fill"]
     assert entry["annotation"].endswith("fill_10.jsonl")
+
+
+def test_write_holds_the_output_folder_lock(tmp_path: Path) -> None:
+    """While another writer (here: a held lock, as ``spar3d mix`` takes) owns the folder, writing
+    stops with ResourceBusyError naming the folder, and writes nothing."""
+    from spar3d.data.data_json import DataJsonResult
+    from spar3d.errors import ResourceBusyError
+    from spar3d.io import output_lock
+
+    out = tmp_path / "data_jsons"
+    out.mkdir()
+    result = DataJsonResult(indexes={"scannet": {"t": {"annotation": "a.jsonl", "length": 1}}})
+    with output_lock(out, "spar3d mix"), pytest.raises(ResourceBusyError, match="data_jsons"):
+        write_data_jsons(result, out)
+    assert sorted(p.name for p in out.iterdir()) == [".spar3d.lock"]
+    assert [p.name for p in write_data_jsons(result, out)] == ["scannet_0k.json"]

@@ -92,7 +92,7 @@ def _ids_per_key(path: Path) -> dict[str, Counter[str]]:
 def test_materialize_all_follows_repeat_semantics(indexes: list[Path], tmp_path: Path) -> None:
     result = mix_indexes(indexes, SPEC)
     out = tmp_path / "mix.jsonl"
-    counts = materialize(result.data, out, seed=1)
+    counts = materialize(result.data, out, seed=1, base_dir=tmp_path)
     assert counts == {k: n for k, (_, n) in EXPECTED.items()}
     ids = _ids_per_key(out)
     assert ids["scannet_depth_prediction_oc_select"] == {"scene0000_00_0": 1, "scene0000_00_1": 1}
@@ -108,9 +108,9 @@ def test_materialize_all_follows_repeat_semantics(indexes: list[Path], tmp_path:
 def test_materialize_sample_is_seeded_and_shuffled(indexes: list[Path], tmp_path: Path) -> None:
     data = mix_indexes(indexes, SPEC).data
     a, b, c = (tmp_path / f"{x}.jsonl" for x in "abc")
-    counts = materialize(data, a, n=7, seed=5)
-    materialize(data, b, n=7, seed=5)
-    materialize(data, c, n=21, seed=6)
+    counts = materialize(data, a, n=7, seed=5, base_dir=tmp_path)
+    materialize(data, b, n=7, seed=5, base_dir=tmp_path)
+    materialize(data, c, n=21, seed=6, base_dir=tmp_path)
     assert sum(counts.values()) == 7 and len(a.read_text().splitlines()) == 7
     assert all(counts[k] <= n for k, (_, n) in EXPECTED.items())
     assert a.read_bytes() == b.read_bytes()
@@ -118,13 +118,13 @@ def test_materialize_sample_is_seeded_and_shuffled(indexes: list[Path], tmp_path
     keys = [json.loads(x)["data_key"] for x in c.read_text().splitlines()]
     assert keys[:10] != ["scannet_depth_prediction_oc_fill"] * 10
     with pytest.raises(ValueError, match="cannot draw 22"):
-        materialize(data, a, n=22)
+        materialize(data, a, n=22, base_dir=tmp_path)
 
 
 def test_materialize_untagged_lines_are_verbatim(indexes: list[Path], tmp_path: Path) -> None:
     data = mix_indexes(indexes, MixSpec({"scannet": 0}, {})).data
     out = tmp_path / "m.jsonl"
-    materialize(data, out, tag=False)
+    materialize(data, out, tag=False, base_dir=tmp_path)
     src = Path(data["structured3d_distance_prediction_oc_fill"]["annotation"]).read_text()
     assert sorted(out.read_text().splitlines()) == sorted(src.splitlines())
 
@@ -133,4 +133,16 @@ def test_materialize_detects_stale_length(indexes: list[Path], tmp_path: Path) -
     data = mix_indexes(indexes, MixSpec()).data
     data["scannet_depth_prediction_oc_fill"]["length"] = 11
     with pytest.raises(ValueError, match="re-run"):
-        materialize(data, tmp_path / "m.jsonl")
+        materialize(data, tmp_path / "m.jsonl", base_dir=tmp_path)
+
+
+def test_materialize_refuses_annotations_outside_base_dir(indexes: list[Path], tmp_path: Path) -> None:
+    """The data_json's paths (absolute here) must lie under base_dir, or be allowed explicitly."""
+    from spar3d.errors import UnsafeInputError
+
+    data = mix_indexes(indexes, MixSpec({"scannet": 0}, {})).data
+    with pytest.raises(UnsafeInputError, match="structured3d_distance_prediction_oc_fill"):
+        materialize(data, tmp_path / "m.jsonl", base_dir=tmp_path / "data_jsons")
+    counts = materialize(data, tmp_path / "m.jsonl", base_dir=tmp_path / "data_jsons",
+                         allow_outside=True)  # fmt: skip
+    assert sum(counts.values()) == 6

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "eval"))  # evalkit
 
 TASKS = ["depth_prediction_oc", "distance_prediction_oo"]
 

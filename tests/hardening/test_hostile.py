@@ -228,18 +228,69 @@ def test_grounding_proposals_hold_no_paths(world: Path, tmp_path: Path) -> None:
     _assert_untouched(tmp_path, before, tmp_path / "rep")
 
 
-@pytest.mark.xfail(strict=True, reason="owned by train11 (data/mix.py); fix after merge")
-def test_mix_data_root_outside_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A data_json entry whose annotation leaves the base dir is refused when materialised."""
-    before = _sentinel(tmp_path)
-    (tmp_path / "outside" / "ann.jsonl").write_text('{"id": "TOP-SECRET-SENTINEL"}\n')
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_mix_annotation_outside_the_base_dir_is_refused(
+    how: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data_json entry whose annotation leaves --base-dir is refused when materialised (a
+    data_json names files to copy lines from; one from elsewhere could copy any readable
+    JSON-lines file into a training set); --allow-outside-root reads it."""
+    _sentinel(tmp_path)
+    ann = tmp_path / "outside" / "ann.jsonl"
+    ann.write_text('{"id": "TOP-SECRET-SENTINEL"}\n')
     before = _snapshot(tmp_path / "outside")
     base = tmp_path / "base"
     base.mkdir()
-    entry = {"root": "../outside", "annotation": "../outside/ann.jsonl", "length": 1,
-             "repeat_time": 1, "data_augment": False}  # fmt: skip
+    entry = {"root": "../outside", "annotation": "../outside/ann.jsonl" if how == "relative"
+             else str(ann), "length": 1, "repeat_time": 1, "data_augment": False}  # fmt: skip
     (base / "d.json").write_text(json.dumps({"evil": entry}))
-    code = run(["mix", str(base / "d.json"), "--out", str(base / "o"), "--materialize-all",
-                "--base-dir", str(base)])  # fmt: skip
-    assert code == UnsafeInputError.exit_code, capsys.readouterr().err
+    args = ["mix", str(base / "d.json"), "--out", str(base / "o"), "--materialize-all",
+            "--base-dir", str(base)]  # fmt: skip
+    code = run(args)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == UnsafeInputError.exit_code, err
+    assert "'evil', field 'annotation'" in err and "--allow-outside-root" in err, err
     _assert_untouched(tmp_path, before, base / "o")
+    assert run([*args, "--allow-outside-root"]) == 0  # the explicit opt-in reads it
+    assert b"TOP-SECRET-SENTINEL" in (base / "o" / "1d_0k.jsonl").read_bytes()
+
+
+def test_mix_annotation_inside_the_base_dir_is_read(tmp_path: Path) -> None:
+    """Absolute annotation paths (what ``data-json`` writes for an absolute root) are fine when
+    they lie under --base-dir."""
+    from spar3d.data.toy import make_toy_tree
+
+    make_toy_tree(tmp_path / "spar")
+    assert run(["data-json", str(tmp_path / "spar"), "--out", str(tmp_path / "dj")]) == 0
+    args = ["mix", *map(str, sorted((tmp_path / "dj").glob("*.json"))), "--out",
+            str(tmp_path / "o"), "--materialize-all", "--base-dir", str(tmp_path)]  # fmt: skip
+    assert run(args) == 0
+    assert len((tmp_path / "o" / "1scannet_1structured3d_0k.jsonl").read_text().splitlines()) == 23
+
+
+@pytest.mark.parametrize("command", ["export-hf", "export-llava", "show"])
+@pytest.mark.parametrize("how", ["relative", "absolute"])
+def test_jsonl_data_root_outside_is_refused(
+    command: str, how: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A materialised mix line's ``data_root`` (where its images are looked up) must lie inside
+    the current folder (or --images-root): otherwise export would embed, and show display, an
+    image from anywhere."""
+    before = _sentinel(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    root = "../outside" if how == "relative" else str(tmp_path / "outside")
+    line = {"data_key": "scannet_depth_prediction_oc_fill", "data_root": root, "id": "a",
+            "image": ["secret.jpg"], "conversations": [{"from": "human", "value": "<image>\nq"},
+                                                       {"from": "gpt", "value": "1.5"}]}  # fmt: skip
+    (work / "m.jsonl").write_text(json.dumps(line) + "\n")
+    fmt = command.split("-")[1] if "-" in command else ""
+    args = (["export", "m.jsonl", "--format", fmt, "--out", "o", "--no-draw-markers"] if fmt
+            else ["show", "m.jsonl", "--out", "o"])  # fmt: skip
+    code = run(args)
+    err = " ".join(capsys.readouterr().err.split())
+    assert code == UnsafeInputError.exit_code and "m.jsonl:1: field 'data_root'" in err, err
+    _assert_untouched(tmp_path, before, work / "o")
+    assert run([*args, "--allow-outside-root"]) == 0  # the explicit opt-in

@@ -93,15 +93,16 @@ def mix_command(
         Path, typer.Option(help="What relative annotation paths start from.")
     ] = Path("."),
     tag: Annotated[bool, typer.Option(help="Add data_key/data_root to materialised lines.")] = True,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Read annotation files outside --base-dir.")
+    ] = False,
     progress: ProgressFlag = True,
     quiet: QuietFlag = False,
 ) -> None:
     """Mix data_jsons with per-source and per-format ratios (repeat_time multiplied)."""
     from rich.console import Console
 
-    from spar3d.data.mix import MixSpec, mix_indexes, parse_ratio_flags
-    from spar3d.data.mix import materialize as write_lines
-    from spar3d.io import write_json
+    from spar3d.data.mix import MixSpec, mix_indexes, parse_ratio_flags, write_mix
 
     spec = MixSpec.from_yaml(ratios) if ratios else MixSpec()
     spec = spec.merged(
@@ -112,20 +113,14 @@ def mix_command(
     )
     result = mix_indexes(indexes, spec)
     path = out / (name or result.name)
-    write_json(path, result.data)
+    lines = materialize is not None or materialize_all
+    target = (jsonl or path.with_suffix(".jsonl")) if lines else None
+    counts = write_mix(result, path, jsonl=target, n=None if materialize_all else materialize,
+                       seed=seed, base_dir=base_dir, tag=tag, allow_outside=allow_outside_root,
+                       progress=progress and not quiet)  # fmt: skip
     console = Console()
     console.print(f"wrote {path}: {len(result.data)} entries, {result.total:,} samples with repeat")
-    if materialize is not None or materialize_all:
-        target = jsonl or path.with_suffix(".jsonl")
-        counts = write_lines(
-            result.data,
-            target,
-            None if materialize_all else materialize,
-            seed,
-            base_dir=base_dir,
-            tag=tag,
-            progress=progress and not quiet,
-        )
+    if counts is not None:
         console.print(f"wrote {target}: {sum(counts.values()):,} lines")
 
 
@@ -196,7 +191,8 @@ def export_command(
         source=src.as_posix(),
     )  # fmt: skip
     console = Console(stderr=True)
-    samples = iter_samples(src, sources, split.value, limit=limit, images_root_=images_root)
+    samples = iter_samples(src, sources, split.value, limit=limit, images_root_=images_root,
+                           allow_outside=allow_outside_root)  # fmt: skip
     report = ExportReport()
     records: Iterator[Prepared] = prepare_samples(
         samples, out, draw=draw_markers, tasks=tasks, max_images=max_images,
@@ -244,6 +240,9 @@ def show_command(
     ] = None,
     flags: Annotated[Path | None, typer.Option(help="Flags JSONL from `spar3d verify`.")] = None,
     page_size: Annotated[int, typer.Option(help="Samples per page.")] = 50,
+    allow_outside_root: Annotated[
+        bool, typer.Option(help="Accept a JSONL's data_root outside the current folder.")
+    ] = False,
     progress: ProgressFlag = True,
     quiet: QuietFlag = False,
 ) -> None:
@@ -262,7 +261,8 @@ def show_command(
                                   page_size=page_size, progress=shown)  # fmt: skip
     else:
         per = per_file if src.is_dir() else (limit or per_file)
-        samples = iter_samples(src, sources, split.value, per, limit, images_root)
+        samples = iter_samples(src, sources, split.value, per, limit, images_root,
+                               allow_outside=allow_outside_root)  # fmt: skip
         path = write_gallery(samples, out, page_size=page_size, progress=shown, total=limit)
     typer.echo(f"wrote {path}")
 

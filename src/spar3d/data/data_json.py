@@ -14,7 +14,7 @@ from typing import Any
 
 from spar3d.data.layout import QAFile, count_lines, images_root, scan_tree
 from spar3d.errors import InputError
-from spar3d.io import write_json
+from spar3d.io import locks_output, write_json
 
 
 @dataclass(frozen=True)
@@ -109,8 +109,12 @@ def build_data_json(
     return result
 
 
+@locks_output("out_dir", "spar3d data-json")
 def write_data_jsons(result: DataJsonResult, out_dir: str | Path = "data_jsons") -> list[Path]:
-    """Write each source's index to ``out_dir``; returns the paths written."""
+    """Write each source's index to ``out_dir``; returns the paths written.
+
+    Holds the output folder's lock (``spar3d mix`` writes into the same default folder): a
+    second writer of the folder stops with a named error instead of racing this one."""
     out_dir = Path(out_dir)
     result.written = []
     for source, index in result.indexes.items():

@@ -30,7 +30,8 @@ import yaml
 
 from spar3d.data.layout import line_offsets
 from spar3d.errors import ConfigError, InputError
-from spar3d.io import atomic_open
+from spar3d.io import FileSet, atomic_open, file_set, output_lock, remove_temps_of, write_json
+from spar3d.paths import resolve_under
 
 _INDEX_STEM_RE = re.compile(r"^(?P<source>.+)_\d+k$")
 _REQUIRED = ("root", "annotation", "length")
@@ -207,9 +208,21 @@ def _check_named(ratios: Mapping[str, float], seen: set[str], what: str) -> None
         raise ConfigError(f"{what} ratio for {unknown} matches no index; known: {sorted(seen)}")
 
 
-def _resolve(path: str, base_dir: Path) -> Path:
-    p = Path(path)
-    return p if p.is_absolute() else base_dir / p
+def annotation_path(
+    entry: Mapping[str, Any], key: str, base_dir: str | Path, *, allow_outside: bool = False
+) -> Path:
+    """The file an entry's ``annotation`` names, relative paths starting from ``base_dir``.
+
+    A data_json names files by path and may come from elsewhere, so the path (relative or
+    absolute) must lie inside ``base_dir``; ``allow_outside`` (``--allow-outside-root``) accepts
+    any path.
+
+    Raises:
+        UnsafeInputError: The path leaves ``base_dir``.
+    """
+    where = f"data_json entry {key!r}, field 'annotation' (relative to --base-dir)"
+    return resolve_under(os.path.abspath(base_dir), str(entry["annotation"]), where,
+                         allow_outside=allow_outside, absolute_inside=True)  # fmt: skip
 
 
 def entry_lengths(data: Mapping[str, Mapping[str, Any]]) -> np.ndarray:
@@ -246,6 +259,8 @@ def materialize(
     *,
     base_dir: str | Path = ".",
     tag: bool = True,
+    allow_outside: bool = False,
+    files: FileSet | None = None,
     progress: bool = False,
 ) -> dict[str, int]:
     """Write a sampled, shuffled JSONL of a mix without holding its lines in memory.
@@ -263,6 +278,9 @@ def materialize(
         base_dir: Directory relative ``annotation`` paths are resolved against.
         tag: Prepend ``"data_key"`` and ``"data_root"`` fields to each line so a consumer can
             resolve image paths of mixed sources.
+        allow_outside: Read annotation files outside ``base_dir`` (:func:`annotation_path`).
+        files: Stage the JSONL in this :class:`~spar3d.io.FileSet` instead of writing it
+            atomically on its own.
         progress: Show the files read, then the lines written (:mod:`spar3d.progress`).
 
     Returns:
@@ -270,9 +288,10 @@ def materialize(
 
     Raises:
         ConfigError, InputError: ``n`` exceeds the mix, or a file's line count differs from its ``length``.
+        UnsafeInputError: An annotation path leaves ``base_dir``.
     """
-    base_dir = Path(base_dir)
     keys = list(data)
+    paths = [annotation_path(data[k], k, base_dir, allow_outside=allow_outside) for k in keys]
     with_repeat = entry_lengths(data)
     starts = np.concatenate([[0], np.cumsum(with_repeat)[:-1]]).astype(np.int64)
     total = int(with_repeat.sum())
@@ -283,8 +302,8 @@ def materialize(
     from spar3d.progress import progress as display
 
     offsets: list[np.ndarray] = []
-    for key in display("mix: reading line offsets (files)", len(keys), progress).track(keys):
-        path = _resolve(data[key]["annotation"], base_dir)
+    files_bar = display("mix: reading line offsets (files)", len(keys), progress)
+    for key, path in zip(files_bar.track(keys), paths, strict=True):
         off = line_offsets(path)
         if len(off) - 1 != int(data[key]["length"]):
             raise InputError(
@@ -307,8 +326,9 @@ def materialize(
         for k in keys
     ]
     bar = display("mix: writing lines", n, progress)
-    with ExitStack() as stack, atomic_open(out_path, "wb") as out, bar:
-        fds = [_open_fd(stack, _resolve(data[k]["annotation"], base_dir)) for k in keys]
+    opener = files.open if files is not None else atomic_open
+    with ExitStack() as stack, opener(out_path, "wb") as out, bar:
+        fds = [_open_fd(stack, path) for path in paths]
         for lo in range(0, n, _WRITE_BATCH):
             ent = entry[lo : lo + _WRITE_BATCH]
             pos = base[ent] + line[lo : lo + _WRITE_BATCH]
@@ -324,6 +344,45 @@ def materialize(
             bar.advance(len(buf))
     counts = np.bincount(entry, minlength=len(keys))
     return {k: int(c) for k, c in zip(keys, counts, strict=True)}
+
+
+def write_mix(
+    result: MixResult,
+    path: str | Path,
+    *,
+    jsonl: str | Path | None = None,
+    n: int | None = None,
+    seed: int = 0,
+    base_dir: str | Path = ".",
+    tag: bool = True,
+    allow_outside: bool = False,
+    progress: bool = False,
+) -> dict[str, int] | None:
+    """Write a mix's data_json at ``path`` and, with ``jsonl``, its materialised lines
+    (:func:`materialize`), holding the output folder's lock (a second run into it is refused).
+
+    The two files are committed together (:func:`spar3d.io.file_set`): a kill leaves the old pair
+    or the new one, and the next run removes the temporaries a killed one left. A ``jsonl`` in
+    another folder is locked too and written before the data_json. Returns the lines written
+    per key (None without ``jsonl``).
+    """
+    path = Path(path)
+    folder = path.parent
+    with ExitStack() as stack:
+        stack.enter_context(output_lock(folder, "spar3d mix"))
+        apart = jsonl is not None and not Path(jsonl).resolve().is_relative_to(folder.resolve())
+        if apart:
+            assert jsonl is not None
+            stack.enter_context(output_lock(Path(jsonl).parent, "spar3d mix", clean=False))
+            remove_temps_of(jsonl)
+        counts = None
+        with file_set(folder) as staged:
+            if jsonl is not None:
+                counts = materialize(result.data, jsonl, n, seed, base_dir=base_dir, tag=tag,
+                                     allow_outside=allow_outside, progress=progress,
+                                     files=None if apart else staged)  # fmt: skip
+            write_json(path, result.data, files=staged)
+    return counts
 
 
 def _open_fd(stack: ExitStack, path: Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from spar3d.data.layout import images_root, images_root_of_qa_file, scan_tree
 from spar3d.data.mix import data_key_format
 from spar3d.errors import InputError
 from spar3d.io import read_jsonl
+from spar3d.paths import resolve_under
 
 MARKER_FIELDS = (
     *(f"{c}_{k}" for k in ("point", "bbox") for c in ("red", "blue", "green", "yellow")),
@@ -83,20 +85,35 @@ def iter_tree_samples(
 
 
 def iter_jsonl_samples(
-    path: str | Path, images_root_: str | Path | None = None, limit: int | None = None
+    path: str | Path,
+    images_root_: str | Path | None = None,
+    limit: int | None = None,
+    *,
+    allow_outside: bool = False,
 ) -> Iterator[LoadedSample]:
     """Samples of one JSONL (a QA file or a materialised mix).
 
     Images resolve against ``data_root`` (written by ``spar3d mix --materialize``), else
     ``images_root_``, else ``<file>/../../../../images`` when the file sits in a SPAR tree.
+    A ``data_root`` is a path read from the file: relative ones start from the current folder
+    (as ``mix`` writes them), and it must lie inside ``images_root_`` when given, else inside the
+    current folder, unless ``allow_outside`` (``--allow-outside-root``).
+
+    Raises:
+        UnsafeInputError: A ``data_root`` outside that folder.
     """
     path = Path(path)
     fallback = Path(images_root_) if images_root_ else _tree_images_root(path)
     fmt_from_tree = path.parent.name if fallback == _tree_images_root(path) else ""
+    base = os.path.abspath(images_root_ or ".")
     for n, sample in enumerate(read_jsonl(path)):
         if limit is not None and n >= limit:
             break
-        root = Path(sample["data_root"]) if "data_root" in sample else fallback
+        root = fallback
+        if "data_root" in sample:
+            where = f"{path}:{n + 1}: field 'data_root'"
+            root = resolve_under(base, str(sample["data_root"]), where,
+                                 allow_outside=allow_outside, absolute_inside=True)  # fmt: skip
         key = str(sample.get("data_key", ""))
         fmt = format_of(sample, data_key_format(key) if key else fmt_from_tree)
         yield LoadedSample(sample, root, fmt, key.split("_", 1)[0] if key else "")
@@ -113,13 +130,16 @@ def iter_samples(
     per_file: int | None = None,
     limit: int | None = None,
     images_root_: str | Path | None = None,
+    *,
+    allow_outside: bool = False,
 ) -> Iterator[LoadedSample]:
-    """Samples of a SPAR-7M tree (a folder) or of one JSONL file, at most ``limit`` in all."""
+    """Samples of a SPAR-7M tree (a folder) or of one JSONL file, at most ``limit`` in all
+    (``allow_outside``: see :func:`iter_jsonl_samples`)."""
     path = Path(path)
     if path.is_dir():
         it: Iterator[LoadedSample] = iter_tree_samples(path, sources, split, per_file)
     elif path.is_file():
-        it = iter_jsonl_samples(path, images_root_, per_file)
+        it = iter_jsonl_samples(path, images_root_, per_file, allow_outside=allow_outside)
     else:
         raise FileNotFoundError(f"neither a SPAR-7M folder nor a JSONL file: {path}")
     for n, loaded in enumerate(it):

@@ -30,19 +30,23 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import shapely
 
 from spar3d.errors import InputError
 from spar3d.scenes.model import OrientedBox
+
+if TYPE_CHECKING:
+    import shapely
 
 Assignment = Literal["nearest", "hungarian"]
 
 
 def footprint(box: OrientedBox) -> shapely.Polygon:
     """The box's floor rectangle (world XY) as a polygon, counter-clockwise."""
+    import shapely  # here, not at import: listing the tasks (``spar3d tasks``) stays fast
+
     c, s = math.cos(box.yaw_rad), math.sin(box.yaw_rad)
     hx, hy = float(box.size[0]) / 2, float(box.size[1]) / 2
     cx, cy = float(box.center[0]), float(box.center[1])

@@ -4,12 +4,13 @@ same parameters), report broken scenes, any executor."""
 from __future__ import annotations
 
 import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spar3d.errors import InputError
 from spar3d.index.builder import IndexParams, build_index, index_run_config
@@ -20,7 +21,11 @@ from spar3d.index.records import (
     load_index,
     save_index,
 )
+from spar3d.io import output_lock, remove_temps_of
 from spar3d.pipeline import Resumed, make_executor, run_jobs
+
+if TYPE_CHECKING:
+    from spar3d.scenes.loaders import LoaderOptions
 
 
 @dataclass
@@ -74,7 +79,7 @@ def _index_job(
     force: bool,
     loader_opts: dict[str, Any] | None = None,
 ) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
-    from spar3d.scenes.loaders import load_scene, resolve_loader
+    from spar3d.scenes.loaders import resolve_loader
 
     scene_dir = Path(scene_dir)
     chosen, options = resolve_loader(scene_dir, loader, loader_opts, origin="--loader-opt")
@@ -82,16 +87,43 @@ def _index_job(
         cached = index_file_for(scene_dir)
     except InputError:  # a file inside a scene folder: the loader decides
         cached = scene_dir.parent / INDEX_FILENAME
+    # One writer per scene: a second run indexing the same scene waits for the first, then
+    # reuses its index; temporaries a killed run left are removed under the lock.
+    with output_lock(cached.parent, "spar3d index", clean=False, wait=_note_waiting(scene_dir)):
+        remove_temps_of(cached)
+        return _index_locked(scene_dir, cached, params, chosen.name, options, force)
+
+
+def _note_waiting(scene_dir: Path) -> Callable[[str], None]:
+    def note(holder: str) -> None:
+        print(f"{scene_dir}: waiting for another run indexing this scene ({holder})",
+              file=sys.stderr, flush=True)  # fmt: skip
+
+    return note
+
+
+def _index_locked(
+    scene_dir: Path,
+    cached: Path,
+    params: IndexParams,
+    loader: str,
+    options: LoaderOptions,
+    force: bool,
+) -> tuple[Path, SceneIndex] | Resumed[tuple[Path, SceneIndex]]:
+    from spar3d.scenes.loaders import load_scene
+
     if not force and cached.is_file():
         existing = load_index(cached)
-        wanted = index_run_config(params, existing.source, chosen.name, options).digest()
+        wanted = index_run_config(params, existing.source, loader, options).digest()
         if existing.params.get("fingerprint") == wanted:
             return Resumed((cached.parent, existing))
-    scene = load_scene(scene_dir, chosen.name, options=options)
+    scene = load_scene(scene_dir, loader, options=options)
     index = build_index(scene, params)
     target = index_dir_for(scene_dir, scene.scene_id)
     if target.resolve() != Path(scene.root).resolve():
         _rebase_paths(index, Path(scene.root), target)
+    if target != cached.parent:
+        remove_temps_of(target / INDEX_FILENAME)
     save_index(index, target / INDEX_FILENAME)
     return target, index
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
-from spar3d.io import read_jsonl
+from spar3d.io import read_jsonl, settle_commit
 
 MARKER_FIELD = re.compile(r"^(red|blue|green|yellow)_(point|bbox)$|^(point|bbox)_(list|img_idx)$")
 
@@ -130,6 +130,7 @@ def iter_tree(root: Path, split: str = "val", sources: list[str] | None = None) 
 
 
 def bench_parquet(root: Path) -> Path:
+    settle_commit(root)  # a rebuild killed mid-commit: read the new set, not a mix
     files = sorted((root / "data").glob("*.parquet"))
     if not files:
         raise InputError(
@@ -153,6 +154,7 @@ def read_bench_text(root: Path) -> dict[str, list[Any]]:
 
 
 def read_provenance(root: Path) -> dict[int, dict[str, Any]]:
+    settle_commit(root)
     path = root / "provenance.jsonl"
     out: dict[int, dict[str, Any]] = {}
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
-from spar3d.io import open_parquet
+from spar3d.io import open_parquet, settle_commit
 from spar3d.paths import resolve_under
 
 REQUIRED_COLUMNS = ("id", "task", "image", "question", "answer")
@@ -138,6 +138,8 @@ def load_bench(path: str | Path, allow_outside_root: bool = False) -> list[Bench
         UnsafeInputError: An image path leads outside the benchmark.
     """
     root = Path(path) if Path(path).is_dir() else Path(path).parent
+    for folder in (root, root.parent):  # the bench folder, given as itself, data/ or a file
+        settle_commit(folder)
     samples: list[BenchSample] = []
     seen: dict[int, str] = {}
     for file in bench_files(path):

@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from spar3d.errors import ConfigError, Spar3dError
 from spar3d.io import write_json
 from spar3d.pipeline import Resumed, SerialExecutor, run_jobs
+from spar3d.progress import Progress
 from spar3d.scenes.synthetic import export_sources
 from spar3d.scenes.synthetic.export import DONE_MARKER, write_scannet_scene
 from spar3d.scenes.synthetic.params import DEFAULT_WORLD, WorldParams
@@ -143,16 +143,16 @@ def synthesize(
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     folders: list[Path] = []
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
     failed: dict[str, str] = {}
-    with Progress(*columns, disable=not progress) as bar:
-        scenes_task = bar.add_task("scenes", total=n_scenes)
-        frames_task = bar.add_task("frames", total=n_frames)
+    # One display counting frames over every scene (a resumed scene counts its frames at once),
+    # with the scenes finished beside it: a bar on a terminal, plain lines in a log.
+    with Progress("synth (frames)", n_scenes * n_frames, enabled=progress,
+                  fields={"scenes": 0}) as bar:  # fmt: skip
+        written = [0]
+
+        def on_frame() -> None:
+            written[0] += 1
+            bar.advance(1)
 
         def make(k: int) -> Path | Resumed[Path]:
             sid = scene_id(k, layout)
@@ -160,27 +160,24 @@ def synthesize(
             marker_folder = _marker_folder(out, sid, layout)
             if is_complete(marker_folder, params):
                 return Resumed(_scene_path(out, sid, layout))
-            bar.reset(frames_task, total=n_frames, description=f"frames of {sid}")
             s = scene_seed(seed, k)
             world = build_world(s, subdivide_to_faces=detail or None, params=world_params)
-            writer(
-                world, out, sid, n_frames, width, height, seed=s,
-                on_frame=lambda: bar.advance(frames_task),
-            )  # fmt: skip
+            writer(world, out, sid, n_frames, width, height, seed=s, on_frame=on_frame)
             # the writers record the world seed; the distributions and detail are ours to record
             marker = marker_folder / DONE_MARKER
             done = json.loads(marker.read_text(encoding="utf-8"))
             write_json(marker, {**done, **_ours(detail, world_params)}, indent=1)
             return _scene_path(out, sid, layout)
 
-        # Serial: the frame bar follows one scene at a time (scenes are independent, so a
-        # failing one is reported after the others are made).
-        for outcome in run_jobs(make, range(n_scenes), SerialExecutor()):
+        # Serial: scenes are independent, so a failing one is reported after the others are made.
+        for n_done, outcome in enumerate(run_jobs(make, range(n_scenes), SerialExecutor()), 1):
             if outcome.value is None:
                 failed[scene_id(outcome.item, layout)] = outcome.error
             else:
                 folders.append(outcome.value)
-            bar.advance(scenes_task)
+            # frames a resumed or failed scene did not write still count as handled
+            bar.advance(max(n_frames - written[0], 0), scenes=n_done)
+            written[0] = 0
     if layout == "scannet_preprocessed" and n_scenes:
         export_sources.write_infos(out, [scene_id(k, layout) for k in range(n_scenes)])
     if failed:

@@ -12,6 +12,7 @@ inner backend's.
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -22,9 +23,14 @@ from spar3d.errors import ConfigError
 _WORKER: Backend | None = None
 
 
-def _init_worker(name: str, kwargs: dict[str, Any], devices: list[str], counter: Any) -> None:
+def _init_worker(
+    name: str, kwargs: dict[str, Any], devices: list[str], counter: Any, parent: int
+) -> None:
     global _WORKER
     from spar3d.bench.eval.backends import make_backend
+    from spar3d.procs import die_with_parent
+
+    die_with_parent(parent)  # a killed eval must not leave models loaded on its devices
 
     with counter.get_lock():
         index = counter.value
@@ -102,7 +108,7 @@ class DataParallelBackend(Backend):
             max_workers=n,
             mp_context=context,
             initializer=_init_worker,
-            initargs=(name, kwargs, self.devices, counter),
+            initargs=(name, kwargs, self.devices, counter, os.getpid()),
         )
         described = self._pool.submit(_worker_describe).result()
         for key, value in described.items():

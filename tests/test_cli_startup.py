@@ -119,6 +119,7 @@ def test_deprecated_index_data_still_runs_data_json(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "is now `spar3d data-json`" in res.output
     assert sorted(p.name for p in (tmp_path / "dj").iterdir()) == [
+        ".spar3d.lock",  # data-json holds its output folder's lock (spar3d.io.locks_output)
         "scannet_0k.json",
         "structured3d_0k.json",
     ]

@@ -38,6 +38,15 @@ def files(root: Path, normalise: Callable[[str, bytes], bytes] | None = None) ->
     return out
 
 
+def count_files(root: Path) -> int:
+    """Files under ``root`` now, for a kill condition polled while the command runs: folders the
+    command removes while the walk is under way (its work folder) count as empty."""
+    n = 0
+    for folder, _dirs, names in os.walk(root):  # os.walk skips folders that vanish
+        n += sum(1 for name in names if os.path.isfile(os.path.join(folder, name)))
+    return n
+
+
 def debris(*roots: Path) -> list[str]:
     """Temporaries and commit journals left under ``roots``."""
     return [

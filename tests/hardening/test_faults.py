@@ -28,6 +28,7 @@ import pytest
 from .faultkit import (
     HAS_PROC,
     Paused,
+    count_files,
     debris,
     files,
     injected,
@@ -92,9 +93,8 @@ def test_generate_killed_then_resumed_is_byte_identical(
     if isinstance(kill_at, str):
         survivors = kill_injected(injected(kill_at, *args))
     else:
-        n_files = lambda: sum(1 for p in out.rglob("*") if p.is_file()) if out.exists() else 0  # noqa: E731
         at = max(1, int(kill_at * len(generate_reference)))
-        survivors = kill_when(spar3d(*args), lambda: n_files() >= at)
+        survivors = kill_when(spar3d(*args), lambda: count_files(out) >= at)
     assert not survivors, "workers outlived kill -9"
     run_ok(spar3d(*args))
     assert debris(out) == []

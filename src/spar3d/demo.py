@@ -195,12 +195,12 @@ class TaskSpread:
     best_constant: tuple[float, float] | None = None
 
     def spread_text(self) -> str:
-        """``mean ± sd [q10, q50, q90]`` of numeric answers, or the letters' shares."""
+        """``mean±sd [q10 q50 q90]`` of numeric answers, or the letters' shares (``A25 B25``)."""
         if self.values:
             a = np.asarray(self.values)
             q = np.quantile(a, (0.1, 0.5, 0.9))
-            return f"{a.mean():.2f} ± {a.std():.2f} [{q[0]:.1f}, {q[1]:.1f}, {q[2]:.1f}]"
-        return " ".join(f"{k}:{v:.0f}" for k, v in sorted(self.letters.items()))
+            return f"{a.mean():.2f}±{a.std():.2f} [{q[0]:.1f} {q[1]:.1f} {q[2]:.1f}]"
+        return " ".join(f"{k}{v:.0f}" for k, v in sorted(self.letters.items()))
 
 
 def best_constant_mra(values: list[float]) -> tuple[float, float]:
@@ -264,11 +264,19 @@ def _print_task_table(console: Console, res: DemoResult, bench_path: Path) -> No
                                                          "Chance Level (Frequency)"])}
     spreads = task_spreads(bench_path)
     tasks = sorted(set().union(*(set(t) for t in ours.values())) if ours else set())
-    table = Table(title="Per task (compat): baselines on the demo benchmark beside the paper's "
-                        "chance rows; numeric answers: mean ± sd [q10, q50, q90]")
-    for col in ("task", "n", "random", "frequency", "chance / best const", "paper random",
-                "paper frequency", "answers"):
-        table.add_column(col, justify="left" if col == "task" else "right")
+    # Two tables, so each fits an 80-column log with the task names whole: the scores, then
+    # the answers' spread (letter shares, or the numeric answers' distribution).
+    table = Table(title="Per task (compat): our baselines on the demo benchmark beside the "
+                        "paper's chance rows",
+                  caption="ref: uniform chance (multiple choice) or the best constant guess's "
+                          "MRA (numeric)")
+    table.add_column("task", no_wrap=True)
+    for col in ("n", "random", "freq", "ref", "paper random", "paper freq"):
+        table.add_column(col, justify="right")
+    spread = Table(title=escape("Answers per task: correct-letter shares (%), or mean±sd "
+                                "[q10 q50 q90] of the numeric answers"))
+    spread.add_column("task", no_wrap=True)
+    spread.add_column("answers", overflow="fold")
 
     def fmt(v: float | None) -> str:
         return "-" if v is None else f"{v:.1f}"
@@ -281,6 +289,7 @@ def _print_task_table(console: Console, res: DemoResult, bench_path: Path) -> No
                       fmt(ours.get("random", {}).get(task)),
                       fmt(ours.get("frequency", {}).get(task)), fmt(ref),
                       fmt(paper["Chance Level (Random)"].get(task)),
-                      fmt(paper["Chance Level (Frequency)"].get(task)),
-                      "" if sp is None else sp.spread_text())
+                      fmt(paper["Chance Level (Frequency)"].get(task)))
+        spread.add_row(task, "" if sp is None else escape(sp.spread_text()))
     console.print(table)
+    console.print(spread)

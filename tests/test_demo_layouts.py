@@ -17,7 +17,15 @@ SOURCES = {
     "scannetpp": "scannetpp",
     "structured3d": "structured3d",
     "arkitscenes": "arkitscenes",
+    "3rscan": "3rscan",
+    "matterport3d": "matterport3d",  # one region of each synthetic house
 }
+
+
+def test_every_layout_synth_writes_is_covered() -> None:
+    from spar3d.scenes.synthetic.synthesize import LAYOUTS
+
+    assert sorted(SOURCES) == sorted(LAYOUTS)
 
 
 @pytest.mark.parametrize("layout", list(SOURCES))

@@ -20,13 +20,18 @@ from spar3d.scenes.synthetic.params import DEFAULT_WORLD, WorldParams
 from spar3d.scenes.synthetic.world import build_world
 
 #: ``spar3d synth --layout``: the on-disk layout written, and so the loader that reads it back.
-LAYOUTS = ("scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes")
+LAYOUTS = (
+    "scannet", "scannet_preprocessed", "scannetpp", "structured3d", "arkitscenes", "3rscan",
+    "matterport3d",
+)  # fmt: skip
 _WRITERS = {
     "scannet": write_scannet_scene,
     "scannet_preprocessed": export_sources.write_scannet_preprocessed_scene,
     "scannetpp": export_sources.write_scannetpp_scene,
     "structured3d": export_sources.write_structured3d_scene,
     "arkitscenes": export_sources.write_arkitscenes_scene,
+    "3rscan": export_sources.write_3rscan_scene,
+    "matterport3d": export_sources.write_matterport3d_scene,
 }
 
 #: Defaults of ``spar3d synth``: a scene in a few seconds on one CPU core.
@@ -38,13 +43,18 @@ DEFAULT_HEIGHT = 240
 def scene_id(k: int, layout: str = "scannet") -> str:
     """Name of the k-th synthetic scene in the naming style of ``layout``: ``synth0000_00``
     (ScanNet), ``synth0000pp`` (ScanNet++), ``scene_00000`` (Structured3D), ``90000000``
-    (ARKitScenes video ids are numbers)."""
+    (ARKitScenes video ids are numbers), a UUID (3RScan scans), an 11-character house id
+    ``synth000000`` (Matterport3D)."""
     if layout == "scannetpp":
         return f"synth{k:04d}pp"
     if layout == "structured3d":
         return f"scene_{k:05d}"
     if layout == "arkitscenes":
         return str(90000000 + k)
+    if layout == "3rscan":
+        return f"5b7c0000-0000-4000-8000-{k:012d}"
+    if layout == "matterport3d":
+        return f"synth{k:06d}"
     return f"synth{k:04d}_00"
 
 
@@ -56,6 +66,8 @@ def _scene_path(out: Path, sid: str, layout: str) -> Path:
     """What the layout's loader takes: the scene folder, or the preprocessed prefix."""
     if layout == "scannet_preprocessed":
         return out / export_sources.INSTANCE_DIR / sid
+    if layout == "matterport3d":  # the loader reads one region of the house
+        return out / sid / "region_segmentations" / "region0.ply"
     return out / sid
 
 

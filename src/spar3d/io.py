@@ -104,6 +104,13 @@ def write_jsonl(
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
     """Yield one object per non-empty line; a malformed line raises naming file and line."""
+    for _lineno, obj in read_jsonl_numbered(path):
+        yield obj
+
+
+def read_jsonl_numbered(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` per non-empty line (for callers whose own errors name the
+    line); a malformed line or one that is not a JSON object raises naming file and line."""
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
@@ -116,7 +123,7 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
                 raise InputError(
                     f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}"
                 )
-            yield obj
+            yield lineno, obj
 
 
 def clean_stale_temps(folder: str | os.PathLike[str], *, older_than_s: float = 0.0) -> int:

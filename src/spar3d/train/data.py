@@ -17,7 +17,6 @@ A general dataset is one of:
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from spar3d.errors import ConfigError, InputError
+from spar3d.io import read_jsonl_numbered
 from spar3d.paths import resolve_under
 
 _IMAGE = "<image>"
@@ -127,26 +127,19 @@ def _jsonl_dataset(path: Path, cache_dir: str | Path | None) -> Any:
     root = path.parent
 
     def rows() -> Any:
-        with open(path, encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{n}"
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{where}: malformed JSON ({exc.msg})") from None
-                images = item.get("images") or []
-                if isinstance(images, str):
-                    images = [images]
-                files = [str(resolve_under(root, str(p), where)) for p in images]
-                for f in files:
-                    if not Path(f).is_file():
-                        raise InputError(f"{where}: image not found: {f}")
-                yield {
-                    "messages": structured(item.get("messages") or [], len(files), where),
-                    "images": files,
-                }
+        for n, item in read_jsonl_numbered(path):
+            where = f"{path}:{n}"
+            images = item.get("images") or []
+            if isinstance(images, str):
+                images = [images]
+            files = [str(resolve_under(root, str(p), where)) for p in images]
+            for f in files:
+                if not Path(f).is_file():
+                    raise InputError(f"{where}: image not found: {f}")
+            yield {
+                "messages": structured(item.get("messages") or [], len(files), where),
+                "images": files,
+            }
 
     return datasets.Dataset.from_generator(rows, features=features(), cache_dir=cache_dir)
 

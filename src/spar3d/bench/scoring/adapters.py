@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from spar3d.errors import InputError
+from spar3d.io import read_jsonl_numbered
 from spar3d.registry import Registry
 
 from .metrics import METRICS, Sample
@@ -266,30 +267,21 @@ def read_predictions(
     context: dict[str, Any] = {"bench": bench_rows(bench) if bench is not None else None}
     adapter: Adapter | None = None if fmt == "auto" else ADAPTERS.get(fmt)
     seen: set[Any] = set()  # ids only (a set of 1 M ints is ~60 MB); lines are found on error
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{where}: malformed JSON ({exc.msg})") from None
-            if adapter is None:
-                adapter = ADAPTERS.get(detect_format(obj, where))
-            if not isinstance(obj, Mapping):
-                raise InputError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-            record = adapter(obj, where, context)
-            if not _hashable(record.id):
-                raise InputError(f"{where}: field 'id' must be a string or number")
-            if record.id in seen:
-                first = _first_line_with_id(path, adapter, context, record.id)
-                raise InputError(
-                    f"{where}: duplicate id {record.id!r} (first at line {first}); "
-                    "each sample may be scored once"
-                )
-            seen.add(record.id)
-            yield record
+    for lineno, obj in read_jsonl_numbered(path):
+        where = f"{path}:{lineno}"
+        if adapter is None:
+            adapter = ADAPTERS.get(detect_format(obj, where))
+        record = adapter(obj, where, context)
+        if not _hashable(record.id):
+            raise InputError(f"{where}: field 'id' must be a string or number")
+        if record.id in seen:
+            first = _first_line_with_id(path, adapter, context, record.id)
+            raise InputError(
+                f"{where}: duplicate id {record.id!r} (first at line {first}); "
+                "each sample may be scored once"
+            )
+        seen.add(record.id)
+        yield record
     if not seen:
         raise InputError(f"{path}: no predictions in the file")
 

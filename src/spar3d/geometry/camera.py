@@ -11,6 +11,11 @@ from numpy.typing import ArrayLike, NDArray
 
 F64 = NDArray[np.float64]
 
+#: OpenGL camera axes (x right, y up, looking along -z: nerfstudio, Matterport3D's ``.conf``) to
+#: OpenCV's (x right, y down, z forward): ``T_world_cam_cv = T_world_cam_gl @ GL_TO_CV``. The
+#: matrix is its own inverse.
+GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
+
 
 def project(K: ArrayLike, points_cam: ArrayLike) -> tuple[F64, F64]:
     """Project ``(N, 3)`` camera-frame points; returns ``uv`` ``(N, 2)`` pixels and ``depth_m`` ``(N,)``.

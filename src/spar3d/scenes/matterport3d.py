@@ -26,6 +26,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.geometry.camera import GL_TO_CV
 from spar3d.geometry.transforms import transform_points
 from spar3d.scenes.embodiedscan import aligned_entry, boxes_of_entry, replace_boxes
 from spar3d.scenes.labels import common_label
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 
 F64 = NDArray[np.float64]
 REGION_DIR = "region_segmentations"
-#: OpenGL camera axes (x right, y up, looking along -z) -> OpenCV (x right, y down, z forward).
-GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
 DEFAULT_SIZE = (1280, 1024)
 
 

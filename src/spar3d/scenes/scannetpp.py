@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from spar3d.geometry.camera import GL_TO_CV
 from spar3d.geometry.fisheye import field_of_view_deg, pinhole_for_fisheye, remap, undistort_map
 from spar3d.geometry.transforms import invert_pose
 from spar3d.io import atomic_open
@@ -61,8 +62,6 @@ UNDISTORT_DIR = "dslr/spar3d_undistorted"
 NERFSTUDIO_WORLD = np.array(
     [[0.0, 1.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, -1.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
 )
-#: OpenGL camera axes (x right, y up, z back) to OpenCV's (x right, y down, z forward).
-GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
 
 
 def nerfstudio_to_opencv(T_ns: F64) -> F64:
